@@ -1,0 +1,190 @@
+"""In-memory twins of the ports, for the simulator, `touchpoints test` and unit tests (no AWS)."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from touchpoints.adapters.ports import (
+    ChannelError,
+    ConflictError,
+    DuplicateEventError,
+    OutboundMessage,
+    StoredOrder,
+    StoreError,
+)
+
+if TYPE_CHECKING:
+    from touchpoints.contract import DecisionRecord, Event
+    from touchpoints.decide import Decision, TimerRequest
+    from touchpoints.journey import ContactEntry, OrderJourney
+
+__all__ = ["InMemoryChannel", "InMemoryDecisionStore", "InMemoryTimerService"]
+
+
+@dataclass
+class _Order:
+    state: OrderJourney | None = None
+    version: int = 0
+
+
+class InMemoryDecisionStore:
+    """A DecisionStore in dictionaries, with the same optimistic locking and idempotency as DynamoDB.
+
+    Versions start at 0 for an item that does not exist and grow by one per commit, so tests can
+    provoke a ConflictError by committing twice from the same load.
+    """
+
+    def __init__(self) -> None:
+        self._orders: dict[str, _Order] = {}
+        self._events: dict[str, dict[str, Event]] = {}
+        self._records: dict[str, dict[str, DecisionRecord]] = {}
+        self._customer_records: dict[str, dict[str, DecisionRecord]] = {}
+        self._order_contacts: dict[str, dict[str, ContactEntry]] = {}
+        self._ledgers: dict[str, dict[str, ContactEntry]] = {}
+        self._ledger_versions: dict[str, int] = {}
+        self.commits = 0
+
+    def load(self, order_id: str, customer_id: str | None) -> StoredOrder:
+        """Read the order's state, its history and (with `customer_id`) the customer's ledger."""
+        from touchpoints.journey import History
+
+        order = self._orders.get(order_id)
+        state = order.state if order is not None else None
+        if customer_id is None and state is not None and state.customer is not None:
+            customer_id = state.customer.id
+        contacts = self._order_contacts.get(order_id)
+        ledger = self._ledgers.get(customer_id) if customer_id is not None else None
+        history = History.model_construct(
+            order=list(contacts.values()) if contacts else [],
+            customer=list(ledger.values()) if ledger else [],
+        )
+        return StoredOrder(
+            order_id=order_id,
+            customer_id=customer_id,
+            state=state,
+            history=history,
+            state_version=order.version if order is not None else 0,
+            ledger_version=self._ledger_versions.get(customer_id, 0) if customer_id is not None else 0,
+        )
+
+    def commit(self, loaded: StoredOrder, event: Event, decision: Decision) -> None:
+        """Check the marker and both versions, then write everything (all or nothing)."""
+        order_id = loaded.order_id
+        events = self._events.setdefault(order_id, {})
+        if event.id in events:
+            raise DuplicateEventError(f"event {event.id} was already processed for order {order_id}")
+        order = self._orders.get(order_id)
+        current = order.version if order is not None else 0
+        if current != loaded.state_version:
+            raise ConflictError(
+                f"order {order_id} changed since it was loaded (version {loaded.state_version} -> {current})"
+            )
+        customer_id = loaded.customer_id
+        if customer_id is not None and self._ledger_versions.get(customer_id, 0) != loaded.ledger_version:
+            raise ConflictError(f"the contact ledger of customer {customer_id} changed since it was loaded")
+        # All checks passed: from here on nothing can fail, so the write is atomic.
+        events[event.id] = event
+        self._orders[order_id] = _Order(state=decision.state, version=current + 1)
+        records = self._records.setdefault(order_id, {})
+        for record in decision.records:
+            records[record.action_id] = record
+            if record.customer_id is not None:
+                self._customer_records.setdefault(record.customer_id, {})[record.action_id] = record
+        if decision.contacts:
+            contacts = self._order_contacts.setdefault(order_id, {})
+            for entry in decision.contacts:
+                contacts[entry.action_id] = entry
+                if entry.customer_id is not None:
+                    self._ledgers.setdefault(entry.customer_id, {})[entry.action_id] = entry
+            touched = {entry.customer_id for entry in decision.contacts if entry.customer_id is not None}
+            for touched_id in touched:
+                self._ledger_versions[touched_id] = self._ledger_versions.get(touched_id, 0) + 1
+        self.commits += 1
+
+    def load_event(self, order_id: str, event_id: str) -> Event | None:
+        """The event committed under this id for the order, or None."""
+        return self._events.get(order_id, {}).get(event_id)
+
+    def records_for_order(self, order_id: str) -> list[DecisionRecord]:
+        """The order's decision records, in the order they were first decided."""
+        return list(self._records.get(order_id, {}).values())
+
+    def records_for_customer(self, customer_id: str) -> list[DecisionRecord]:
+        """The customer's decision records across orders, in the order they were first decided."""
+        return list(self._customer_records.get(customer_id, {}).values())
+
+    def update_action(
+        self,
+        order_id: str,
+        action_id: str,
+        status: str,
+        message_id: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Set an action's status (and message id or error); StoreError for an unknown action."""
+        records = self._records.get(order_id, {})
+        record = records.get(action_id)
+        if record is None:
+            raise StoreError(f"order {order_id} has no action {action_id}")
+        updated = record.model_copy(update={"status": status, "message_id": message_id, "error": error})
+        records[action_id] = updated
+        if updated.customer_id is not None:
+            self._customer_records.setdefault(updated.customer_id, {})[action_id] = updated
+
+    def all_records(self) -> list[DecisionRecord]:
+        """Every record in the store (for the simulator's summaries and tests)."""
+        return [record for records in self._records.values() for record in records.values()]
+
+
+class InMemoryChannel:
+    """A Channel that keeps what it was asked to send; `fail_with` makes every send fail."""
+
+    def __init__(self, name: str = "memory", *, fail_with: str | None = None) -> None:
+        self.name = name
+        self.fail_with = fail_with
+        self.sent: list[OutboundMessage] = []
+
+    def send(self, message: OutboundMessage) -> str:
+        """Record the message and return a deterministic message id (`<name>-<n>`)."""
+        if self.fail_with is not None:
+            raise ChannelError(f"{self.name}: {self.fail_with}")
+        self.sent.append(message)
+        return f"{self.name}-{len(self.sent)}"
+
+
+class InMemoryTimerService:
+    """A TimerService as a heap of due timers; the simulator pops them as its clock passes.
+
+    Scheduling the same timer (same name) twice keeps one, like EventBridge Scheduler names do.
+    """
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[datetime, int, TimerRequest]] = []
+        self._names: set[str] = set()
+        self._sequence = itertools.count()
+
+    def schedule(self, timer: TimerRequest) -> None:
+        """Keep the timer until `due` is asked for its time."""
+        name = timer.name
+        if name in self._names:
+            return
+        self._names.add(name)
+        heapq.heappush(self._heap, (timer.due_at, next(self._sequence), timer))
+
+    def due(self, until: datetime) -> list[TimerRequest]:
+        """Remove and return, earliest first, every timer due at or before `until`."""
+        ready: list[TimerRequest] = []
+        while self._heap and self._heap[0][0] <= until:
+            ready.append(heapq.heappop(self._heap)[2])
+        return ready
+
+    def next_due(self) -> datetime | None:
+        """When the earliest waiting timer is due, or None when none waits."""
+        return self._heap[0][0] if self._heap else None
+
+    def __len__(self) -> int:
+        return len(self._heap)

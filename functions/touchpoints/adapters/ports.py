@@ -1,0 +1,151 @@
+"""The ports the domain needs from the outside world: a decision store, channels and timers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from touchpoints.errors import TouchpointsError
+
+if TYPE_CHECKING:
+    from touchpoints.contract import DecisionRecord, Event
+    from touchpoints.decide import Decision, TimerRequest
+    from touchpoints.journey import History, OrderJourney
+
+__all__ = [
+    "Channel",
+    "ChannelError",
+    "ConflictError",
+    "DecisionStore",
+    "DuplicateEventError",
+    "OutboundMessage",
+    "StoreError",
+    "StoredOrder",
+    "TimerError",
+    "TimerService",
+]
+
+
+class StoreError(TouchpointsError):
+    """Raised by a DecisionStore when the storage itself fails (throttled, unreachable, corrupt row)."""
+
+
+class ConflictError(StoreError):
+    """Raised by `DecisionStore.commit` when the order state or the customer's ledger changed since `load`.
+
+    The caller re-loads and decides again (optimistic locking); nothing was written.
+    """
+
+
+class DuplicateEventError(StoreError):
+    """Raised by `DecisionStore.commit` when this event id was already committed for the order.
+
+    Another delivery of the same event won the race; nothing was written and nothing must be.
+    """
+
+
+class ChannelError(TouchpointsError):
+    """Raised by a Channel when the provider refused or could not take the message."""
+
+
+class TimerError(TouchpointsError):
+    """Raised by a TimerService when a timer could not be scheduled."""
+
+
+@dataclass(frozen=True)
+class StoredOrder:
+    """What `DecisionStore.load` returns: the order's journey and history, plus the versions to lock on.
+
+    `state` is None for an order the store has never seen. Versions are 0 when the item does not
+    exist yet; `commit` must fail with ConflictError if either version moved since this load.
+    """
+
+    order_id: str
+    customer_id: str | None
+    state: OrderJourney | None
+    history: History
+    state_version: int = 0
+    ledger_version: int = 0
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """One rendered message for a Channel: everything needed to send it, nothing to look up.
+
+    `to` is the unmasked address (email or E.164 phone) and is None for the `event` channel.
+    For email, `subject` and `body` are set; for sms, `body` is the text message; for the `event`
+    channel, `detail_type` and `detail` describe the EventBridge event to put on the bus.
+    """
+
+    action_id: str
+    order_id: str
+    customer_id: str | None
+    rule_id: str
+    channel: str
+    to: str | None
+    locale: str
+    template: str | None = None
+    subject: str | None = None
+    body: str | None = None
+    detail_type: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class DecisionStore(Protocol):
+    """Journey state, event markers, decision records and the contact ledger (DynamoDB in production)."""
+
+    def load(self, order_id: str, customer_id: str | None) -> StoredOrder:
+        """Read the order's state and history and, when `customer_id` is given, the customer's ledger."""
+        ...
+
+    def commit(self, loaded: StoredOrder, event: Event, decision: Decision) -> None:
+        """Write atomically: event marker (with the event), new state, decision records, contacts.
+
+        Records whose action id already exists replace it (a `scheduled` action released to
+        `pending`); contacts with an existing action id replace that entry. Raises ConflictError
+        if a version moved since `loaded`, DuplicateEventError if the event id was already committed.
+        """
+        ...
+
+    def load_event(self, order_id: str, event_id: str) -> Event | None:
+        """The event committed under this id for the order (kept with its marker), or None."""
+        ...
+
+    def records_for_order(self, order_id: str) -> list[DecisionRecord]:
+        """Every decision record of the order, oldest decision first."""
+        ...
+
+    def records_for_customer(self, customer_id: str) -> list[DecisionRecord]:
+        """Every decision record of the customer across orders, oldest decision first."""
+        ...
+
+    def update_action(
+        self,
+        order_id: str,
+        action_id: str,
+        status: str,
+        message_id: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Set an action's status (`sent` with the provider message id, or `failed` with the error)."""
+        ...
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """A way to reach the customer (email, sms) or another system (event bus)."""
+
+    def send(self, message: OutboundMessage) -> str:
+        """Hand the message to the provider and return its message id; ChannelError if refused."""
+        ...
+
+
+@runtime_checkable
+class TimerService(Protocol):
+    """Delivers a TimerFired event back to the pipeline at a given time (EventBridge Scheduler)."""
+
+    def schedule(self, timer: TimerRequest) -> None:
+        """Arrange for `timer.to_event()` to arrive at `timer.due_at`; idempotent on `timer.name`."""
+        ...

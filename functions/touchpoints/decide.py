@@ -1,0 +1,327 @@
+"""The decision function (pure): journey state + event + catalog + history + clock -> decisions."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from touchpoints.policy import ContactLedger, Verdict, address_for, evaluate_action, has_consent
+from touchpoints.policy.contact import NO_CONSENT, NO_CONTACT
+
+if TYPE_CHECKING:
+    from touchpoints.catalog import Catalog, CompiledRule, Rule
+    from touchpoints.contract import Customer, DecisionRecord, Event
+    from touchpoints.journey import ContactEntry, History, OrderJourney
+
+__all__ = ["Decision", "TimerRequest", "action_id_for", "decide"]
+
+_TIMER_TYPE = "TimerFired"
+
+
+def action_id_for(event_id: str, rule_id: str, channel: str) -> str:
+    """The deterministic action id: the same event, rule and channel always give the same id."""
+    digest = hashlib.sha256(f"{event_id}\x1f{rule_id}\x1f{channel}".encode()).hexdigest()
+    return digest[:32]
+
+
+def _rfc3339(moment: datetime) -> str:
+    """A UTC timestamp with a `Z` suffix, as facts and envelopes carry them."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class TimerRequest:
+    """Ask the TimerService to come back for this rule at `due_at` (a delayed rule or a deferred action)."""
+
+    order_id: str
+    rule_id: str
+    trigger_event_id: str
+    due_at: datetime
+
+    @property
+    def name(self) -> str:
+        """A deterministic schedule name (<= 64 chars of [0-9A-Za-z-_.]): the same timer is set once."""
+        key = f"{self.order_id}\x1f{self.rule_id}\x1f{self.trigger_event_id}\x1f{_rfc3339(self.due_at)}"
+        return "tp-" + hashlib.sha256(key.encode()).hexdigest()[:48]
+
+    def to_event(self, *, account: str = "000000000000", region: str = "us-east-1") -> dict[str, Any]:
+        """The TimerFired EventBridge envelope delivered when the timer is due (id = the timer's name).
+
+        The id is deterministic, so a timer delivered twice is recognised as a duplicate event.
+        """
+        from touchpoints.contract import TIMER_SOURCE
+
+        due = _rfc3339(self.due_at)
+        return {
+            "version": "0",
+            "id": self.name,
+            "detail-type": _TIMER_TYPE,
+            "source": TIMER_SOURCE,
+            "account": account,
+            "time": due,
+            "region": region,
+            "resources": [],
+            "detail": {
+                "order_id": self.order_id,
+                "rule_id": self.rule_id,
+                "trigger_event_id": self.trigger_event_id,
+                "due_at": due,
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Everything one event changes; the store writes it in one transaction."""
+
+    state: OrderJourney
+    records: list[DecisionRecord] = field(default_factory=list)
+    timers: list[TimerRequest] = field(default_factory=list)
+    contacts: list[ContactEntry] = field(default_factory=list)
+    is_duplicate: bool = False
+
+
+def decide(
+    state: OrderJourney | None,
+    event: Event,
+    catalog: Catalog,
+    history: History,
+    now: datetime,
+) -> Decision:
+    """Decide what this event means for the customer, deterministically and without side effects.
+
+    1. An event id already in `state.seen_event_ids` is a duplicate: nothing changes.
+    2. The journey reduces the event; facts are built once, on the new state, at `now`.
+    3. Rules indexed under the event's detail-type are evaluated. A rule with `after`/`at`
+       decides nothing yet but asks for a timer (or decides now when that moment is past).
+    4. Matched rules go through the contact policy, highest priority first (ties: rule id).
+    5. A TimerFired event either releases actions deferred by quiet hours (same action ids) or
+       evaluates its delayed rule on the facts of that moment.
+    """
+    from touchpoints.journey import apply_event
+
+    if state is not None and event.id in state.seen_event_ids:
+        return Decision(state=state, is_duplicate=True)
+    new_state = apply_event(state, event)
+    builder = _Builder(new_state, event, catalog, history, now)
+    if event.detail_type == _TIMER_TYPE:
+        builder.on_timer()
+    else:
+        builder.on_event()
+    return Decision(
+        state=new_state,
+        records=builder.records,
+        timers=builder.timers,
+        contacts=builder.contacts,
+    )
+
+
+class _Builder:
+    """Collects the records, timers and contacts of one decision (internal, one per `decide` call)."""
+
+    def __init__(
+        self, state: OrderJourney, event: Event, catalog: Catalog, history: History, now: datetime
+    ) -> None:
+        self.state = state
+        self.event = event
+        self.catalog = catalog
+        self.history = history
+        self.now = now
+        self.customer: Customer | None = state.customer if state.customer is not None else event.customer
+        self.ledger = ContactLedger.of(history.order, history.customer)
+        self.records: list[DecisionRecord] = []
+        self.timers: list[TimerRequest] = []
+        self.contacts: list[ContactEntry] = []
+        self._facts: dict[str, Any] | None = None
+        self._timer_names: set[str] = set()
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """The facts of this moment, built on first use (an event no rule reads builds none)."""
+        if self._facts is None:
+            from touchpoints.journey import build_facts
+
+            self._facts = build_facts(self.state, self.event, self.history, self.now)
+        return self._facts
+
+    # -- trigger events -------------------------------------------------------------------------
+
+    def on_event(self) -> None:
+        matched: list[CompiledRule] = []
+        for compiled in self.catalog.rules_for(self.event.detail_type):
+            rule = compiled.rule
+            if not rule.enabled:
+                continue
+            if rule.after is not None or rule.at is not None:
+                due = self._due_at(rule)
+                if due is None:
+                    continue
+                if due > self.now:
+                    self._add_timer(rule.id, self.event.id, due)
+                    continue
+            if self._matches(compiled):
+                matched.append(compiled)
+        self._act(matched, trigger=self.event.detail_type)
+
+    def _due_at(self, rule: Rule) -> datetime | None:
+        """When a delayed rule decides: trigger time + `after`, or the `at` fact (+ `offset`)."""
+        if rule.after is not None:
+            return self.event.time + rule.after
+        value = _lookup(self.facts, rule.at or "")
+        moment = _parse_time(value)
+        if moment is None:
+            return None
+        return moment + rule.offset if rule.offset is not None else moment
+
+    def _matches(self, compiled: CompiledRule) -> bool:
+        from touchpoints.logic import truthy
+
+        return truthy(compiled.condition(self.facts))
+
+    # -- timers ---------------------------------------------------------------------------------
+
+    def on_timer(self) -> None:
+        detail: Any = self.event.detail
+        rule_id: str = detail.rule_id
+        trigger_event_id: str = detail.trigger_event_id
+        deferred = [
+            entry
+            for entry in self.history.order
+            if entry.status == "scheduled" and entry.rule_id == rule_id and entry.event_id == trigger_event_id
+        ]
+        compiled = self.catalog.rules.get(rule_id)
+        if compiled is None or not compiled.rule.enabled:
+            return  # the rule left the catalog or was switched off: nothing to decide, not an error
+        if deferred:
+            for entry in deferred:
+                self._release(compiled.rule, entry)
+            return
+        if compiled.rule.after is None and compiled.rule.at is None:
+            return
+        if self._matches(compiled):
+            self._act([compiled], trigger=compiled.rule.on[0])
+
+    def _release(self, rule: Rule, entry: ContactEntry) -> None:
+        """Turn a `scheduled` action into `pending` (same action id), re-checking address and consent.
+
+        Only what the customer can have changed since is re-checked: a withdrawn consent or a
+        removed address suppresses the action. Caps and limits were applied when it was decided.
+        """
+        customer = self.customer
+        reason: str | None = None
+        if customer is None or address_for(entry.channel, customer) is None:
+            reason = NO_CONTACT
+        elif not has_consent(rule.category, entry.channel, customer):
+            reason = NO_CONSENT
+        status = "suppressed" if reason else "pending"
+        record = self._record(
+            rule,
+            entry.channel,
+            Verdict(status, reason, max(entry.at, self.now) if not reason else self.now),
+            event_id=entry.event_id,
+            trigger=rule.on[0],
+        )
+        self.records.append(record)
+        self.contacts.append(self._contact(rule, record))
+
+    # -- policy ---------------------------------------------------------------------------------
+
+    def _act(self, matched: list[CompiledRule], *, trigger: str) -> None:
+        ordered = sorted(matched, key=lambda c: (-c.rule.priority, c.rule.id))
+        for compiled in ordered:
+            rule = compiled.rule
+            for action in rule.then:
+                verdict = evaluate_action(
+                    rule,
+                    action.channel,
+                    self.customer,
+                    event_id=self.event.id,
+                    ledger=self.ledger,
+                    policy=self.catalog.policy,
+                    now=self.now,
+                )
+                record = self._record(rule, action.channel, verdict, event_id=self.event.id, trigger=trigger)
+                self.records.append(record)
+                if verdict.status == "suppressed":
+                    continue
+                contact = self._contact(rule, record)
+                self.contacts.append(contact)
+                self.ledger.add(contact)
+                if verdict.status == "scheduled":
+                    self._add_timer(rule.id, self.event.id, verdict.send_at)
+
+    def _add_timer(self, rule_id: str, trigger_event_id: str, due: datetime) -> None:
+        timer = TimerRequest(self.event.order_id, rule_id, trigger_event_id, due.astimezone(UTC))
+        if timer.name not in self._timer_names:
+            self._timer_names.add(timer.name)
+            self.timers.append(timer)
+
+    def _record(
+        self, rule: Rule, channel: str, verdict: Verdict, *, event_id: str, trigger: str
+    ) -> DecisionRecord:
+        from touchpoints.catalog import resolve_locale
+        from touchpoints.contract import DecisionRecord, mask_address
+
+        customer = self.customer
+        template = next((a.template for a in rule.then if a.channel == channel), None)
+        wanted = customer.locale if customer is not None else "en"
+        locale = resolve_locale(self.catalog, template, wanted) if template else wanted
+        address = address_for(channel, customer)
+        return DecisionRecord(
+            action_id=action_id_for(event_id, rule.id, channel),
+            order_id=self.event.order_id,
+            customer_id=customer.id if customer is not None else None,
+            rule_id=rule.id,
+            trigger=trigger,
+            event_id=event_id,
+            channel=channel,
+            template=template,
+            locale=locale,
+            status=verdict.status,
+            reason=verdict.reason,
+            decided_at=self.now,
+            send_at=verdict.send_at,
+            catalog_version=self.catalog.version,
+            address=mask_address(address) if address else None,
+        )
+
+    def _contact(self, rule: Rule, record: DecisionRecord) -> ContactEntry:
+        from touchpoints.journey import ContactEntry
+
+        return ContactEntry(
+            action_id=record.action_id,
+            order_id=record.order_id,
+            customer_id=record.customer_id,
+            rule_id=record.rule_id,
+            event_id=record.event_id,
+            channel=record.channel,
+            category=rule.category,
+            group=rule.group,
+            status=record.status,
+            at=record.send_at,
+        )
+
+
+def _lookup(facts: dict[str, Any], path: str) -> Any:
+    """Read a dotted fact path (`order.promised_ship_by`); None when any segment is missing."""
+    value: Any = facts
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """An RFC 3339 fact as an aware UTC datetime; None for a missing or unparseable value."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,44 @@
+"""The contact policy (pure): rule limits, exclusion groups, address, consent, caps, quiet hours."""
+
+from __future__ import annotations
+
+from touchpoints.policy.contact import (
+    GROUP_EXCLUSION,
+    NO_CONSENT,
+    NO_CONTACT,
+    POLICY_ORDER,
+    QUIET_HOURS,
+    RATE_LIMIT,
+    RULE_LIMIT,
+    ContactLedger,
+    Verdict,
+    address_for,
+    evaluate_action,
+    exceeds_cap,
+    exceeds_rule_limit,
+    has_consent,
+    is_group_taken,
+    winners_by_group,
+)
+from touchpoints.policy.quiet_hours import customer_zone, quiet_until
+
+__all__ = [
+    "GROUP_EXCLUSION",
+    "NO_CONSENT",
+    "NO_CONTACT",
+    "POLICY_ORDER",
+    "QUIET_HOURS",
+    "RATE_LIMIT",
+    "RULE_LIMIT",
+    "ContactLedger",
+    "Verdict",
+    "address_for",
+    "customer_zone",
+    "evaluate_action",
+    "exceeds_cap",
+    "exceeds_rule_limit",
+    "has_consent",
+    "is_group_taken",
+    "quiet_until",
+    "winners_by_group",
+]

@@ -1,0 +1,213 @@
+"""The contact policy: which matched actions may go out now, later, or not at all, and why."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from touchpoints.policy.quiet_hours import customer_zone, quiet_until
+
+if TYPE_CHECKING:
+    from touchpoints.catalog import ContactPolicy, Rule
+    from touchpoints.contract import Customer
+    from touchpoints.journey import ContactEntry
+
+__all__ = [
+    "GROUP_EXCLUSION",
+    "NO_CONSENT",
+    "NO_CONTACT",
+    "POLICY_ORDER",
+    "QUIET_HOURS",
+    "RATE_LIMIT",
+    "RULE_LIMIT",
+    "ContactLedger",
+    "Verdict",
+    "address_for",
+    "evaluate_action",
+    "exceeds_cap",
+    "exceeds_rule_limit",
+    "has_consent",
+    "is_group_taken",
+    "winners_by_group",
+]
+
+RULE_LIMIT = "rule_limit"
+GROUP_EXCLUSION = "group_exclusion"
+NO_CONTACT = "no_contact"
+NO_CONSENT = "no_consent"
+RATE_LIMIT = "rate_limit"
+QUIET_HOURS = "quiet_hours"
+
+POLICY_ORDER: tuple[str, ...] = (RULE_LIMIT, GROUP_EXCLUSION, NO_CONTACT, NO_CONSENT, RATE_LIMIT, QUIET_HOURS)
+"""The fixed order the checks run in; the first that objects gives the record its reason."""
+
+_NOT_COUNTED = frozenset({"suppressed"})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The policy's answer for one action: `pending` now, `scheduled` for `send_at`, or `suppressed`."""
+
+    status: str
+    reason: str | None
+    send_at: datetime
+
+
+@dataclass
+class ContactLedger:
+    """The contacts the policy counts: the order's and the customer's history plus this decision's own.
+
+    Entries added during a decision (`add`) count for the next actions of the same decision, so
+    two rules matching one event cannot both slip under a cap of one.
+    """
+
+    order: list[ContactEntry] = field(default_factory=list)
+    customer: list[ContactEntry] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, order: Iterable[ContactEntry], customer: Iterable[ContactEntry]) -> ContactLedger:
+        """A ledger over copies of the history lists (the history itself is never mutated)."""
+        return cls(order=list(order), customer=list(customer))
+
+    def add(self, entry: ContactEntry) -> None:
+        """Count a contact decided now (never a suppressed one) for the rest of this decision."""
+        if entry.status in _NOT_COUNTED:
+            return
+        self.order.append(entry)
+        if entry.customer_id is not None:
+            self.customer.append(entry)
+
+
+def _within(entry: ContactEntry, now: datetime, window: timedelta | None) -> bool:
+    return window is None or entry.at > now - window
+
+
+def exceeds_rule_limit(rule: Rule, event_id: str, ledger: ContactLedger, now: datetime) -> bool:
+    """True when the rule already fired `limit.max` times in its scope and window.
+
+    A firing is one (rule, trigger event): a rule acting on email and sms at once fired once.
+    The current firing (`event_id`) is not counted against itself.
+    """
+    limit = rule.limit
+    if limit is None:
+        return False
+    entries = ledger.customer if limit.scope == "customer" else ledger.order
+    firings = {
+        entry.event_id
+        for entry in entries
+        if entry.rule_id == rule.id
+        and entry.event_id != event_id
+        and entry.status not in _NOT_COUNTED
+        and _within(entry, now, limit.per)
+    }
+    return len(firings) >= limit.max
+
+
+def is_group_taken(
+    rule: Rule, event_id: str, ledger: ContactLedger, policy: ContactPolicy, now: datetime
+) -> bool:
+    """True when another firing of the rule's exclusion group already acted on this order in the window.
+
+    A group not declared in the policy has no window: one action of it per order, ever.
+    """
+    if rule.group is None:
+        return False
+    group = policy.groups.get(rule.group)
+    window = group.window if group is not None else None
+    return any(
+        entry.group == rule.group
+        and not (entry.rule_id == rule.id and entry.event_id == event_id)
+        and entry.status not in _NOT_COUNTED
+        and _within(entry, now, window)
+        for entry in ledger.order
+    )
+
+
+def address_for(channel: str, customer: Customer | None) -> str | None:
+    """The address a channel needs (email or phone), or None when the customer has none."""
+    if customer is None:
+        return None
+    if channel == "email":
+        return customer.email
+    if channel == "sms":
+        return customer.phone
+    return None
+
+
+def has_consent(category: str, channel: str, customer: Customer) -> bool:
+    """Marketing needs `consent.marketing`; any text message needs `consent.sms`."""
+    if category == "marketing" and not customer.consent.marketing:
+        return False
+    return not (channel == "sms" and not customer.consent.sms)
+
+
+def exceeds_cap(category: str, policy: ContactPolicy, ledger: ContactLedger, now: datetime) -> bool:
+    """True when the customer already has `cap.max` messages of this category in the cap's window.
+
+    Transactional messages are never capped; `event` actions are not messages and never count.
+    """
+    if category == "transactional":
+        return False
+    cap = policy.caps.get(category)  # type: ignore[call-overload]
+    if cap is None:
+        return False
+    count = sum(
+        1
+        for entry in ledger.customer
+        if entry.category == category
+        and entry.channel != "event"
+        and entry.status not in _NOT_COUNTED
+        and _within(entry, now, cap.per)
+    )
+    return count >= cap.max
+
+
+def _quiet_applies(category: str, channel: str) -> bool:
+    """Quiet hours hold back marketing on any channel, and text messages that are not transactional."""
+    return category == "marketing" or (channel == "sms" and category != "transactional")
+
+
+def evaluate_action(
+    rule: Rule,
+    channel: str,
+    customer: Customer | None,
+    *,
+    event_id: str,
+    ledger: ContactLedger,
+    policy: ContactPolicy,
+    now: datetime,
+) -> Verdict:
+    """Run the checks of `POLICY_ORDER` for one action of a matched rule and return the verdict.
+
+    rule limit -> exclusion group -> address -> consent -> caps -> quiet hours. The `event`
+    channel reaches another system, not the customer: it skips address, consent, caps and quiet
+    hours. The caller records the verdict and adds non-suppressed ones to the ledger.
+    """
+    if exceeds_rule_limit(rule, event_id, ledger, now):
+        return Verdict("suppressed", RULE_LIMIT, now)
+    if is_group_taken(rule, event_id, ledger, policy, now):
+        return Verdict("suppressed", GROUP_EXCLUSION, now)
+    if channel == "event":
+        return Verdict("pending", None, now)
+    if customer is None or address_for(channel, customer) is None:
+        return Verdict("suppressed", NO_CONTACT, now)
+    if not has_consent(rule.category, channel, customer):
+        return Verdict("suppressed", NO_CONSENT, now)
+    if exceeds_cap(rule.category, policy, ledger, now):
+        return Verdict("suppressed", RATE_LIMIT, now)
+    quiet = policy.quiet_hours
+    if quiet is not None and _quiet_applies(rule.category, channel):
+        until = quiet_until(now, quiet.start, quiet.end, customer_zone(customer.timezone))
+        if until is not None:
+            return Verdict("scheduled", QUIET_HOURS, until)
+    return Verdict("pending", None, now)
+
+
+def winners_by_group(rules: Sequence[Rule]) -> list[Rule]:
+    """Order matched rules so the one that should win its group is tried first.
+
+    Highest priority first, ties broken by rule id, so the outcome never depends on file order.
+    """
+    return sorted(rules, key=lambda r: (-r.priority, r.id))

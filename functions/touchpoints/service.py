@@ -1,0 +1,239 @@
+"""The domain functions the Lambda handlers and the simulator call, with their ports passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from touchpoints.adapters.ports import (
+    Channel,
+    ChannelError,
+    ConflictError,
+    DecisionStore,
+    DuplicateEventError,
+    OutboundMessage,
+    TimerService,
+)
+from touchpoints.errors import TouchpointsError
+
+if TYPE_CHECKING:
+    from touchpoints.catalog import Catalog
+    from touchpoints.contract import DecisionRecord, Event
+    from touchpoints.decide import TimerRequest
+
+__all__ = [
+    "DispatchResult",
+    "ProcessResult",
+    "dispatch_action",
+    "process_event",
+]
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """What processing one event did: the records written and the timers scheduled.
+
+    `is_duplicate` is True when the event id had been processed before (by an earlier delivery,
+    or by a concurrent one that won the commit): then nothing was written and nothing scheduled.
+    `attempts` counts load-decide-commit rounds (more than 1 after optimistic-lock conflicts).
+    """
+
+    event_id: str
+    order_id: str
+    is_duplicate: bool
+    records: list[DecisionRecord] = field(default_factory=list)
+    timers: list[TimerRequest] = field(default_factory=list)
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    """What dispatching one action did: `sent` (with the provider's message id), `failed`, or `skipped`.
+
+    `skipped` means the action was not `pending` (already sent, failed, suppressed or still
+    scheduled), so nothing was sent and the store was not touched: a redelivered stream record
+    can never send a message twice.
+    """
+
+    action_id: str
+    status: str
+    message_id: str | None = None
+    error: str | None = None
+
+
+def process_event(
+    event: Event,
+    *,
+    catalog: Catalog,
+    store: DecisionStore,
+    timers: TimerService,
+    now: datetime,
+    max_attempts: int = 3,
+) -> ProcessResult:
+    """Load the order, decide, commit atomically, then schedule the decision's timers.
+
+    On ConflictError (another event for the same order or customer committed in between) the
+    order is re-loaded and the event decided again, up to `max_attempts` rounds; the last
+    ConflictError is re-raised so the queue redelivers the event. Timers are scheduled only after
+    a successful commit: a timer for a decision that was never recorded would decide twice.
+    """
+    from touchpoints.decide import decide
+
+    if max_attempts < 1:
+        raise ValueError("max_attempts must be at least 1")
+    customer = event.customer
+    customer_id = customer.id if customer is not None else None
+    attempt = 0
+    while True:
+        attempt += 1
+        loaded = store.load(event.order_id, customer_id)
+        if customer_id is None and loaded.customer_id is not None:
+            # The event does not carry the customer but the journey knows it: load the ledger too,
+            # so caps and customer-scoped limits see the customer's other orders.
+            loaded = store.load(event.order_id, loaded.customer_id)
+        decision = decide(loaded.state, event, catalog, loaded.history, now)
+        if decision.is_duplicate:
+            return ProcessResult(
+                event_id=event.id, order_id=event.order_id, is_duplicate=True, attempts=attempt
+            )
+        try:
+            store.commit(loaded, event, decision)
+        except DuplicateEventError:
+            return ProcessResult(
+                event_id=event.id, order_id=event.order_id, is_duplicate=True, attempts=attempt
+            )
+        except ConflictError:
+            if attempt >= max_attempts:
+                raise
+            continue
+        for timer in decision.timers:
+            timers.schedule(timer)
+        return ProcessResult(
+            event_id=event.id,
+            order_id=event.order_id,
+            is_duplicate=False,
+            records=list(decision.records),
+            timers=list(decision.timers),
+            attempts=attempt,
+        )
+
+
+def dispatch_action(
+    record: DecisionRecord,
+    *,
+    catalog: Catalog,
+    store: DecisionStore,
+    channels: Mapping[str, Channel],
+    now: datetime,
+) -> DispatchResult:
+    """Render and send one `pending` action, then mark it `sent` or `failed` in the store.
+
+    Facts for the template come from the store, not from the stream record: the order's journey
+    state (which also holds the unmasked address of the latest customer), its history, and the
+    event that triggered the decision (kept with the event marker), built with `build_facts` at
+    `now`. The current status is read back from the store first, so an action that is not
+    `pending` any more is skipped and never sent twice.
+    """
+    from touchpoints.journey import build_facts
+
+    current = _current_record(store, record)
+    if current is None or current.status != "pending":
+        return DispatchResult(action_id=record.action_id, status="skipped")
+    try:
+        loaded = store.load(current.order_id, current.customer_id)
+        trigger = store.load_event(current.order_id, current.event_id)
+        if loaded.state is None or trigger is None:
+            raise _DispatchError(
+                f"action {current.action_id}: order {current.order_id} or event {current.event_id} "
+                "is not in the store"
+            )
+        facts = build_facts(loaded.state, trigger, loaded.history, now)
+        message = _build_message(current, catalog, loaded.state, facts)
+        channel = channels.get(current.channel)
+        if channel is None:
+            raise _DispatchError(f"action {current.action_id}: no channel configured for {current.channel!r}")
+        message_id = channel.send(message)
+    except (ChannelError, _DispatchError, TouchpointsError) as exc:
+        error = str(exc)
+        store.update_action(current.order_id, current.action_id, "failed", error=error)
+        return DispatchResult(action_id=current.action_id, status="failed", error=error)
+    store.update_action(current.order_id, current.action_id, "sent", message_id=message_id)
+    return DispatchResult(action_id=current.action_id, status="sent", message_id=message_id)
+
+
+class _DispatchError(TouchpointsError):
+    """Raised inside dispatch when an action cannot be turned into a message; recorded as `failed`."""
+
+
+def _current_record(store: DecisionStore, record: DecisionRecord) -> DecisionRecord | None:
+    """The stored version of this action (the stream record may be stale after a redelivery)."""
+    for stored in store.records_for_order(record.order_id):
+        if stored.action_id == record.action_id:
+            return stored
+    return None
+
+
+def _build_message(
+    record: DecisionRecord, catalog: Catalog, state: Any, facts: Mapping[str, Any]
+) -> OutboundMessage:
+    """Render the record's template in its locale and address it to the journey's latest customer."""
+    from touchpoints.catalog import render_template
+
+    compiled = catalog.rules.get(record.rule_id)
+    spec = None
+    if compiled is not None:
+        spec = next((a for a in compiled.rule.then if a.channel == record.channel), None)
+    customer = getattr(state, "customer", None)
+    to: str | None = None
+    if record.channel == "email":
+        to = getattr(customer, "email", None)
+    elif record.channel == "sms":
+        to = getattr(customer, "phone", None)
+    if record.channel != "event" and not to:
+        raise _DispatchError(
+            f"action {record.action_id}: the customer has no {record.channel} address any more"
+        )
+    subject = body = None
+    if record.template is not None:
+        template = catalog.templates.get((record.template, record.locale))
+        if template is None:
+            raise _DispatchError(
+                f"action {record.action_id}: template {record.template!r} has no locale {record.locale!r}"
+            )
+        rendered = render_template(template, facts)
+        subject = rendered.subject
+        body = rendered.sms if record.channel == "sms" and rendered.sms else rendered.body
+    detail: dict[str, Any] = {}
+    detail_type: str | None = None
+    if record.channel == "event":
+        detail_type = (spec.detail_type if spec is not None else None) or "TouchpointAction"
+        detail = {
+            "order_id": record.order_id,
+            "customer_id": record.customer_id,
+            "rule_id": record.rule_id,
+            "action_id": record.action_id,
+            "trigger": record.trigger,
+            "event_id": record.event_id,
+            "template": record.template,
+            "locale": record.locale,
+        }
+        if subject is not None:
+            detail["subject"] = subject
+        if body is not None:
+            detail["body"] = body
+    return OutboundMessage(
+        action_id=record.action_id,
+        order_id=record.order_id,
+        customer_id=record.customer_id,
+        rule_id=record.rule_id,
+        channel=record.channel,
+        to=to,
+        locale=record.locale,
+        template=record.template,
+        subject=subject,
+        body=body,
+        detail_type=detail_type,
+        detail=detail,
+    )
