@@ -1,0 +1,70 @@
+"""The public event contract: EventBridge envelope, detail models, parsing, decision records."""
+
+from __future__ import annotations
+
+from touchpoints.contract.decisions import (
+    Channel,
+    DecisionReason,
+    DecisionRecord,
+    DecisionStatus,
+    mask_address,
+)
+from touchpoints.contract.envelope import EVENT_MODELS, TIMER_SOURCE, Event, parse_event
+from touchpoints.contract.errors import FieldProblem, InvalidEventError
+from touchpoints.contract.models import (
+    DETAIL_MODELS,
+    ORDER_EVENT_TYPES,
+    Consent,
+    Customer,
+    Detail,
+    DetailBase,
+    LineItem,
+    Money,
+    OrderCancelled,
+    OrderPlaced,
+    PaymentFailed,
+    PaymentSucceeded,
+    ReturnRequested,
+    ReviewSubmitted,
+    ShipmentDelayed,
+    ShipmentDelivered,
+    ShipmentDispatched,
+    ShipmentException,
+    TimerFired,
+)
+from touchpoints.contract.types import format_timestamp, parse_timestamp
+
+__all__ = [
+    "DETAIL_MODELS",
+    "EVENT_MODELS",
+    "ORDER_EVENT_TYPES",
+    "TIMER_SOURCE",
+    "Channel",
+    "Consent",
+    "Customer",
+    "DecisionReason",
+    "DecisionRecord",
+    "DecisionStatus",
+    "Detail",
+    "DetailBase",
+    "Event",
+    "FieldProblem",
+    "InvalidEventError",
+    "LineItem",
+    "Money",
+    "OrderCancelled",
+    "OrderPlaced",
+    "PaymentFailed",
+    "PaymentSucceeded",
+    "ReturnRequested",
+    "ReviewSubmitted",
+    "ShipmentDelayed",
+    "ShipmentDelivered",
+    "ShipmentDispatched",
+    "ShipmentException",
+    "TimerFired",
+    "format_timestamp",
+    "mask_address",
+    "parse_event",
+    "parse_timestamp",
+]

@@ -1,0 +1,185 @@
+"""The EventBridge envelope, typed by detail-type, and `parse_event`: the one way events enter the core."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic_core import ErrorDetails
+
+from touchpoints.contract.errors import FieldProblem, InvalidEventError
+from touchpoints.contract.models import DETAIL_MODELS, Customer, Detail
+from touchpoints.contract.types import PATTERN_MESSAGES, NonEmptyStr, Timestamp, _show
+
+__all__ = ["EVENT_MODELS", "TIMER_SOURCE", "Event", "parse_event"]
+
+TIMER_SOURCE = "touchpoints.timers"
+_TIMER_TYPE = "TimerFired"
+_KNOWN = ", ".join(DETAIL_MODELS)
+
+
+class Event(BaseModel):
+    """A standard EventBridge event whose `detail` is the model its `detail-type` names.
+
+    Build one with `parse_event`; it selects the concrete subclass (`OrderPlacedEvent`, ...) by
+    detail-type, so validation never tries the detail models one after the other.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    version: str = Field(default="0", description="EventBridge envelope version")
+    id: NonEmptyStr = Field(description="unique event id (idempotency key)")
+    detail_type: NonEmptyStr = Field(alias="detail-type", description="which detail model `detail` is")
+    source: NonEmptyStr = Field(description="sending platform, e.g. shop.orders")
+    account: str = Field(default="", description="AWS account id")
+    time: Timestamp = Field(description="when the thing happened (RFC 3339 with an offset)")
+    region: str = Field(default="", description="AWS region")
+    resources: list[str] = Field(default_factory=list, description="ARNs the event concerns")
+    detail: Detail = Field(description="the detail, typed by detail-type")
+
+    @property
+    def order_id(self) -> str:
+        """The order the event is about."""
+        return self.detail.order_id
+
+    @property
+    def customer(self) -> Customer | None:
+        """The customer the event carries, if any."""
+        return self.detail.customer
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-compatible envelope with EventBridge's field names (`detail-type`), UTC `Z` times."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class _LooseEvent(Event):
+    """An envelope with any detail: used only to report envelope problems of an unknown detail-type."""
+
+    detail: dict[str, Any]  # type: ignore[assignment]
+
+
+# One concrete envelope model per detail-type, selected by a dict lookup in parse_event.
+EVENT_MODELS: Mapping[str, type[Event]] = {
+    name: create_model(f"{name}Event", __base__=Event, detail=(model, Field(description=model.__doc__)))
+    for name, model in DETAIL_MODELS.items()
+}
+
+
+def parse_event(raw: Mapping[str, Any] | str | bytes) -> Event:
+    """Validate an EventBridge event (a dict or JSON text) and return it typed by its detail-type.
+
+    Raises `InvalidEventError` naming the event id, the detail-type and every field at fault.
+    """
+    if isinstance(raw, str | bytes | bytearray):
+        raw = _load_json(raw)
+    elif not isinstance(raw, Mapping):
+        raise InvalidEventError(None, None, [FieldProblem("", f"must be a JSON object, got {_show(raw)}")])
+    event_id = raw.get("id")
+    event_id = event_id if isinstance(event_id, str) and event_id else None
+    detail_type = raw.get("detail-type", raw.get("detail_type"))
+    model = EVENT_MODELS.get(detail_type) if isinstance(detail_type, str) else None
+    if model is None:
+        _reject_unknown_type(raw, event_id, detail_type)
+    assert model is not None  # _reject_unknown_type always raises
+    try:
+        event = model.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_problem(error) for error in exc.errors(include_url=False)]
+        problems.extend(_source_problems(raw.get("source"), detail_type))
+        raise InvalidEventError(event_id, detail_type, problems) from None
+    source_problems = _source_problems(event.source, detail_type)
+    if source_problems:
+        raise InvalidEventError(event_id, detail_type, source_problems)
+    return event
+
+
+def _load_json(text: str | bytes | bytearray) -> Mapping[str, Any]:
+    try:
+        loaded = json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise InvalidEventError(
+            None, None, [FieldProblem("", f"not valid JSON: {exc.msg} at {where}")]
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidEventError(
+            None, None, [FieldProblem("", f"not valid UTF-8 text: {exc.reason}")]
+        ) from None
+    if not isinstance(loaded, dict):
+        raise InvalidEventError(None, None, [FieldProblem("", f"must be a JSON object, got {_show(loaded)}")])
+    return loaded
+
+
+def _reject_unknown_type(raw: Mapping[str, Any], event_id: str | None, detail_type: Any) -> None:
+    """Report the unknown detail-type together with any other envelope problem, then raise."""
+    if detail_type is None:
+        first = FieldProblem("detail-type", f"is required; known detail-types: {_KNOWN}")
+    else:
+        first = FieldProblem("detail-type", f"unknown detail-type {_show(detail_type)}; known: {_KNOWN}")
+    problems = [first]
+    try:
+        _LooseEvent.model_validate({**raw, "detail-type": "?"})
+    except ValidationError as exc:
+        problems.extend(_problem(error) for error in exc.errors(include_url=False))
+    raise InvalidEventError(event_id, detail_type if isinstance(detail_type, str) else None, problems)
+
+
+def _source_problems(source: Any, detail_type: str) -> list[FieldProblem]:
+    """`touchpoints.timers` is ours: platforms may not forge timers, and timers carry nothing else."""
+    if detail_type == _TIMER_TYPE and source != TIMER_SOURCE:
+        message = f"TimerFired is internal and accepted only from {TIMER_SOURCE}, got {_show(source)}"
+        return [FieldProblem("source", message)]
+    if detail_type != _TIMER_TYPE and source == TIMER_SOURCE:
+        return [FieldProblem("source", f"{TIMER_SOURCE} is reserved for TimerFired events")]
+    return []
+
+
+def _problem(error: ErrorDetails) -> FieldProblem:
+    field = ".".join(str(part) for part in error["loc"])
+    return FieldProblem(field, _message(error))
+
+
+_PLAIN: dict[str, str] = {
+    "missing": "is required",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "int_from_float": "must be an integer",
+    "string_type": "must be a string",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "dict_type": "must be an object",
+    "frozen_instance": "cannot be changed",
+}
+
+
+def _message(error: ErrorDetails) -> str:
+    """Translate one pydantic error into the sentence a platform engineer reads."""
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    got = _show(error.get("input"))
+    if "got" in ctx:  # our own validators already wrote the sentence
+        return error["msg"]
+    if kind == "missing":
+        return "is required"
+    if kind in _PLAIN:
+        return f"{_PLAIN[kind]}, got {got}"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_MESSAGES:
+        return f"{PATTERN_MESSAGES[ctx['pattern']]}, got {got}"
+    if kind == "literal_error" and error["loc"][-1:] == ("currency",):
+        return f"must be an ISO 4217 currency code such as USD, got {got}"
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace("'", "")
+        return f"must be one of {expected}, got {got}"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}, got {got}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le')}, got {got}"
+    if kind == "too_short":
+        return f"must have at least {ctx.get('min_length')} item(s)"
+    message = error["msg"]
+    return f"{message[:1].lower()}{message[1:]}, got {got}"

@@ -1,0 +1,259 @@
+"""Pydantic models of the event details platforms send, one per detail-type (CONTRACT.md section 1)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from touchpoints.contract.types import (
+    CurrencyCode,
+    DecimalString,
+    E164Phone,
+    EmailAddress,
+    LocaleTag,
+    NonEmptyStr,
+    Timestamp,
+    TimeZoneName,
+)
+
+__all__ = [
+    "CANCEL_REASONS",
+    "DELAY_REASONS",
+    "DETAIL_MODELS",
+    "EXCEPTION_KINDS",
+    "ORDER_EVENT_TYPES",
+    "PAYMENT_FAILURE_REASONS",
+    "RETURN_REASONS",
+    "TIERS",
+    "CancelReason",
+    "Consent",
+    "Customer",
+    "DelayReason",
+    "Detail",
+    "DetailBase",
+    "ExceptionKind",
+    "LineItem",
+    "Money",
+    "OrderCancelled",
+    "OrderPlaced",
+    "PaymentFailed",
+    "PaymentFailureReason",
+    "PaymentSucceeded",
+    "ReturnReason",
+    "ReturnRequested",
+    "ReviewSubmitted",
+    "ShipmentDelayed",
+    "ShipmentDelivered",
+    "ShipmentDispatched",
+    "ShipmentException",
+    "Tier",
+    "TimerFired",
+]
+
+Tier = Literal["standard", "silver", "gold", "platinum"]
+CancelReason = Literal["customer_request", "payment_failed", "out_of_stock", "fraud", "other"]
+PaymentFailureReason = Literal[
+    "card_declined", "insufficient_funds", "bank_timeout", "authentication_failed", "expired_card", "other"
+]
+DelayReason = Literal["weather", "carrier_capacity", "address_issue", "customs", "other"]
+ExceptionKind = Literal["lost", "damaged", "returned_to_sender", "failed_attempt"]
+ReturnReason = Literal["damaged", "wrong_item", "not_as_described", "late", "changed_mind", "other"]
+
+TIERS: tuple[str, ...] = get_args(Tier)
+CANCEL_REASONS: tuple[str, ...] = get_args(CancelReason)
+PAYMENT_FAILURE_REASONS: tuple[str, ...] = get_args(PaymentFailureReason)
+DELAY_REASONS: tuple[str, ...] = get_args(DelayReason)
+EXCEPTION_KINDS: tuple[str, ...] = get_args(ExceptionKind)
+RETURN_REASONS: tuple[str, ...] = get_args(ReturnReason)
+
+# Producers may add fields (extra="ignore"); the typed ones are validated.
+_EVENT_CONFIG = ConfigDict(extra="ignore", frozen=True)
+
+
+class Money(BaseModel):
+    """An amount of money: an exact decimal string plus its ISO 4217 currency."""
+
+    model_config = _EVENT_CONFIG
+
+    amount: DecimalString = Field(description="decimal amount, e.g. 59.90")
+    currency: CurrencyCode = Field(description="ISO 4217 currency code, e.g. USD")
+
+
+class Consent(BaseModel):
+    """What the customer agreed to receive beyond transactional messages; absent means no."""
+
+    model_config = _EVENT_CONFIG
+
+    marketing: bool = Field(default=False, description="customer accepts marketing messages")
+    sms: bool = Field(default=False, description="customer accepts text messages")
+
+
+class Customer(BaseModel):
+    """Who the order belongs to, how to reach them, and in which language and zone to speak."""
+
+    model_config = _EVENT_CONFIG
+
+    id: NonEmptyStr = Field(description="customer id")
+    email: EmailAddress | None = Field(default=None, description="email address")
+    phone: E164Phone | None = Field(default=None, description="E.164 phone number")
+    name: str | None = Field(default=None, description="display name")
+    locale: LocaleTag = Field(default="en", description="BCP 47 language tag (en, zh-Hans, zh-Hant, ...)")
+    timezone: TimeZoneName = Field(default="UTC", description="IANA time zone")
+    tier: Tier = Field(default="standard", description="loyalty tier: standard, silver, gold, platinum")
+    consent: Consent = Field(default_factory=Consent, description="opt-ins")
+
+
+class LineItem(BaseModel):
+    """One line of an order."""
+
+    model_config = _EVENT_CONFIG
+
+    sku: NonEmptyStr = Field(description="stock keeping unit")
+    name: str = Field(description="product name")
+    quantity: Annotated[int, Field(ge=1, strict=True)] = Field(description="units ordered (>= 1)")
+    unit_price: Money = Field(description="price of one unit")
+
+
+class DetailBase(BaseModel):
+    """What every detail carries: the order it is about and, optionally, the customer."""
+
+    model_config = _EVENT_CONFIG
+
+    order_id: NonEmptyStr = Field(description="the order this event is about")
+    customer: Customer | None = Field(default=None, description="the customer, when the platform sends it")
+
+
+class OrderPlaced(DetailBase):
+    """The customer placed an order: the start of the journey and the promises made."""
+
+    customer: Customer = Field(description="the customer who placed the order")
+    total: Money = Field(description="order total")
+    items: list[LineItem] = Field(min_length=1, description="order lines")
+    promised_ship_by: Timestamp | None = Field(default=None, description="promised dispatch time")
+    promised_delivery_by: Timestamp | None = Field(default=None, description="promised delivery time")
+    sales_channel: str | None = Field(default=None, description="web, app, marketplace, ...")
+
+
+class OrderCancelled(DetailBase):
+    """The order was cancelled, and why."""
+
+    reason: CancelReason = Field(description="why the order was cancelled")
+    cancelled_by: str | None = Field(default=None, description="customer, merchant, system, ...")
+
+
+class PaymentSucceeded(DetailBase):
+    """The order was paid."""
+
+    payment_id: NonEmptyStr = Field(description="payment id")
+    amount: Money = Field(description="amount paid")
+    method: str | None = Field(default=None, description="card, paypal, alipay, ...")
+
+
+class PaymentFailed(DetailBase):
+    """A payment attempt failed; `attempt` counts from 1."""
+
+    payment_id: NonEmptyStr = Field(description="payment id")
+    amount: Money = Field(description="amount attempted")
+    reason_code: PaymentFailureReason = Field(description="why the payment failed")
+    attempt: Annotated[int, Field(ge=1, strict=True)] = Field(description="attempt number, 1-based")
+    method: str | None = Field(default=None, description="card, paypal, alipay, ...")
+    retry_url: str | None = Field(default=None, description="where the customer can pay again")
+
+
+class ShipmentDispatched(DetailBase):
+    """A parcel left the warehouse."""
+
+    shipment_id: NonEmptyStr = Field(description="shipment id")
+    carrier: NonEmptyStr = Field(description="carrier name")
+    tracking_number: NonEmptyStr = Field(description="carrier tracking number")
+    tracking_url: str | None = Field(default=None, description="tracking page")
+    estimated_delivery: Timestamp | None = Field(default=None, description="carrier's delivery estimate")
+
+
+class ShipmentDelayed(DetailBase):
+    """The carrier moved its delivery estimate."""
+
+    shipment_id: NonEmptyStr = Field(description="shipment id")
+    new_estimate: Timestamp = Field(description="new delivery estimate")
+    previous_estimate: Timestamp | None = Field(
+        default=None, description="estimate before this delay (filled from the journey when absent)"
+    )
+    reason: DelayReason | None = Field(default=None, description="why the parcel is late")
+
+
+class ShipmentException(DetailBase):
+    """Something went wrong with a parcel: lost, damaged, returned to sender, or a failed attempt."""
+
+    shipment_id: NonEmptyStr = Field(description="shipment id")
+    kind: ExceptionKind = Field(description="lost, damaged, returned_to_sender or failed_attempt")
+    note: str | None = Field(default=None, description="carrier's note")
+
+
+class ShipmentDelivered(DetailBase):
+    """A parcel arrived."""
+
+    shipment_id: NonEmptyStr = Field(description="shipment id")
+    signed_by: str | None = Field(default=None, description="who signed for it")
+
+
+class ReturnRequested(DetailBase):
+    """The customer asked to return goods."""
+
+    return_id: NonEmptyStr = Field(description="return id")
+    reason: ReturnReason = Field(description="why the goods are returned")
+    skus: list[str] | None = Field(default=None, description="returned SKUs")
+
+
+class ReviewSubmitted(DetailBase):
+    """The customer reviewed the order or one of its products."""
+
+    review_id: NonEmptyStr = Field(description="review id")
+    rating: Annotated[int, Field(ge=1, le=5, strict=True)] = Field(description="stars, integer 1-5")
+    title: str | None = Field(default=None, description="review title")
+    body: str | None = Field(default=None, description="review text")
+    sku: str | None = Field(default=None, description="reviewed SKU")
+
+
+class TimerFired(DetailBase):
+    """Internal: a delayed rule or deferred action is due (sent only by `touchpoints.timers`)."""
+
+    rule_id: NonEmptyStr = Field(description="the rule the timer was set for")
+    trigger_event_id: NonEmptyStr = Field(description="the event that started the timer")
+    due_at: Timestamp = Field(description="when the timer was due")
+
+
+Detail = (
+    OrderPlaced
+    | OrderCancelled
+    | PaymentSucceeded
+    | PaymentFailed
+    | ShipmentDispatched
+    | ShipmentDelayed
+    | ShipmentException
+    | ShipmentDelivered
+    | ReturnRequested
+    | ReviewSubmitted
+    | TimerFired
+)
+
+DETAIL_MODELS: Mapping[str, type[DetailBase]] = {
+    model.__name__: model
+    for model in (
+        OrderPlaced,
+        OrderCancelled,
+        PaymentSucceeded,
+        PaymentFailed,
+        ShipmentDispatched,
+        ShipmentDelayed,
+        ShipmentException,
+        ShipmentDelivered,
+        ReturnRequested,
+        ReviewSubmitted,
+        TimerFired,
+    )
+}
+
+# The detail-types platforms send about an order (everything but the internal TimerFired).
+ORDER_EVENT_TYPES: tuple[str, ...] = tuple(name for name in DETAIL_MODELS if name != "TimerFired")

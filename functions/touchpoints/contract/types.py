@@ -1,0 +1,173 @@
+"""Validated scalar types of the event contract: timestamps, phones, currencies, decimals, locales, zones."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Annotated, Any, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import PlainSerializer, PlainValidator, StringConstraints, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "ISO_4217_CODES",
+    "CurrencyCode",
+    "DecimalString",
+    "E164Phone",
+    "EmailAddress",
+    "LocaleTag",
+    "NonEmptyStr",
+    "TimeZoneName",
+    "Timestamp",
+    "format_timestamp",
+    "parse_timestamp",
+]
+
+# Compiled once at import: validators run for every field of every event on the hot path.
+_DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _show(value: Any) -> str:
+    """Render an offending value for an error message: JSON-like and short, never a Python repr dump."""
+    if isinstance(value, str):
+        text = value if len(value) <= 60 else value[:57] + "..."
+        return '"' + text + '"'
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+def _fail(kind: str, what: str, value: Any) -> PydanticCustomError:
+    """A pydantic error whose message is already the plain sentence we show to platform teams."""
+    return PydanticCustomError(kind, "{what}, got {got}", {"what": what, "got": _show(value)})
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """Accept an RFC 3339 timestamp with an offset (or an aware datetime) and return it in UTC.
+
+    Naive timestamps and bare dates are rejected: "when did it happen" must be unambiguous, and a
+    guessed zone would shift promises and quiet hours by hours.
+    """
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise _fail("rfc3339", "must be a timezone-aware timestamp", value)
+        return value.astimezone(UTC)
+    if not isinstance(value, str) or len(value) < 20 or value[10] not in "Tt ":
+        raise _fail("rfc3339", "must be an RFC 3339 timestamp with an offset", value)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _fail("rfc3339", "must be an RFC 3339 timestamp with an offset", value) from None
+    if parsed.tzinfo is None:
+        raise _fail("rfc3339", "must be an RFC 3339 timestamp with an offset", value)
+    return parsed.astimezone(UTC)
+
+
+def format_timestamp(value: datetime) -> str:
+    """RFC 3339 in UTC with a `Z` suffix: the one timestamp spelling used in facts and records."""
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _parse_decimal(value: Any) -> str:
+    """Decimal strings stay exact; JSON numbers are accepted and converted to their shortest text.
+
+    Many platforms serialise amounts as numbers; rejecting them would be pedantic, and Python's
+    shortest float repr reproduces what the producer wrote (59.9 -> "59.9").
+    """
+    if isinstance(value, str):
+        if _DECIMAL.fullmatch(value) is None:
+            raise _fail("decimal", 'must be a decimal amount such as "59.90"', value)
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _fail("decimal", 'must be a decimal amount such as "59.90"', value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _fail("decimal", 'must be a finite decimal amount such as "59.90"', value)
+    text = str(value)
+    if "e" in text or "E" in text:
+        text = format(value, "f")
+    return text
+
+
+@lru_cache(maxsize=1024)
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _parse_zone(value: Any) -> str:
+    if not isinstance(value, str) or not value or not _is_zone(value):
+        raise _fail("iana_tz", "must be an IANA time zone such as Asia/Taipei", value)
+    return value
+
+
+Timestamp = Annotated[
+    datetime,
+    PlainValidator(parse_timestamp, json_schema_input_type=str),
+    PlainSerializer(lambda value: format_timestamp(value), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time", "description": "RFC 3339 with an offset"}),
+]
+# Rust-side constraints where a pattern or a literal set is enough (no Python call per field);
+# PATTERN_MESSAGES turns their generic pattern errors into plain sentences.
+E164_PATTERN = r"^\+[1-9]\d{1,14}$"
+LOCALE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+NON_EMPTY_PATTERN = r"\S"
+PATTERN_MESSAGES: dict[str, str] = {
+    E164_PATTERN: "must be an E.164 phone number such as +14155550123",
+    LOCALE_PATTERN: "must be a BCP 47 language tag such as en, en-GB or zh-Hant",
+    EMAIL_PATTERN: "must be an email address",
+    NON_EMPTY_PATTERN: "must be a non-empty string",
+}
+
+E164Phone = Annotated[str, StringConstraints(strict=True, pattern=E164_PATTERN)]
+# Active ISO 4217 codes: a literal set, so pydantic checks membership in Rust.
+# fmt: off
+CurrencyCode = Literal[
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN",
+    "BHD", "BIF", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF",
+    "CHE", "CHF", "CHW", "CLF", "CLP", "CNY", "COP", "COU", "CRC", "CUC", "CUP", "CVE", "CZK", "DJF",
+    "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD",
+    "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD",
+    "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR",
+    "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK",
+    "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK",
+    "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK",
+    "SGD", "SHP", "SLE", "SLL", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT",
+    "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS",
+    "VED", "VES", "VND", "VUV", "WST", "XAF", "XCD", "XCG", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG",
+    "ZWL",
+]
+# fmt: on
+DecimalString = Annotated[
+    str,
+    PlainValidator(_parse_decimal),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}, {"type": "number"}],
+            "description": 'decimal string such as "59.90" (numbers are accepted and converted)',
+        }
+    ),
+]
+LocaleTag = Annotated[str, StringConstraints(strict=True, pattern=LOCALE_PATTERN)]
+TimeZoneName = Annotated[
+    str,
+    PlainValidator(_parse_zone),
+    WithJsonSchema({"type": "string", "description": "IANA time zone such as Asia/Taipei"}),
+]
+NonEmptyStr = Annotated[str, StringConstraints(strict=True, pattern=NON_EMPTY_PATTERN)]
+EmailAddress = Annotated[str, StringConstraints(strict=True, pattern=EMAIL_PATTERN)]
+
+ISO_4217_CODES: frozenset[str] = frozenset(get_args(CurrencyCode))
