@@ -209,6 +209,10 @@ class _Linter:
                 self._add(
                     node, f"access to '{key.value}' is not allowed (names starting with '_' are private)"
                 )
+        elif isinstance(key, nodes.Slice):
+            bounds = (key.start, key.stop, key.step)
+            if not all(bound is None or isinstance(bound, nodes.Const) for bound in bounds):
+                self._add(node, "slices need literal numbers, e.g. order.placed_at[:10]")
         elif not isinstance(key, nodes.Name | nodes.Getattr | nodes.Getitem):
             self._add(node, "computed keys (built from strings or expressions) are not allowed in templates")
 
@@ -272,7 +276,9 @@ def _private(name: str) -> str:
 
 def _continues_chain(node: nodes.Node, parent: nodes.Node | None) -> bool:
     """True when the parent extends this node's chain (`order` in `order.total`): only check the longest."""
-    return isinstance(parent, nodes.Getattr | nodes.Getitem) and parent.node is node
+    if isinstance(parent, nodes.Getattr):
+        return parent.node is node
+    return isinstance(parent, nodes.Getitem) and parent.node is node and isinstance(parent.arg, nodes.Const)
 
 
 def _chain(node: nodes.Node) -> list[str] | None:

@@ -1,0 +1,61 @@
+"""Rule catalog: rule files, the contact policy and message templates, validated and compiled once."""
+
+from __future__ import annotations
+
+from touchpoints.catalog.durations import DurationError, format_duration, parse_duration
+from touchpoints.catalog.loader import (
+    Catalog,
+    CompiledRule,
+    UnknownRuleError,
+    UnknownTemplateError,
+    load_catalog,
+    resolve_locale,
+    validate_catalog,
+)
+from touchpoints.catalog.model import (
+    ACTION_EVENT_TYPES,
+    CATEGORIES,
+    CHANNELS,
+    TRIGGER_TYPES,
+    ActionSpec,
+    Cap,
+    ContactPolicy,
+    GroupPolicy,
+    Limit,
+    Locales,
+    QuietHours,
+    Rule,
+)
+from touchpoints.catalog.problems import CatalogError, Problem
+from touchpoints.catalog.templates import RenderedMessage, Template, TemplateRenderError, render_template
+
+__all__ = [
+    "ACTION_EVENT_TYPES",
+    "CATEGORIES",
+    "CHANNELS",
+    "TRIGGER_TYPES",
+    "ActionSpec",
+    "Cap",
+    "Catalog",
+    "CatalogError",
+    "CompiledRule",
+    "ContactPolicy",
+    "DurationError",
+    "GroupPolicy",
+    "Limit",
+    "Locales",
+    "Problem",
+    "QuietHours",
+    "RenderedMessage",
+    "Rule",
+    "Template",
+    "TemplateRenderError",
+    "UnknownRuleError",
+    "UnknownTemplateError",
+    "format_duration",
+    "load_catalog",
+    "parse_duration",
+    "render_template",
+    "resolve_locale",
+    "validate_catalog",
+]
