@@ -1,0 +1,616 @@
+"""The DecisionStore on one DynamoDB table: one read and one transactional write per event."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from touchpoints.adapters.ports import ConflictError, DuplicateEventError, StoredOrder, StoreError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    from touchpoints.catalog import Catalog
+    from touchpoints.contract import DecisionRecord, Event
+    from touchpoints.decide import Decision
+    from touchpoints.journey import ContactEntry, OrderJourney
+
+__all__ = [
+    "CUSTOMER_INDEX",
+    "RULE_INDEX",
+    "ActionRow",
+    "DynamoDBDecisionStore",
+    "EventMarkerRow",
+    "LedgerRetention",
+    "LedgerRow",
+    "StateRow",
+    "ledger_retention",
+]
+
+CUSTOMER_INDEX = "by-customer"
+RULE_INDEX = "by-rule"
+STATE_SK = "STATE"
+LEDGER_SK = "CONTACTS"
+_DEFAULT_RETENTION = timedelta(days=400)
+
+
+def order_pk(order_id: str) -> str:
+    """Partition of everything about one order."""
+    return f"ORDER#{order_id}"
+
+
+def customer_pk(customer_id: str) -> str:
+    """Partition of a customer's contact ledger (and GSI key of their actions)."""
+    return f"CUSTOMER#{customer_id}"
+
+
+def _ts(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+# ---------------------------------------------------------------------------------------- rows
+# Rows are what DynamoDB holds, separate from the domain models: the domain can change shape
+# without a data migration as long as the row still parses, and the row names the keys.
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    pk: str
+    sk: str
+
+    def to_item(self) -> dict[str, Any]:
+        """The row as DynamoDB attribute values (strings, numbers and nulls only)."""
+        return {name: _attribute(value) for name, value in self.model_dump(mode="json").items()}
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Any:
+        """Parse a DynamoDB item; StoreError names the key of a corrupt row."""
+        plain = {name: _plain(value) for name, value in item.items()}
+        try:
+            return cls.model_validate(plain)
+        except ValidationError as exc:
+            raise StoreError(f"corrupt {cls.__name__} {plain.get('pk')}/{plain.get('sk')}: {exc}") from None
+
+
+class StateRow(_Row):
+    """`ORDER#<id> / STATE`: the journey, the order's history and the keys of its action rows."""
+
+    customer_id: str | None = None
+    state: str = Field(description="OrderJourney JSON")
+    history: str = Field(default="[]", description="the order's ContactEntries, JSON")
+    action_keys: str = Field(default="{}", description="action id -> sort key of its action row, JSON")
+    version: int
+
+
+class EventMarkerRow(_Row):
+    """`ORDER#<id> / EVENT#<event id>`: the event was processed (idempotency), kept for dispatch."""
+
+    event: str = Field(description="the EventBridge envelope JSON")
+    processed_at: str
+    expires_at: int
+
+
+class ActionRow(_Row):
+    """`ORDER#<id> / ACTION#<decided_at>#<action id>`: one decision record, masked, with GSI keys."""
+
+    action_id: str
+    order_id: str
+    customer_id: str | None
+    rule_id: str
+    trigger: str
+    event_id: str
+    channel: str
+    template: str | None
+    locale: str
+    status: str
+    reason: str | None
+    decided_at: str
+    send_at: str
+    catalog_version: str
+    address: str | None
+    detail_type: str | None = None
+    message_id: str | None = None
+    error: str | None = None
+    gsi1pk: str | None = None
+    gsi1sk: str | None = None
+    gsi2pk: str
+    gsi2sk: str
+    expires_at: int
+
+    @classmethod
+    def of(cls, record: DecisionRecord, sk: str, retention: timedelta) -> ActionRow:
+        """The row of a decision record (its address is already masked by decide)."""
+        data = record.model_dump(mode="json")
+        decided = record.decided_at
+        return cls.model_validate(
+            {
+                **data,
+                "pk": order_pk(record.order_id),
+                "sk": sk,
+                "gsi1pk": customer_pk(record.customer_id) if record.customer_id else None,
+                "gsi1sk": f"{data['decided_at']}#{record.action_id}" if record.customer_id else None,
+                "gsi2pk": f"RULE#{record.rule_id}",
+                "gsi2sk": f"{decided.astimezone(UTC):%Y-%m-%d}#{data['decided_at']}#{record.action_id}",
+                "expires_at": _epoch(decided + retention),
+            }
+        )
+
+    def to_record(self) -> DecisionRecord:
+        """The decision record this row holds."""
+        from touchpoints.contract import DecisionRecord
+
+        return DecisionRecord.model_validate(self.model_dump())
+
+    def to_item(self) -> dict[str, Any]:
+        """Like every row, but without null GSI keys (a null key attribute is rejected by DynamoDB)."""
+        item = super().to_item()
+        for key in ("gsi1pk", "gsi1sk"):
+            if item[key] == {"NULL": True}:
+                del item[key]
+        return item
+
+
+class LedgerRow(_Row):
+    """`CUSTOMER#<id> / CONTACTS`: the customer's recent contacts across orders, for caps and limits."""
+
+    entries: str = Field(default="[]", description="ContactEntries JSON")
+    version: int
+
+
+def _attribute(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | float):
+        return {"N": str(value)}
+    return {"S": str(value)}
+
+
+def _plain(value: Mapping[str, Any]) -> Any:
+    if "S" in value:
+        return value["S"]
+    if "N" in value:
+        number = value["N"]
+        return int(number) if number.lstrip("-").isdigit() else float(number)
+    if "BOOL" in value:
+        return value["BOOL"]
+    if "NULL" in value:
+        return None
+    raise StoreError(f"unexpected DynamoDB attribute type {sorted(value)}")
+
+
+# ---------------------------------------------------------------------------------------- ledger
+
+
+class LedgerRetention(BaseModel):
+    """How long the contact ledger keeps an entry: the longest window any cap or limit looks at.
+
+    Entries of rules with a lifetime customer-scoped limit (no `per`) are kept for good.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    window: timedelta = timedelta(days=35)
+    keep_rules: frozenset[str] = frozenset()
+
+    def prune(self, entries: Iterable[ContactEntry]) -> list[ContactEntry]:
+        """Drop entries older than the window before the newest entry (the clock is the data's)."""
+        kept = list(entries)
+        if not kept:
+            return kept
+        newest = max(entry.at for entry in kept)
+        return [e for e in kept if e.at >= newest - self.window or e.rule_id in self.keep_rules]
+
+
+def ledger_retention(catalog: Catalog) -> LedgerRetention:
+    """The retention the catalog needs: its longest cap, group or limit window."""
+    windows: list[timedelta] = [timedelta(days=1)]
+    keep: set[str] = set()
+    policy: Any = catalog.policy
+    for cap in getattr(policy, "caps", {}).values():
+        windows.append(cap.per)
+    for group in getattr(policy, "groups", {}).values():
+        window = getattr(group, "window", None)
+        if isinstance(window, timedelta):
+            windows.append(window)
+    for compiled in catalog.rules.values():
+        limit = compiled.rule.limit
+        if limit is None:
+            continue
+        if limit.per is not None:
+            windows.append(limit.per)
+        elif limit.scope == "customer":
+            keep.add(compiled.rule.id)
+    return LedgerRetention(window=max(windows) + timedelta(days=1), keep_rules=frozenset(keep))
+
+
+# ---------------------------------------------------------------------------------------- store
+
+
+class DynamoDBDecisionStore:
+    """DecisionStore on the single table of DESIGN.md "Storage".
+
+    Reads per event: one `BatchGetItem` (STATE + the customer's CONTACTS) when the customer id is
+    known, else one `GetItem` of STATE (the service then re-loads with the customer id found in
+    the state: two reads for an event that does not carry its customer). Writes per event: one
+    `TransactWriteItems` (marker, state, action rows, ledger); nothing for a duplicate.
+    `calls` counts the DynamoDB requests this instance made, by operation name.
+    """
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        client: DynamoDBClient | None = None,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        retention: timedelta = _DEFAULT_RETENTION,
+        ledger: LedgerRetention | None = None,
+    ) -> None:
+        self.table_name = table_name
+        self._client = client
+        self._endpoint_url = endpoint_url
+        self._region = region
+        self.retention = retention
+        self.ledger = ledger or LedgerRetention()
+        self.calls: dict[str, int] = {}
+        self._keys_by_order: dict[str, dict[str, str]] = {}
+
+    @property
+    def client(self) -> DynamoDBClient:
+        """The boto3 client, created on first use (boto3 is imported only then)."""
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("dynamodb", endpoint_url=self._endpoint_url, region_name=self._region)
+        return self._client
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        """Call DynamoDB, counting the call and turning provider errors into StoreError."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self.calls[operation] = self.calls.get(operation, 0) + 1
+        method = getattr(self.client, _SNAKE[operation])
+        try:
+            return method(**kwargs)
+        except ClientError as exc:
+            if operation == "TransactWriteItems" and _error_code(exc) == "TransactionCanceledException":
+                raise
+            raise StoreError(f"DynamoDB {operation} on {self.table_name} failed: {_error_text(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"DynamoDB {operation} on {self.table_name} failed: {exc}") from exc
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def load(self, order_id: str, customer_id: str | None) -> StoredOrder:
+        """Read the order's STATE and, when `customer_id` is given, the customer's ledger, in one request."""
+        state_key = {"pk": {"S": order_pk(order_id)}, "sk": {"S": STATE_SK}}
+        state_item: Mapping[str, Any] | None
+        ledger_item: Mapping[str, Any] | None = None
+        if customer_id is None:
+            response = self._call("GetItem", TableName=self.table_name, Key=state_key, ConsistentRead=True)
+            state_item = response.get("Item")
+        else:
+            ledger_key = {"pk": {"S": customer_pk(customer_id)}, "sk": {"S": LEDGER_SK}}
+            items = self._batch_get([state_key, ledger_key])
+            state_item = items.get((order_pk(order_id), STATE_SK))
+            ledger_item = items.get((customer_pk(customer_id), LEDGER_SK))
+        return self._stored(order_id, customer_id, state_item, ledger_item)
+
+    def _batch_get(self, keys: list[dict[str, Any]]) -> dict[tuple[str, str], Mapping[str, Any]]:
+        found: dict[tuple[str, str], Mapping[str, Any]] = {}
+        request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+        for _ in range(5):  # unprocessed keys come back under throttling: retry them, bounded
+            response = self._call("BatchGetItem", RequestItems=request)
+            for item in response.get("Responses", {}).get(self.table_name, []):
+                found[(item["pk"]["S"], item["sk"]["S"])] = item
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+        raise StoreError(f"DynamoDB BatchGetItem on {self.table_name}: keys stayed unprocessed (throttled)")
+
+    def _stored(
+        self,
+        order_id: str,
+        customer_id: str | None,
+        state_item: Mapping[str, Any] | None,
+        ledger_item: Mapping[str, Any] | None,
+    ) -> StoredOrder:
+        from touchpoints.journey import ContactEntry, History, OrderJourney
+
+        state: OrderJourney | None = None
+        self._keys_by_order[order_id] = {}
+        order_history: list[ContactEntry] = []
+        state_version = 0
+        if state_item is not None:
+            row: StateRow = StateRow.from_item(state_item)
+            state = _parse(OrderJourney, row.state, row)
+            order_history = [_parse(ContactEntry, entry, row) for entry in json.loads(row.history)]
+            state_version = row.version
+            self._keys_by_order[order_id] = json.loads(row.action_keys)
+            if customer_id is None:
+                customer_id = row.customer_id
+        customer_history: list[ContactEntry] = []
+        ledger_version = 0
+        if ledger_item is not None:
+            ledger: LedgerRow = LedgerRow.from_item(ledger_item)
+            customer_history = [_parse(ContactEntry, entry, ledger) for entry in json.loads(ledger.entries)]
+            ledger_version = ledger.version
+        return StoredOrder(
+            order_id=order_id,
+            customer_id=customer_id,
+            state=state,
+            history=History(order=order_history, customer=customer_history),
+            state_version=state_version,
+            ledger_version=ledger_version,
+        )
+
+    def load_event(self, order_id: str, event_id: str) -> Event | None:
+        """The event kept with its marker, or None."""
+        from touchpoints.contract import parse_event
+
+        key = {"pk": {"S": order_pk(order_id)}, "sk": {"S": f"EVENT#{event_id}"}}
+        item = self._call("GetItem", TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
+        if item is None:
+            return None
+        row: EventMarkerRow = EventMarkerRow.from_item(item)
+        return parse_event(row.event)
+
+    def records_for_order(self, order_id: str) -> list[DecisionRecord]:
+        """The order's action rows (one Query on its partition), oldest decision first."""
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": order_pk(order_id)}, ":prefix": {"S": "ACTION#"}},
+            ConsistentRead=True,
+        )
+        return [ActionRow.from_item(item).to_record() for item in items]
+
+    def records_for_customer(self, customer_id: str) -> list[DecisionRecord]:
+        """The customer's action rows across orders (the by-customer GSI; audit only, never hot)."""
+        items = self._query(
+            IndexName=CUSTOMER_INDEX,
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": customer_pk(customer_id)}},
+        )
+        return [ActionRow.from_item(item).to_record() for item in items]
+
+    def records_for_rule(self, rule_id: str, day: str | None = None) -> list[DecisionRecord]:
+        """A rule's action rows (the by-rule GSI), optionally of one UTC day (`YYYY-MM-DD`)."""
+        values: dict[str, Any] = {":pk": {"S": f"RULE#{rule_id}"}}
+        condition = "gsi2pk = :pk"
+        if day is not None:
+            condition += " AND begins_with(gsi2sk, :day)"
+            values[":day"] = {"S": f"{day}#"}
+        items = self._query(
+            IndexName=RULE_INDEX, KeyConditionExpression=condition, ExpressionAttributeValues=values
+        )
+        return [ActionRow.from_item(item).to_record() for item in items]
+
+    def _query(self, **kwargs: Any) -> Iterator[Mapping[str, Any]]:
+        start: Mapping[str, Any] | None = None
+        while True:
+            extra = {"ExclusiveStartKey": start} if start else {}
+            response = self._call("Query", TableName=self.table_name, **kwargs, **extra)
+            yield from response.get("Items", [])
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def commit(self, loaded: StoredOrder, event: Event, decision: Decision) -> None:
+        """One TransactWriteItems: marker, state, action rows and ledger, each under its condition."""
+        from botocore.exceptions import ClientError
+
+        if decision.is_duplicate:
+            return
+        items, roles = self._transaction(loaded, event, decision)
+        try:
+            self._call("TransactWriteItems", TransactItems=items)
+        except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons", [])  # type: ignore[attr-defined]
+            failed = [
+                roles[index]
+                for index, reason in enumerate(reasons)
+                if reason.get("Code") == "ConditionalCheckFailed" and index < len(roles)
+            ]
+            if "marker" in failed:
+                raise DuplicateEventError(
+                    f"event {event.id} was already processed for order {loaded.order_id}"
+                ) from exc
+            if failed or any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+                what = ", ".join(sorted(set(failed))) or "a concurrent transaction"
+                raise ConflictError(
+                    f"order {loaded.order_id} changed since it was loaded ({what}); event {event.id}"
+                ) from exc
+            raise StoreError(
+                f"DynamoDB TransactWriteItems on {self.table_name} failed for event {event.id}: "
+                f"{_error_text(exc)}"
+            ) from exc
+
+    def _transaction(
+        self, loaded: StoredOrder, event: Event, decision: Decision
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """The transaction's items and, in the same order, what each one is (for cancellation reasons)."""
+        now = datetime.now(UTC)
+        pk = order_pk(loaded.order_id)
+        items: list[dict[str, Any]] = []
+        roles: list[str] = []
+
+        marker = EventMarkerRow(
+            pk=pk,
+            sk=f"EVENT#{event.id}",
+            event=json.dumps(event.to_dict(), separators=(",", ":")),
+            processed_at=_ts(now),
+            expires_at=_epoch(event.time + self.retention),
+        )
+        items.append(self._put(marker, "attribute_not_exists(pk)"))
+        roles.append("marker")
+
+        action_keys = self._action_keys(loaded)
+        new_keys: dict[str, str] = {}
+        for record in decision.records:
+            existing = action_keys.get(record.action_id)
+            sk = existing or f"ACTION#{_ts(record.decided_at)}#{record.action_id}"
+            new_keys[record.action_id] = sk
+            row = ActionRow.of(record, sk, self.retention)
+            # A released action (scheduled -> pending) replaces its row; a new one must be new.
+            condition = "attribute_exists(pk)" if existing else "attribute_not_exists(pk)"
+            items.append(self._put(row, condition))
+            roles.append("action")
+
+        history = _merge(loaded.history.order, decision.contacts)
+        customer = decision.state.customer
+        state_row = StateRow(
+            pk=pk,
+            sk=STATE_SK,
+            customer_id=customer.id if customer is not None else loaded.customer_id,
+            state=decision.state.model_dump_json(),
+            history=_dump_entries(history),
+            action_keys=json.dumps({**action_keys, **new_keys}, separators=(",", ":"), sort_keys=True),
+            version=loaded.state_version + 1,
+        )
+        items.append(self._versioned_put(state_row, loaded.state_version))
+        roles.append("state")
+
+        customer_id = loaded.customer_id
+        if customer_id is not None:
+            contacts = [entry for entry in decision.contacts if entry.customer_id in (None, customer_id)]
+            if contacts:
+                entries = self.ledger.prune(_merge(loaded.history.customer, contacts))
+                ledger_row = LedgerRow(
+                    pk=customer_pk(customer_id),
+                    sk=LEDGER_SK,
+                    entries=_dump_entries(entries),
+                    version=loaded.ledger_version + 1,
+                )
+                items.append(self._versioned_put(ledger_row, loaded.ledger_version))
+            else:
+                # Nothing to add, but the decision read the ledger: it must not have moved meanwhile.
+                items.append(self._version_check(customer_pk(customer_id), LEDGER_SK, loaded.ledger_version))
+            roles.append("ledger")
+        return items, roles
+
+    def _action_keys(self, loaded: StoredOrder) -> dict[str, str]:
+        """Sort keys of the order's existing action rows, from the STATE item the last `load` read.
+
+        StoredOrder (a port type) has no room for them, so `load` keeps them per order id; a
+        commit always follows its load in the same instance (the service's load-decide-commit).
+        """
+        return dict(self._keys_by_order.get(loaded.order_id, {}))
+
+    def _put(self, row: _Row, condition: str) -> dict[str, Any]:
+        return {
+            "Put": {"TableName": self.table_name, "Item": row.to_item(), "ConditionExpression": condition}
+        }
+
+    def _versioned_put(self, row: _Row, expected: int) -> dict[str, Any]:
+        if expected == 0:
+            return self._put(row, "attribute_not_exists(pk)")
+        put = self._put(row, "#version = :expected")
+        put["Put"]["ExpressionAttributeNames"] = {"#version": "version"}
+        put["Put"]["ExpressionAttributeValues"] = {":expected": {"N": str(expected)}}
+        return put
+
+    def _version_check(self, pk: str, sk: str, expected: int) -> dict[str, Any]:
+        check: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        if expected:
+            check["ConditionExpression"] = "#version = :expected"
+            check["ExpressionAttributeNames"] = {"#version": "version"}
+            check["ExpressionAttributeValues"] = {":expected": {"N": str(expected)}}
+        return {"ConditionCheck": check}
+
+    def update_action(
+        self,
+        order_id: str,
+        action_id: str,
+        status: str,
+        message_id: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Mark an action row `sent`/`failed` (one Query for its sort key, one UpdateItem)."""
+        sk = self._action_sk(order_id, action_id)
+        if sk is None:
+            raise StoreError(f"order {order_id} has no action {action_id}")
+        self._call(
+            "UpdateItem",
+            TableName=self.table_name,
+            Key={"pk": {"S": order_pk(order_id)}, "sk": {"S": sk}},
+            UpdateExpression="SET #status = :status, message_id = :message_id, #error = :error",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#status": "status", "#error": "error"},
+            ExpressionAttributeValues={
+                ":status": {"S": status},
+                ":message_id": _attribute(message_id),
+                ":error": _attribute(error),
+            },
+        )
+
+    def _action_sk(self, order_id: str, action_id: str) -> str | None:
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            FilterExpression="action_id = :action_id",
+            ProjectionExpression="sk",
+            ExpressionAttributeValues={
+                ":pk": {"S": order_pk(order_id)},
+                ":prefix": {"S": "ACTION#"},
+                ":action_id": {"S": action_id},
+            },
+            ConsistentRead=True,
+        )
+        for item in items:
+            return str(item["sk"]["S"])
+        return None
+
+
+_SNAKE = {
+    "GetItem": "get_item",
+    "BatchGetItem": "batch_get_item",
+    "Query": "query",
+    "TransactWriteItems": "transact_write_items",
+    "UpdateItem": "update_item",
+}
+
+
+def _parse(model: Any, raw: Any, row: _Row) -> Any:
+    try:
+        if isinstance(raw, str):
+            return model.model_validate_json(raw)
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise StoreError(f"corrupt {model.__name__} in {row.pk}/{row.sk}: {exc}") from None
+
+
+def _merge(existing: Iterable[ContactEntry], added: Iterable[ContactEntry]) -> list[ContactEntry]:
+    """Existing entries with `added` appended; an added entry replaces the one with its action id."""
+    merged = {entry.action_id: entry for entry in existing}
+    for entry in added:
+        merged[entry.action_id] = entry
+    return list(merged.values())
+
+
+def _dump_entries(entries: Iterable[ContactEntry]) -> str:
+    return json.dumps([entry.model_dump(mode="json") for entry in entries], separators=(",", ":"))
+
+
+def _error_code(exc: Any) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _error_text(exc: Any) -> str:
+    error = exc.response.get("Error", {})
+    return f"{error.get('Code', 'Error')}: {error.get('Message', exc)}"
