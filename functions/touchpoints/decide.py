@@ -265,7 +265,8 @@ class _Builder:
         from touchpoints.contract import DecisionRecord, mask_address
 
         customer = self.customer
-        template = next((a.template for a in rule.then if a.channel == channel), None)
+        spec = next((a for a in rule.then if a.channel == channel), None)
+        template = spec.template if spec is not None else None
         wanted = customer.locale if customer is not None else "en"
         locale = resolve_locale(self.catalog, template, wanted) if template else wanted
         address = address_for(channel, customer)
@@ -285,6 +286,7 @@ class _Builder:
             send_at=verdict.send_at,
             catalog_version=self.catalog.version,
             address=mask_address(address) if address else None,
+            detail_type=spec.detail_type if spec is not None else None,
         )
 
     def _contact(self, rule: Rule, record: DecisionRecord) -> ContactEntry:

@@ -208,7 +208,9 @@ def _build_message(
     detail: dict[str, Any] = {}
     detail_type: str | None = None
     if record.channel == "event":
-        detail_type = (spec.detail_type if spec is not None else None) or "TouchpointAction"
+        detail_type = record.detail_type or (spec.detail_type if spec is not None else None)
+        if detail_type is None:
+            raise _DispatchError(f"action {record.action_id}: an event action needs a detail-type")
         detail = {
             "order_id": record.order_id,
             "customer_id": record.customer_id,

@@ -42,7 +42,7 @@ _LAZY: dict[str, str] = {
     "SesEmailChannel": "channels",
     "SnsSmsChannel": "channels",
     "EventBridgeChannel": "channels",
-    "SchedulerTimerService": "timers",
+    "SchedulerTimerService": "scheduler",
 }
 
 

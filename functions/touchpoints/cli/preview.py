@@ -1,0 +1,108 @@
+"""`touchpoints preview`: render one template from the facts of an event, as the customer would see it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+
+from touchpoints.cli.output import echo_json, fail, handle_errors, stdout_console
+
+__all__ = ["preview"]
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        fail(f"{path}: cannot read the {what}: {exc.strerror or exc}")
+    except json.JSONDecodeError as exc:
+        fail(f"{path}: the {what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+
+
+@click.command()
+@click.argument("template")
+@click.option(
+    "--locale",
+    "-l",
+    required=True,
+    help="The customer locale to render for (falls back zh-Hant -> zh -> en).",
+)
+@click.option(
+    "--event",
+    "event_file",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="An EventBridge event file whose facts fill the template.",
+)
+@click.option(
+    "--rules",
+    "rules_dir",
+    default="rules",
+    show_default=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The rules folder holding templates/.",
+)
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A JSON order journey (OrderJourney) to apply the event to; default: a new journey.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print subject, body and sms as JSON.")
+@handle_errors
+def preview(
+    template: str, locale: str, event_file: Path, rules_dir: Path, state_file: Path | None, as_json: bool
+) -> None:
+    """Render TEMPLATE (subject, body, sms) for one event, in the locale the customer would get.
+
+    The facts are those a rule would see: the journey after the event (optionally on top of
+    --state), the event, the customer and `now` = the event's time.
+
+    \b
+    Example:
+      touchpoints preview payment-retry --locale zh-Hant --event events/payment/payment-failed.json
+    """
+    from touchpoints.catalog import load_catalog, render_template, resolve_locale
+    from touchpoints.contract import parse_event
+    from touchpoints.journey import History, OrderJourney, apply_event, build_facts
+
+    if not rules_dir.is_dir():
+        fail(f"--rules {rules_dir}: no such rules folder")
+    catalog = load_catalog(rules_dir)
+    if template not in catalog.template_names:
+        known = ", ".join(catalog.template_names) or "(none)"
+        fail(f"unknown template '{template}' in {rules_dir}/templates", hint=f"known templates: {known}")
+    resolved = resolve_locale(catalog, template, locale)
+    event = parse_event(_read_json(event_file, "event"))
+    state = None
+    if state_file is not None:
+        try:
+            state = OrderJourney.model_validate(_read_json(state_file, "state"))
+        except ValueError as exc:
+            fail(f"{state_file}: not an order journey: {exc}")
+    new_state = apply_event(state, event)
+    facts = build_facts(new_state, event, History(), event.time)
+    rendered = render_template(catalog.templates[(template, resolved)], facts)
+    if as_json:
+        echo_json(
+            {
+                "template": template,
+                "locale": resolved,
+                "subject": rendered.subject,
+                "body": rendered.body,
+                "sms": rendered.sms,
+            }
+        )
+        return
+    console = stdout_console()
+    note = "" if resolved == locale else f" (no '{escape(locale)}' version; fell back)"
+    console.print(f"[bold]{escape(template)}[/] in [bold]{escape(resolved)}[/]{note}")
+    console.print(f"[dim]subject:[/] {escape(rendered.subject)}")
+    console.print("[dim]body:[/]")
+    console.print(escape(rendered.body))
+    if rendered.sms is not None:
+        console.print(f"[dim]sms ({len(rendered.sms)} chars):[/] {escape(rendered.sms)}")

@@ -1,0 +1,363 @@
+"""`touchpoints test`: run the rule test cases in RULES_DIR/tests/*.yaml through the simulator."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.markup import escape
+
+from touchpoints.cli.output import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    echo_json,
+    fail,
+    handle_errors,
+    print_error,
+    stdout_console,
+)
+from touchpoints.errors import TouchpointsError
+
+if TYPE_CHECKING:
+    from touchpoints.catalog import Catalog
+    from touchpoints.contract import DecisionRecord, Event
+
+__all__ = [
+    "EXPECTATION_FIELDS",
+    "CaseResult",
+    "RuleTestCase",
+    "RuleTestFileError",
+    "load_test_file",
+    "run_case",
+    "test",
+]
+
+EXPECTATION_FIELDS: Mapping[str, str] = {
+    "rule": "rule_id",
+    "channel": "channel",
+    "status": "status",
+    "reason": "reason",
+    "template": "template",
+    "locale": "locale",
+    "send_at": "send_at",
+    "order": "order_id",
+    "trigger": "trigger",
+}
+"""Keys an expectation may use -> the decision record field each one is compared with."""
+
+_CASE_KEYS = {"name", "order_id", "customer", "events", "until", "expect", "expect_not", "expect_count"}
+_SHORT_KEYS = {"type", "time", "detail", "id", "source", "account", "region"}
+
+
+class RuleTestFileError(TouchpointsError):
+    """Raised when a rule test file cannot be read or does not follow the test-case format."""
+
+
+@dataclass(frozen=True)
+class RuleTestCase:
+    """One case of a rule test file, with its events already expanded into envelopes."""
+
+    name: str
+    path: Path
+    line: int
+    events: list[dict[str, Any]]
+    until: datetime | None = None
+    expect: list[dict[str, Any]] = field(default_factory=list)
+    expect_not: list[dict[str, Any]] = field(default_factory=list)
+    expect_count: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class CaseResult:
+    """What running a case gave: pass or fail, why it failed, and every record it produced."""
+
+    case: RuleTestCase
+    failures: list[str] = field(default_factory=list)
+    records: list[DecisionRecord] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """True when every expectation held."""
+        return not self.failures
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of one case in `touchpoints test --json`."""
+        return {
+            "file": str(self.case.path),
+            "line": self.case.line,
+            "name": self.case.name,
+            "passed": self.passed,
+            "failures": self.failures,
+            "records": self.records,
+        }
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "case"
+
+
+def load_test_file(path: Path) -> list[RuleTestCase]:
+    """Read one test file; RuleTestFileError names the file, the line and what is wrong."""
+    from touchpoints.catalog.yamlsource import load_yaml
+
+    document, problems = load_yaml(path)
+    if document is None:
+        raise RuleTestFileError("; ".join(str(p) for p in problems))
+    data = document.data
+    if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
+        raise RuleTestFileError(
+            f"{document.display}:1: a rule test file holds `cases:`, a list of test cases"
+        )
+    cases: list[RuleTestCase] = []
+    for index, raw in enumerate(data["cases"]):
+        line = document.line(["cases", index])
+
+        def problem(message: str, *where: str | int, _index: int = index) -> RuleTestFileError:
+            return RuleTestFileError(
+                f"{document.display}:{document.line(['cases', _index, *where])}: {message}"
+            )
+
+        if not isinstance(raw, dict):
+            raise problem("a test case is a mapping with name, events and expect")
+        unknown = sorted(set(raw) - _CASE_KEYS)
+        if unknown:
+            raise problem(
+                f"unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_CASE_KEYS))}", unknown[0]
+            )
+        name = raw.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise problem("every case needs a `name`")
+        events_raw = raw.get("events")
+        if not isinstance(events_raw, list) or not events_raw:
+            raise problem(f"case '{name}' needs `events`, a non-empty list", "events")
+        events = [
+            _expand_event(item, n, raw, path, _slug(name), problem)
+            for n, item in enumerate(events_raw, start=1)
+        ]
+        for key in ("expect", "expect_not"):
+            value = raw.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+                raise problem(f"`{key}` is a list of mappings such as {{rule: x, status: pending}}", key)
+            for number, expectation in enumerate(value):
+                bad = sorted(set(expectation) - set(EXPECTATION_FIELDS))
+                if bad:
+                    known = ", ".join(EXPECTATION_FIELDS)
+                    raise problem(
+                        f"unknown expectation field(s) {', '.join(bad)}; known: {known}", key, number
+                    )
+        counts = raw.get("expect_count", {})
+        if not isinstance(counts, dict) or not all(isinstance(v, int) for v in counts.values()):
+            raise problem(
+                "`expect_count` maps rule ids to numbers, e.g. {payment-failed-recovery: 1}", "expect_count"
+            )
+        until = raw.get("until")
+        cases.append(
+            RuleTestCase(
+                name=name,
+                path=path,
+                line=line,
+                events=events,
+                until=_parse_time(until, problem) if until is not None else None,
+                expect=raw.get("expect", []),
+                expect_not=raw.get("expect_not", []),
+                expect_count={str(k): int(v) for k, v in counts.items()},
+            )
+        )
+    return cases
+
+
+def _parse_time(value: Any, problem: Any) -> datetime:
+    from touchpoints.contract import parse_timestamp
+
+    try:
+        return parse_timestamp(value)
+    except ValueError as exc:
+        raise problem(f"`until` {value!r} is not an RFC 3339 time: {exc}", "until") from None
+
+
+def _expand_event(
+    item: Any, number: int, case: Mapping[str, Any], path: Path, slug: str, problem: Any
+) -> dict[str, Any]:
+    """A short-form event (type, time, detail) or a `file:` envelope, with order and customer injected."""
+    if not isinstance(item, dict):
+        raise problem("each event is a mapping: {type, time, detail} or {file: path}", "events", number - 1)
+    if "file" in item:
+        target = (path.parent / str(item["file"])).resolve()
+        try:
+            envelope = json.loads(target.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise problem(f"cannot read event file {item['file']}: {exc}", "events", number - 1) from None
+        if not isinstance(envelope, dict):
+            raise problem(f"event file {item['file']} must hold one event object", "events", number - 1)
+    else:
+        unknown = sorted(set(item) - _SHORT_KEYS)
+        if unknown or "type" not in item or "time" not in item:
+            raise problem(
+                "a short-form event has `type` and `time` (plus `detail`, optionally `id`, `source`)"
+                + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
+                "events",
+                number - 1,
+            )
+        envelope = {
+            "version": "0",
+            "id": str(item.get("id", f"{slug}-{number}")),
+            "detail-type": item["type"],
+            "source": item.get("source", "tests"),
+            "account": item.get("account", "000000000000"),
+            "time": item["time"],
+            "region": item.get("region", "us-east-1"),
+            "resources": [],
+            "detail": dict(item.get("detail") or {}),
+        }
+    detail = envelope.setdefault("detail", {})
+    if isinstance(detail, dict):
+        if "order_id" in case and "order_id" not in detail:
+            detail["order_id"] = case["order_id"]
+        if "customer" in case and "customer" not in detail:
+            detail["customer"] = case["customer"]
+    return envelope
+
+
+def _matches(record: DecisionRecord, expectation: Mapping[str, Any]) -> bool:
+    from touchpoints.contract import parse_timestamp
+
+    for key, wanted in expectation.items():
+        got = getattr(record, EXPECTATION_FIELDS[key])
+        if isinstance(got, datetime):
+            try:
+                if parse_timestamp(wanted) != got:
+                    return False
+            except ValueError:
+                return False
+        elif got != wanted:
+            return False
+    return True
+
+
+def _describe(expectation: Mapping[str, Any]) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in expectation.items()) + "}"
+
+
+def run_case(case: RuleTestCase, catalog: Catalog) -> CaseResult:
+    """Simulate the case's events (timers up to `until`) and check every expectation."""
+    from touchpoints.contract import InvalidEventError, parse_event
+    from touchpoints.simulator import simulate
+
+    result = CaseResult(case=case)
+    events: list[Event] = []
+    for number, raw in enumerate(case.events, start=1):
+        try:
+            events.append(parse_event(raw))
+        except InvalidEventError as exc:
+            result.failures.append(f"event {number} is malformed: {exc}")
+    if result.failures:
+        return result
+    result.records = list(simulate(events, catalog, case.until))
+    for expectation in case.expect:
+        if not any(_matches(r, expectation) for r in result.records):
+            result.failures.append(f"expected a decision matching {_describe(expectation)}, found none")
+    for expectation in case.expect_not:
+        hits = [r for r in result.records if _matches(r, expectation)]
+        if hits:
+            result.failures.append(
+                f"expected no decision matching {_describe(expectation)}, found {len(hits)}"
+            )
+    actions: dict[str, set[str]] = {}
+    for record in result.records:
+        actions.setdefault(record.rule_id, set()).add(record.action_id)
+    counts = Counter({rule_id: len(ids) for rule_id, ids in actions.items()})
+    for rule_id, wanted in case.expect_count.items():
+        if counts[rule_id] != wanted:
+            result.failures.append(f"expected {wanted} decision(s) of rule {rule_id}, got {counts[rule_id]}")
+    return result
+
+
+def _test_files(rules_dir: Path) -> list[Path]:
+    folder = rules_dir / "tests"
+    if not folder.is_dir():
+        fail(f"{folder}: no tests folder", hint="rule test cases live in RULES_DIR/tests/*.yaml")
+    files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    if not files:
+        fail(f"{folder}: no *.yaml test files")
+    return files
+
+
+@click.command()
+@click.argument(
+    "rules_dir", required=False, default="rules", type=click.Path(path_type=Path, file_okay=False)
+)
+@click.option("-k", "keyword", help="Run only the cases whose name contains this text (case-insensitive).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON document.")
+@handle_errors
+def test(rules_dir: Path, keyword: str | None, as_json: bool) -> None:
+    """Run the rule test cases in RULES_DIR/tests/*.yaml (RULES_DIR defaults to ./rules).
+
+    Each case replays its events through the catalog in memory and checks the decisions it
+    expects (and those it must not see). Exit 0 when all pass, 1 when one fails, 2 when a test
+    file is unreadable.
+
+    \b
+    Examples:
+      touchpoints test
+      touchpoints test rules -k payment
+    """
+    from touchpoints.catalog import load_catalog
+
+    if not rules_dir.is_dir():
+        fail(f"{rules_dir}: no such rules folder")
+    catalog = load_catalog(rules_dir)
+    cases: list[RuleTestCase] = []
+    unreadable = False
+    for path in _test_files(rules_dir):
+        try:
+            cases.extend(load_test_file(path))
+        except RuleTestFileError as exc:
+            print_error(str(exc))
+            unreadable = True
+    if keyword:
+        cases = [case for case in cases if keyword.lower() in case.name.lower()]
+    results = [run_case(case, catalog) for case in cases]
+    if as_json:
+        echo_json(
+            {
+                "passed": sum(r.passed for r in results),
+                "failed": sum(not r.passed for r in results),
+                "cases": [r.to_dict() for r in results],
+            }
+        )
+    else:
+        _print_results(results)
+    if unreadable:
+        raise click.exceptions.Exit(EXIT_USAGE)
+    raise click.exceptions.Exit(EXIT_OK if all(r.passed for r in results) else EXIT_PROBLEMS)
+
+
+def _print_results(results: Sequence[CaseResult]) -> None:
+    from touchpoints.cli.simulate import records_table
+
+    console = stdout_console()
+    for result in results:
+        mark = "[green]PASS[/]" if result.passed else "[bold red]FAIL[/]"
+        console.print(
+            f"{mark} {escape(result.case.name)} [dim]({escape(str(result.case.path))}:{result.case.line})[/]"
+        )
+        if result.passed:
+            continue
+        for failure in result.failures:
+            console.print(f"     [red]{escape(failure)}[/]")
+        if result.records:
+            console.print(records_table(result.records, title="decisions produced"))
+        else:
+            console.print("     [dim](no decisions were produced)[/]")
+    passed = sum(r.passed for r in results)
+    failed = len(results) - passed
+    colour = "green" if not failed else "red"
+    console.print(f"[{colour}]{passed} passed, {failed} failed[/]")
