@@ -28,9 +28,8 @@ def _provider_call(name: str, message: OutboundMessage, call: Callable[[], _T]) 
         return call()
     except ClientError as exc:
         error = exc.response.get("Error", {})
-        raise ChannelError(
-            f"{name} refused action {message.action_id}: {error.get('Code', 'Error')}: {error.get('Message', '')}"
-        ) from exc
+        code, text = error.get("Code", "Error"), error.get("Message", "")
+        raise ChannelError(f"{name} refused action {message.action_id}: {code}: {text}") from exc
     except BotoCoreError as exc:
         raise ChannelError(f"{name} unreachable for action {message.action_id}: {exc}") from exc
 

@@ -1,0 +1,59 @@
+"""Dispatch Lambda: DynamoDB stream of pending action rows -> `service.dispatch_action` per record."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from touchpoints.adapters.dynamodb import ActionRow
+from touchpoints.handlers.runtime import get_runtime
+from touchpoints.service import dispatch_action
+
+__all__ = ["handler", "record_handler"]
+
+logger = Logger()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    """One stream record of an action row: send it if it is still pending, then mark it."""
+    runtime = get_runtime()
+    image = record.dynamodb.new_image if record.dynamodb is not None else {}
+    action = ActionRow.model_validate(image).to_record()
+    logger.set_correlation_id(action.action_id)
+    logger.append_keys(order_id=action.order_id, rule_id=action.rule_id, channel=action.channel)
+    result = dispatch_action(
+        action, catalog=runtime.catalog, store=runtime.store, channels=runtime.channels, now=runtime.clock()
+    )
+    # The error text comes from our own code or the provider and names ids, never the address.
+    logger.info("action dispatched", extra={"status": result.status, "error": result.error})
+    with single_metric(name="Sends", unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as metric:
+        metric.add_dimension(name="channel", value=action.channel)
+        metric.add_dimension(name="status", value=result.status)
+
+
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    get_runtime()  # a broken catalog fails the whole invocation here, not each record
+    metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+
+
+def _wrap(function: Any) -> Any:
+    """Logger context and metrics always; the (costly to import) Tracer only when tracing is on."""
+    wrapped = metrics.log_metrics(logger.inject_lambda_context(function))
+    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() not in ("1", "true"):
+        from aws_lambda_powertools import Tracer
+
+        wrapped = Tracer().capture_lambda_handler(wrapped)
+    return wrapped
+
+
+handler = _wrap(_handle)

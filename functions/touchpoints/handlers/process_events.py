@@ -1,0 +1,78 @@
+"""ProcessEvents Lambda: SQS batch of platform events and timers -> `service.process_event` per record."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from touchpoints.contract import InvalidEventError, parse_event
+from touchpoints.handlers.runtime import get_runtime, redact
+from touchpoints.service import process_event
+
+__all__ = ["handler", "record_handler"]
+
+logger = Logger()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> None:
+    """One queued event: parse it (a bad one is this record's failure, with a readable reason), decide."""
+    runtime = get_runtime()
+    try:
+        event = parse_event(record.body)
+    except InvalidEventError as exc:
+        logger.warning(
+            "event rejected",
+            extra={"message_id": record.message_id, "event_id": exc.event_id, "reason": redact(str(exc))},
+        )
+        metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=1)
+        raise
+    logger.set_correlation_id(event.id)
+    logger.append_keys(order_id=event.order_id, detail_type=event.detail_type)
+    result = process_event(
+        event, catalog=runtime.catalog, store=runtime.store, timers=runtime.timers, now=runtime.clock()
+    )
+    logger.info(
+        "event processed",
+        extra={
+            "duplicate": result.is_duplicate,
+            "decisions": [(r.rule_id, r.channel, r.status, r.reason) for r in result.records],
+            "timers": len(result.timers),
+            "attempts": result.attempts,
+        },
+    )
+    metrics.add_metric(name="EventsProcessed", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=int(result.is_duplicate))
+    for decided in result.records:
+        with single_metric(
+            name="Decisions", unit=MetricUnit.Count, value=1, namespace=metrics.namespace
+        ) as metric:
+            metric.add_dimension(name="rule", value=decided.rule_id)
+            metric.add_dimension(name="status", value=decided.status)
+
+
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    get_runtime()  # a broken catalog fails the whole invocation here, not each record
+    metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+
+
+def _wrap(function: Any) -> Any:
+    """Logger context and metrics always; the (costly to import) Tracer only when tracing is on."""
+    wrapped = metrics.log_metrics(logger.inject_lambda_context(function))
+    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() not in ("1", "true"):
+        from aws_lambda_powertools import Tracer
+
+        wrapped = Tracer().capture_lambda_handler(wrapped)
+    return wrapped
+
+
+handler = _wrap(_handle)

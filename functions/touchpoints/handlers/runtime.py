@@ -1,0 +1,109 @@
+"""What a warm Lambda keeps between invocations: settings, the compiled catalog, adapters, a clock."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from touchpoints.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from touchpoints.adapters.ports import Channel, DecisionStore, TimerService
+    from touchpoints.catalog import Catalog
+
+__all__ = ["Runtime", "build_runtime", "get_runtime", "redact", "set_runtime", "wall_clock"]
+
+
+def wall_clock() -> datetime:
+    """The production clock. The local driver replaces it with its virtual clock."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """Everything the handlers need, built once per cold start (or injected by tests and the driver)."""
+
+    settings: Settings
+    catalog: Catalog
+    store: DecisionStore
+    timers: TimerService
+    channels: Mapping[str, Channel]
+    clock: Callable[[], datetime] = field(default=wall_clock)
+
+
+_runtime: Runtime | None = None
+
+
+def _account_of(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4] else "000000000000"
+
+
+def build_runtime(
+    settings: Settings | None = None,
+    *,
+    clients: Mapping[str, Any] | None = None,
+    clock: Callable[[], datetime] = wall_clock,
+) -> Runtime:
+    """Load and compile the catalog and wire the AWS adapters (`clients` by service name, optional).
+
+    A catalog that does not validate raises CatalogError whose text is the full report
+    (`file:line: message` per problem), so the function fails at its first call, loudly.
+    """
+    from touchpoints.adapters.channels import EventBridgeChannel, SesEmailChannel, SnsSmsChannel
+    from touchpoints.adapters.dynamodb import DynamoDBDecisionStore, ledger_retention
+    from touchpoints.adapters.scheduler import SchedulerTimerService
+    from touchpoints.catalog import load_catalog
+
+    settings = settings or load_settings()
+    clients = clients or {}
+    catalog = load_catalog(settings.rules_dir)
+    where = {"endpoint_url": settings.endpoint_url, "region": settings.region}
+    store = DynamoDBDecisionStore(
+        settings.table_name, client=clients.get("dynamodb"), ledger=ledger_retention(catalog), **where
+    )
+    timers = SchedulerTimerService(
+        group=settings.scheduler_group,
+        queue_arn=settings.queue_arn,
+        role_arn=settings.scheduler_role_arn,
+        client=clients.get("scheduler"),
+        account=_account_of(settings.queue_arn),
+        **where,
+    )
+    channels: dict[str, Channel] = {
+        "email": SesEmailChannel(settings.sender_email, client=clients.get("sesv2"), **where),
+        "sms": SnsSmsChannel(client=clients.get("sns"), **where),
+        "event": EventBridgeChannel(settings.event_bus_name, client=clients.get("events"), **where),
+    }
+    return Runtime(
+        settings=settings, catalog=catalog, store=store, timers=timers, channels=channels, clock=clock
+    )
+
+
+def get_runtime() -> Runtime:
+    """The runtime of this Lambda container, built on first use."""
+    global _runtime
+    if _runtime is None:
+        _runtime = build_runtime()
+    return _runtime
+
+
+def set_runtime(runtime: Runtime | None) -> None:
+    """Install a runtime (tests, the local driver) or forget it (None: rebuilt on next use)."""
+    global _runtime
+    _runtime = runtime
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"\+\d{7,15}")
+
+
+def redact(text: str) -> str:
+    """Mask anything that looks like an email address or E.164 phone number before it is logged."""
+    from touchpoints.contract import mask_address
+
+    text = _EMAIL.sub(lambda m: mask_address(m.group(0)) or "", text)
+    return _PHONE.sub(lambda m: mask_address(m.group(0)) or "", text)
