@@ -32,7 +32,7 @@ from touchpoints.contract.models import (
     ShipmentException,
     TimerFired,
 )
-from touchpoints.contract.types import format_timestamp, parse_timestamp
+from touchpoints.contract.types import Timestamp, format_timestamp, parse_timestamp
 
 __all__ = [
     "DETAIL_MODELS",
@@ -63,6 +63,7 @@ __all__ = [
     "ShipmentDispatched",
     "ShipmentException",
     "TimerFired",
+    "Timestamp",
     "format_timestamp",
     "mask_address",
     "parse_event",

@@ -1,0 +1,269 @@
+"""Build the facts dict JsonLogic rules and templates read: event, order, customer, history, now.
+
+Called once per event that some rule reads (100k times in a simulation), so it builds plain dicts
+directly instead of going through `model_dump`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from touchpoints.contract import Customer, Event, Money, ShipmentDelayed
+from touchpoints.journey.history import ContactEntry, History
+from touchpoints.journey.state import OrderJourney, event_stamp
+
+__all__ = ["DEFAULT_CUSTOMER_FACTS", "build_facts"]
+
+_HOUR = 3600.0
+_DAY = timedelta(days=1)
+_WEEK = timedelta(days=7)
+_SHIPMENT_PROBLEMS = frozenset({"lost", "damaged", "returned_to_sender"})
+
+DEFAULT_CUSTOMER_FACTS: dict[str, Any] = {
+    "id": None,
+    "email": None,
+    "phone": None,
+    "name": None,
+    "locale": "en",
+    "timezone": "UTC",
+    "tier": "standard",
+    "consent": {"marketing": False, "sms": False},
+}
+
+
+def _z(moment: datetime | None) -> str | None:
+    """RFC 3339 UTC with `Z` (values are UTC already after parsing; convert defensively otherwise)."""
+    if moment is None:
+        return None
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    text = moment.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text + "Z"
+
+
+def _hours(later: datetime | None, earlier: datetime | None) -> float | None:
+    if later is None or earlier is None:
+        return None
+    return (later - earlier).total_seconds() / _HOUR
+
+
+def _money(money: Money | None) -> dict[str, Any] | None:
+    if money is None:
+        return None
+    return {"amount": float(money.amount), "amount_text": money.amount, "currency": money.currency}
+
+
+def _plain(value: Any) -> Any:
+    """JSON-compatible copy of a detail value: UTC `Z` times, money amounts as numbers."""
+    if value is None or isinstance(value, str | int | float):
+        return value
+    if isinstance(value, datetime):
+        return _z(value)
+    if isinstance(value, Money):
+        return _money(value)
+    if isinstance(value, BaseModel):
+        return {name: _plain(item) for name, item in value.__dict__.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _customer(customer: Customer | None) -> dict[str, Any]:
+    if customer is None:
+        facts = dict(DEFAULT_CUSTOMER_FACTS)
+        facts["consent"] = dict(DEFAULT_CUSTOMER_FACTS["consent"])
+        return facts
+    return {
+        "id": customer.id,
+        "email": customer.email,
+        "phone": customer.phone,
+        "name": customer.name,
+        "locale": customer.locale,
+        "timezone": customer.timezone,
+        "tier": customer.tier,
+        "consent": {"marketing": customer.consent.marketing, "sms": customer.consent.sms},
+    }
+
+
+def _event(state: OrderJourney, event: Event) -> dict[str, Any]:
+    detail = event.detail
+    facts: dict[str, Any] = {name: _plain(value) for name, value in detail.__dict__.items()}
+    facts["type"] = event.detail_type
+    facts["id"] = event.id
+    facts["time"] = _z(event.time)
+    facts["source"] = event.source
+    if isinstance(detail, ShipmentDelayed):
+        previous = detail.previous_estimate or _estimate_before(state, event, detail.new_estimate)
+        facts["previous_estimate"] = _z(previous)
+        facts["delay_hours_vs_promise"] = _hours(detail.new_estimate, state.promised_delivery_by)
+        facts["delay_hours_vs_previous"] = _hours(detail.new_estimate, previous)
+    return facts
+
+
+def _estimate_before(state: OrderJourney, event: Event, new_estimate: datetime) -> datetime | None:
+    """The latest estimate announced before this event that differs from its new one."""
+    stamp = event_stamp(event)
+    for fact in reversed(state.estimates):
+        if fact.stamp < stamp and fact.value != new_estimate:
+            return fact.value
+    return None
+
+
+def _order(state: OrderJourney, now: datetime) -> dict[str, Any]:
+    shipments = sorted(
+        state.shipments.values(),
+        key=lambda s: (s.dispatched_at is None, s.dispatched_at or now, s.shipment_id),
+    )
+    shipment_facts: list[dict[str, Any]] = []
+    exceptions: list[dict[str, Any]] = []
+    has_problem = False
+    for shipment in shipments:
+        issues = []
+        for issue in shipment.exceptions:
+            issues.append({"kind": issue.kind, "note": issue.note, "at": _z(issue.at)})
+            exceptions.append(
+                {
+                    "shipment_id": shipment.shipment_id,
+                    "kind": issue.kind,
+                    "note": issue.note,
+                    "at": _z(issue.at),
+                }
+            )
+            has_problem = has_problem or issue.kind in _SHIPMENT_PROBLEMS
+        shipment_facts.append(
+            {
+                "shipment_id": shipment.shipment_id,
+                "status": shipment.status,
+                "carrier": shipment.carrier,
+                "tracking_number": shipment.tracking_number,
+                "tracking_url": shipment.tracking_url,
+                "dispatched_at": _z(shipment.dispatched_at),
+                "estimated_delivery": _z(shipment.estimated_delivery),
+                "delay_reason": shipment.delay_reason,
+                "delivered_at": _z(shipment.delivered_at),
+                "signed_by": shipment.signed_by,
+                "exceptions": issues,
+            }
+        )
+    exceptions.sort(key=lambda item: item["at"] or "")
+    dispatched = [s for s in shipments if s.dispatched_at is not None]
+    latest = dispatched[-1] if dispatched else None
+    reviews = sorted(state.reviews.values(), key=lambda r: (r.at, r.review_id))
+    returns = sorted(state.returns.values(), key=lambda r: (r.at, r.return_id))
+    promised_ship_by = state.promised_ship_by
+    if promised_ship_by is None:
+        hours_late_to_ship = None
+    else:
+        hours_late_to_ship = _hours(state.shipped_at or now, promised_ship_by)
+    return {
+        "id": state.order_id,
+        "status": state.status,
+        "placed_at": _z(state.placed_at),
+        "paid_at": _z(state.paid_at),
+        "shipped_at": _z(state.shipped_at),
+        "delivered_at": _z(state.delivered_at),
+        "cancelled_at": _z(state.cancelled_at),
+        "cancel_reason": state.cancel_reason,
+        "promised_ship_by": _z(promised_ship_by),
+        "promised_delivery_by": _z(state.promised_delivery_by),
+        "estimated_delivery": _z(state.estimated_delivery),
+        "previous_estimated_delivery": _z(state.previous_estimated_delivery),
+        "total": _money(state.total),
+        "items": [
+            {
+                "sku": item.sku,
+                "name": item.name,
+                "quantity": item.quantity,
+                "unit_price": _money(item.unit_price),
+            }
+            for item in state.items
+        ],
+        "items_count": sum(item.quantity for item in state.items),
+        "sales_channel": state.sales_channel,
+        "payment_id": state.payment_id,
+        "payment_failures": state.payment_failures,
+        "last_payment_failure_reason": state.last_payment_failure_reason,
+        "last_payment_failure_at": _z(state.last_payment_failure_at),
+        "retry_url": state.retry_url,
+        "carrier": latest.carrier if latest else None,
+        "tracking_number": latest.tracking_number if latest else None,
+        "tracking_url": latest.tracking_url if latest else None,
+        "shipments": shipment_facts,
+        "shipment_exceptions": exceptions,
+        "returns": [
+            {"return_id": r.return_id, "reason": r.reason, "at": _z(r.at), "skus": r.skus} for r in returns
+        ],
+        "reviews": [
+            {"review_id": r.review_id, "rating": r.rating, "at": _z(r.at), "title": r.title, "sku": r.sku}
+            for r in reviews
+        ],
+        "latest_rating": reviews[-1].rating if reviews else None,
+        "hours_late_to_ship": hours_late_to_ship,
+        "delivery_delay_hours": _hours(
+            state.delivered_at or state.estimated_delivery, state.promised_delivery_by
+        ),
+        "hours_since_delivery": _hours(now, state.delivered_at),
+        "is_paid": state.paid_at is not None,
+        "is_shipped": state.shipped_at is not None,
+        "is_delivered": state.delivered_at is not None,
+        "is_cancelled": state.cancelled_at is not None,
+        "has_return": bool(state.returns),
+        "has_shipment_problem": has_problem,
+        "has_review": bool(state.reviews),
+    }
+
+
+def _tally(entries: list[ContactEntry], key: str) -> dict[str, dict[str, Any]]:
+    counts: dict[str, list[Any]] = {}
+    for entry in entries:
+        name = entry.rule_id if key == "rule" else entry.group
+        if name is None:
+            continue
+        seen = counts.get(name)
+        if seen is None:
+            counts[name] = [1, entry.at]
+        else:
+            seen[0] += 1
+            if entry.at > seen[1]:
+                seen[1] = entry.at
+    return {name: {"count": count, "last_at": _z(last)} for name, (count, last) in counts.items()}
+
+
+def _history(history: History, now: datetime) -> dict[str, Any]:
+    day_ago = now - _DAY
+    week_ago = now - _WEEK
+    sent_24h = sent_7d = 0
+    last_customer: datetime | None = None
+    for entry in history.customer:
+        at = entry.at
+        if at > week_ago:
+            sent_7d += 1
+            if at > day_ago:
+                sent_24h += 1
+        if last_customer is None or at > last_customer:
+            last_customer = at
+    last_order = max((entry.at for entry in history.order), default=None)
+    return {
+        "rules": _tally(history.order, "rule"),
+        "groups": _tally(history.order, "group"),
+        "order": {"count": len(history.order), "last_at": _z(last_order)},
+        "customer": {"sent_24h": sent_24h, "sent_7d": sent_7d, "last_at": _z(last_customer)},
+    }
+
+
+def build_facts(state: OrderJourney, event: Event, history: History, now: datetime) -> dict[str, Any]:
+    """The facts of one decision: `state` is the journey *after* `event` was applied; `now` is injected.
+
+    The customer is the journey's latest one, else the event's, else the documented defaults.
+    """
+    customer = state.customer if state.customer is not None else event.customer
+    return {
+        "event": _event(state, event),
+        "order": _order(state, now),
+        "customer": _customer(customer),
+        "history": _history(history, now),
+        "now": _z(now),
+    }
