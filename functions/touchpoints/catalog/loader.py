@@ -36,6 +36,7 @@ __all__ = [
     "CompiledRule",
     "UnknownRuleError",
     "UnknownTemplateError",
+    "build_catalog",
     "load_catalog",
     "resolve_locale",
     "validate_catalog",
@@ -150,6 +151,14 @@ def resolve_locale(catalog: Catalog, template_name: str, locale: str) -> str:
             f"no template '{template_name}'{did_you_mean(template_name, catalog.template_names)}"
         )
     return resolved
+
+
+def build_catalog(rules_dir: Path | str) -> tuple[Catalog | None, list[Problem]]:
+    """Validate and compile in one pass: the catalog (None if anything is wrong) and every problem.
+
+    `validate` uses it to print both the problems and, when there are none, the summary.
+    """
+    return _CatalogBuilder(Path(rules_dir)).build()
 
 
 def validate_catalog(rules_dir: Path | str) -> list[Problem]:

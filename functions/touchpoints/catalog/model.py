@@ -184,9 +184,23 @@ class Rule(_Strict):
         description="Unique kebab-case name, recorded on every decision (e.g. late-shipment-notice).",
     )
     description: str = Field(min_length=1, description="What the rule does and why, for its readers.")
-    on: Annotated[list[TriggerType], BeforeValidator(_one_or_many)] = Field(
-        min_length=1, description="The event type(s) that trigger the rule: one detail-type or a list."
-    )
+    on: Annotated[
+        list[TriggerType],
+        BeforeValidator(_one_or_many),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "enum": list(TRIGGER_TYPES)},
+                    {
+                        "type": "array",
+                        "items": {"type": "string", "enum": list(TRIGGER_TYPES)},
+                        "minItems": 1,
+                        "uniqueItems": True,
+                    },
+                ]
+            }
+        ),
+    ] = Field(min_length=1, description="The event type(s) that trigger the rule: one detail-type or a list.")
     after: Duration | None = Field(
         default=None, description="Decide this long after the trigger event's time, on the state then."
     )

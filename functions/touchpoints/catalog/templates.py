@@ -35,9 +35,21 @@ _MAX_RANGE = 100
 """`range()` in a template must have literal bounds no larger than this (no CPU bombs)."""
 _ALLOWED_GLOBALS = frozenset({"range", "dict", "namespace", "cycler", "joiner"})
 
-_ENVIRONMENT = ImmutableSandboxedEnvironment(
-    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
-)
+
+class _FactsEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, where `order.items` means the fact `items`, not the dict method `.items()`.
+
+    Facts are plain dicts; without this, keys named like dict methods (items, values, keys)
+    would silently resolve to the method and break the template at send time.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Mapping) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+_ENVIRONMENT = _FactsEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
 class TemplateRenderError(TouchpointsError):

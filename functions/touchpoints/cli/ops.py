@@ -1,0 +1,321 @@
+"""The operations commands: `validate` a rules folder, `explain` one rule on one event, write the `schema`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from touchpoints.cli.output import (
+    EXIT_PROBLEMS,
+    echo_json,
+    fail,
+    handle_errors,
+    stdout_console,
+    to_jsonable,
+)
+from touchpoints.errors import TouchpointsError
+
+__all__ = ["explain", "schema", "validate"]
+
+_RULES_DIR = click.Path(path_type=Path, file_okay=False)
+
+
+@click.command()
+@click.argument("rules_dir", type=_RULES_DIR, default=Path("rules"), required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (for CI and scripts).")
+@handle_errors
+def validate(rules_dir: Path, as_json: bool) -> None:
+    """Load, type-check and lint the rule files, policy.yaml and templates.
+
+    Every problem is printed as `file:line: message`, all of them in one run.
+    Exit code 0 when the catalog is valid, 1 when there are problems, 2 when the folder is missing.
+
+    \b
+    Examples:
+      touchpoints validate                 # ./rules
+      touchpoints validate rules/ --json   # machine-readable problems
+    """
+    from touchpoints.catalog import build_catalog
+    from touchpoints.catalog.problems import display_path
+
+    if not rules_dir.is_dir():
+        fail(
+            f"{display_path(rules_dir)}: no such rules folder",
+            hint="run it from the project root or pass RULES_DIR",
+        )
+    catalog, problems = build_catalog(rules_dir)
+    if problems or catalog is None:
+        if as_json:
+            echo_json({"ok": False, "problems": [problem.to_dict() for problem in problems]})
+        else:
+            console = stdout_console()
+            for problem in problems:
+                console.print(f"[bold]{problem.path}:{problem.line}:[/] {_escape(problem.message)}")
+            files = len({problem.path for problem in problems})
+            count = len(problems)
+            console.print(f"[red]{_plural(count, 'problem')} in {_plural(files, 'file')}[/]")
+        raise click.exceptions.Exit(EXIT_PROBLEMS)
+    disabled = sorted(rule_id for rule_id, compiled in catalog.rules.items() if not compiled.rule.enabled)
+    summary = {
+        "ok": True,
+        "rules": len(catalog.rules),
+        "disabled": disabled,
+        "templates": len(catalog.template_names),
+        "locales": catalog.locales,
+        "version": catalog.version,
+    }
+    if as_json:
+        echo_json(summary)
+        return
+    off = f" ({len(disabled)} disabled)" if disabled else ""
+    stdout_console().print(
+        f"[green]ok[/] {len(catalog.rules)} rules{off}, {len(catalog.template_names)} templates x "
+        f"{len(catalog.locales)} locales, policy ok, catalog {catalog.version}"
+    )
+
+
+@click.command()
+@click.argument("event_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--rule", "rule_id", required=True, help="The id of the rule to explain.")
+@click.option(
+    "--rules", "rules_dir", type=_RULES_DIR, default=Path("rules"), show_default=True, help="Rules folder."
+)
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Earlier events of the order (a JSON array or JSON Lines of envelopes), applied first.",
+)
+@click.option(
+    "--now", "now_text", help="Evaluate at this time (RFC 3339); default: the event's time, or the due time."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@handle_errors
+def explain(
+    event_file: Path,
+    rule_id: str,
+    rules_dir: Path,
+    state_file: Path | None,
+    now_text: str | None,
+    as_json: bool,
+) -> None:
+    """Show why a rule matches an event or not: trigger, timing and every JsonLogic node's value.
+
+    The journey state is built from --state (earlier events of the order) plus this event, then
+    the facts are computed at --now (default: the event's time; for a rule with `after`/`at`, the
+    moment its timer would fire). Exit code 0 whether or not the rule matches, 2 on unreadable input.
+
+    \b
+    Examples:
+      touchpoints explain events/delays/02-shipment-delayed.json --rule delivery-delay-apology
+      touchpoints explain event.json --rule late-shipment-notice \
+          --state earlier.jsonl --now 2026-03-03T10:00:00Z
+      touchpoints explain event.json --rule negative-review-apology --json
+    """
+    from touchpoints.catalog import load_catalog
+    from touchpoints.contract import parse_event, parse_timestamp
+    from touchpoints.journey import History, apply_event, build_facts
+    from touchpoints.logic import explain as explain_logic
+    from touchpoints.logic import truthy
+
+    catalog = load_catalog(rules_dir)
+    compiled = catalog.rule(rule_id)
+    rule = compiled.rule
+    documents = _read_events(event_file)
+    if len(documents) != 1:
+        fail(f"{event_file}: holds {len(documents)} events; explain takes a file with exactly one event")
+    event = parse_event(documents[0])
+    state = None
+    if state_file is not None:
+        for index, document in enumerate(_read_events(state_file), start=1):
+            try:
+                prior = parse_event(document)
+            except TouchpointsError as exc:
+                fail(f"{_display(state_file)}: event #{index}: {exc}")
+            state = apply_event(state, prior)
+    state = apply_event(state, event)
+
+    is_trigger = event.detail_type in rule.on
+    is_own_timer = event.detail_type == "TimerFired" and getattr(event.detail, "rule_id", None) == rule.id
+    trigger_facts = build_facts(state, event, History(), event.time)
+    due_at, timing = _timing(rule, event.time, trigger_facts)
+    if now_text is not None:
+        try:
+            now = parse_timestamp(now_text)
+        except (ValueError, TypeError) as exc:
+            fail(f"--now: '{now_text}' is not an RFC 3339 time ({exc}); e.g. 2026-03-01T10:00:00Z")
+    else:
+        now = due_at if (due_at is not None and due_at > event.time and not is_own_timer) else event.time
+    facts = build_facts(state, event, History(), now)
+    trace = explain_logic(rule.when, facts)
+    condition_holds = truthy(trace.value)
+    matches = rule.enabled and (is_trigger or is_own_timer) and condition_holds
+
+    result = {
+        "rule": rule.id,
+        "file": f"{_display(compiled.path)}:{compiled.line}",
+        "enabled": rule.enabled,
+        "event": {
+            "id": event.id,
+            "detail-type": event.detail_type,
+            "time": event.time,
+            "order_id": event.order_id,
+        },
+        "trigger": {"on": list(rule.on), "matches": is_trigger or is_own_timer},
+        "timing": {"kind": timing, "due_at": due_at},
+        "now": now,
+        "condition": {"value": to_jsonable(trace.value), "holds": condition_holds, "trace": trace.to_dict()},
+        "matches": matches,
+        "facts": facts,
+    }
+    if as_json:
+        echo_json(result)
+        return
+    _print_explanation(result, str(trace))
+
+
+def _timing(rule: Any, event_time: datetime, facts: Mapping[str, Any]) -> tuple[datetime | None, str]:
+    """When a delayed rule would decide (None for an immediate rule) and a sentence saying why."""
+    from touchpoints.catalog import format_duration
+    from touchpoints.contract import parse_timestamp
+
+    if rule.after is not None:
+        due = event_time + rule.after
+        return due, f"after {format_duration(rule.after)}: decided at {_time(due)}, on the state of then"
+    if rule.at is not None:
+        value = _fact(facts, rule.at)
+        offset: timedelta = rule.offset or timedelta()
+        shift = (
+            f" {'+' if offset >= timedelta() else '-'} {format_duration(abs(offset))}" if rule.offset else ""
+        )
+        if not isinstance(value, str):
+            return None, f"at {rule.at}{shift}: {rule.at} is not set, so no timer would be set"
+        due = parse_timestamp(value) + offset
+        when = due if due > event_time else event_time
+        late = " (already past: decided now)" if due <= event_time else ""
+        return when, f"at {rule.at}{shift} = {_time(due)}{late}"
+    return None, "immediate: decided when the event arrives"
+
+
+def _fact(facts: Mapping[str, Any], path: str) -> Any:
+    node: Any = facts
+    for part in path.split("."):
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+def _print_explanation(result: Mapping[str, Any], tree: str) -> None:
+    console = stdout_console()
+    event = result["event"]
+    trigger = result["trigger"]
+    console.print(f"[bold]Rule[/]       {result['rule']}  [dim]({result['file']})[/]")
+    if not result["enabled"]:
+        console.print("[yellow]           disabled: validated but never evaluated[/]")
+    console.print(
+        f"[bold]Event[/]      {_escape(event['id'])}  {event['detail-type']}  at {_time(event['time'])}"
+        f"  order {_escape(str(event['order_id']))}"
+    )
+    mark = "[green]yes[/]" if trigger["matches"] else "[red]no[/]"
+    console.print(f"[bold]Trigger[/]    {mark}  {event['detail-type']} vs on: [{', '.join(trigger['on'])}]")
+    console.print(f"[bold]Timing[/]     {_escape(result['timing']['kind'])}")
+    console.print(f"[bold]Now[/]        {_time(result['now'])}")
+    console.print("[bold]Condition[/]")
+    for line in tree.splitlines():
+        console.print(f"  {_escape(line)}")
+    condition = result["condition"]
+    console.print(
+        f"[bold]Value[/]      {_escape(json.dumps(condition['value']))} -> "
+        f"{'true' if condition['holds'] else 'false'}"
+    )
+    verdict = "[bold green]MATCHES[/]" if result["matches"] else "[bold red]DOES NOT MATCH[/]"
+    console.print(f"[bold]Verdict[/]    {verdict}")
+
+
+@click.command()
+@click.argument("rules_dir", type=_RULES_DIR, default=Path("rules"), required=False)
+@click.option("--check", is_flag=True, help="Do not write; exit 1 if the committed schemas are out of date.")
+@handle_errors
+def schema(rules_dir: Path, check: bool) -> None:
+    """Write the JSON Schemas of rule files and policy.yaml into RULES_DIR.
+
+    Rule files point at it with a first line `# yaml-language-server: $schema=../rule.schema.json`
+    so editors (VS Code with the YAML extension, IntelliJ) complete keys and flag mistakes as you type.
+
+    \b
+    Examples:
+      touchpoints schema             # writes rules/rule.schema.json and rules/policy.schema.json
+      touchpoints schema --check     # in CI: fail when a model changed but the schema was not rewritten
+    """
+    from touchpoints.catalog.problems import display_path
+    from touchpoints.catalog.schema import schema_files
+
+    if not rules_dir.is_dir():
+        fail(f"{display_path(rules_dir)}: no such rules folder")
+    console = stdout_console()
+    stale: list[Path] = []
+    for path, text in schema_files(rules_dir).items():
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            console.print(f"up to date  {display_path(path)}")
+        elif check:
+            stale.append(path)
+            console.print(f"[red]out of date[/] {display_path(path)}")
+        else:
+            path.write_text(text, encoding="utf-8")
+            console.print(f"[green]wrote[/]       {display_path(path)}")
+    if stale:
+        console.print("run `touchpoints schema` and commit the result")
+        raise click.exceptions.Exit(EXIT_PROBLEMS)
+
+
+def _read_events(path: Path) -> list[Any]:
+    """Envelopes from a file: one JSON object, a JSON array, or JSON Lines (one object per line)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        fail(f"{_display(path)}: not UTF-8 text; expected JSON events")
+    try:
+        loaded = json.loads(text)
+    except json.JSONDecodeError:
+        loaded = None
+        lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+        documents: list[Any] = []
+        for number, line in lines:
+            try:
+                documents.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                fail(
+                    f"{_display(path)}:{number}: not JSON ({exc.msg}); expected an event, array or JSON Lines"
+                )
+        if not documents:
+            fail(f"{_display(path)}: the file is empty")
+        return documents
+    return loaded if isinstance(loaded, list) else [loaded]
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _display(path: Path) -> str:
+    from touchpoints.catalog.problems import display_path
+
+    return display_path(path)
+
+
+def _time(value: Any) -> str:
+    return str(to_jsonable(value))
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
