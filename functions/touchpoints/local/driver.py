@@ -1,0 +1,332 @@
+"""The local driver: does what AWS would do and the emulation cannot (invoke Lambdas, fire schedules).
+
+moto routes PutEvents through the rule into the queue, keeps the table's stream and stores
+Scheduler schedules, but it never invokes a Lambda function and never fires a schedule. The
+driver fills exactly those two gaps, on a virtual clock:
+
+- `drain_queue`: receive from the events queue and call `process_events.handler` with the SQS
+  event Lambda would send; delete what succeeded, make failures visible again (after the queue's
+  `maxReceiveCount` receives, the queue's redrive moves them to the DLQ, as in AWS);
+- `pump_stream`: read the table's stream, keep the records the DispatchFunction's FilterCriteria
+  (from template.yaml) would pass, and call `dispatch.handler` with them in batches;
+- `fire_due_timers`: when the virtual clock passes a schedule's `at(...)`, send its Input to its
+  target queue and delete it (ActionAfterCompletion: DELETE).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from touchpoints.local.template import ACCOUNT_ID, REGION, StackResources
+
+__all__ = ["Driver", "FakeLambdaContext", "matches_pattern"]
+
+
+@dataclass
+class FakeLambdaContext:
+    """The LambdaContext attributes Powertools reads."""
+
+    function_name: str = "touchpoints-local"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:touchpoints-local"
+    aws_request_id: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Plenty: the local driver never times out."""
+        return 300_000
+
+
+def matches_pattern(pattern: Any, data: Any) -> bool:
+    """EventBridge/Lambda filter pattern matching for what the template uses: exact values, prefix, anything-but."""
+    if isinstance(pattern, Mapping):
+        if not isinstance(data, Mapping):
+            return False
+        return all(key in data and matches_pattern(value, data[key]) for key, value in pattern.items())
+    if isinstance(pattern, list):
+        return any(_matches_value(option, data) for option in pattern)
+    return bool(pattern == data)
+
+
+def _matches_value(option: Any, value: Any) -> bool:
+    if isinstance(option, Mapping):
+        if "prefix" in option:
+            return isinstance(value, str) and value.startswith(option["prefix"])
+        if "anything-but" in option:
+            excluded = option["anything-but"]
+            excluded = excluded if isinstance(excluded, list) else [excluded]
+            return value not in excluded
+        if "exists" in option:
+            return (value is not None) == bool(option["exists"])
+        return False
+    return bool(option == value)
+
+
+@dataclass
+class DriverStats:
+    """What the driver did, for the demo's summary and the tests."""
+
+    queue_batches: int = 0
+    events_processed: int = 0
+    batch_item_failures: int = 0
+    stream_batches: int = 0
+    stream_records: int = 0
+    dispatched: int = 0
+    timers_fired: int = 0
+    dead_lettered: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+class Driver:
+    """Drives the stack's handlers and timers on a virtual clock; see the module docstring."""
+
+    def __init__(
+        self,
+        stack: StackResources,
+        clients: Mapping[str, Any],
+        *,
+        start: datetime | None = None,
+        batch_size: int = 10,
+    ) -> None:
+        self.stack = stack
+        self.clients = clients
+        self.now = start or datetime(2026, 1, 1, tzinfo=UTC)
+        self.batch_size = batch_size
+        self.stats = DriverStats()
+        self.queue_url: str = stack.outputs["QueueUrl"]
+        self.group: str = stack.outputs["ScheduleGroupName"]
+        self.bus: str = stack.outputs["EventBusName"]
+        dispatch = stack.resource("DispatchFunction")["Properties"]["Events"]["Stream"]["Properties"]
+        self.stream_filters = [json.loads(f["Pattern"]) for f in dispatch["FilterCriteria"]["Filters"]]
+        self.max_stream_retries = int(dispatch.get("MaximumRetryAttempts", 3))
+        self.stream_dlq_url: str = stack.outputs["DispatchDeadLetterQueueUrl"]
+        self._iterators: dict[str, str] = {}
+        self._context = FakeLambdaContext()
+
+    def clock(self) -> datetime:
+        """The virtual clock the handlers' runtime reads as `now`."""
+        return self.now
+
+    # -- in ---------------------------------------------------------------------------------------
+
+    def put_events(self, events: Iterable[Mapping[str, Any]]) -> list[str]:
+        """PutEvents onto the bus as a platform would (the envelope's time is kept); returns event ids."""
+        ids: list[str] = []
+        entries = [
+            {
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(event.get("detail", {})),
+                "EventBusName": self.bus,
+                "Time": event["time"],
+                "Resources": event.get("resources", []),
+            }
+            for event in events
+        ]
+        for start in range(0, len(entries), 10):
+            response = self.clients["events"].put_events(Entries=entries[start : start + 10])
+            if response.get("FailedEntryCount"):
+                failed = [e for e in response["Entries"] if "ErrorCode" in e]
+                raise RuntimeError(f"PutEvents rejected {len(failed)} event(s): {failed[:1]}")
+            ids.extend(e["EventId"] for e in response["Entries"])
+        return ids
+
+    # -- Lambda: ProcessEvents --------------------------------------------------------------------
+
+    def drain_queue(self) -> int:
+        """Feed every message of the events queue to ProcessEvents; returns how many were received."""
+        from touchpoints.handlers import process_events
+
+        sqs = self.clients["sqs"]
+        received = 0
+        while True:
+            response = sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=self.batch_size,
+                AttributeNames=["All"],
+                VisibilityTimeout=30,
+            )
+            messages = response.get("Messages", [])
+            if not messages:
+                return received
+            received += len(messages)
+            event = {"Records": [self._sqs_record(m) for m in messages]}
+            result = process_events.handler(event, self._context)
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            self.stats.queue_batches += 1
+            self.stats.events_processed += len(messages) - len(failed)
+            self.stats.batch_item_failures += len(failed)
+            for message in messages:
+                if message["MessageId"] in failed:
+                    # Visible again at once: the driver's clock is virtual, the retry is the next receive.
+                    sqs.change_message_visibility(
+                        QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    )
+                else:
+                    sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def _sqs_record(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        body = message["Body"]
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": body,
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {},
+            "md5OfBody": message.get("MD5OfBody", hashlib.md5(body.encode()).hexdigest()),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.stack.outputs["QueueArn"],
+            "awsRegion": REGION,
+        }
+
+    # -- Lambda: Dispatch -------------------------------------------------------------------------
+
+    def pump_stream(self) -> int:
+        """Feed new stream records that pass the template's filter to Dispatch; returns how many."""
+        records = [r for r in self._read_stream() if self._passes_filter(r)]
+        for start in range(0, len(records), self.batch_size):
+            self._dispatch_batch(records[start : start + self.batch_size])
+        return len(records)
+
+    def _read_stream(self) -> list[dict[str, Any]]:
+        streams = self.clients["dynamodbstreams"]
+        stream_arn = self.stack.attributes["DecisionTable"]["StreamArn"]
+        if not self._iterators:
+            shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+            for shard in shards:
+                self._iterators[shard["ShardId"]] = streams.get_shard_iterator(
+                    StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+        records: list[dict[str, Any]] = []
+        for shard_id, iterator in list(self._iterators.items()):
+            response = streams.get_records(ShardIterator=iterator, Limit=1000)
+            records.extend(response.get("Records", []))
+            if response.get("NextShardIterator"):
+                self._iterators[shard_id] = response["NextShardIterator"]
+        self.stats.stream_records += len(records)
+        return records
+
+    def _passes_filter(self, record: Mapping[str, Any]) -> bool:
+        return any(matches_pattern(pattern, _jsonable(record)) for pattern in self.stream_filters)
+
+    def _dispatch_batch(self, records: Sequence[Mapping[str, Any]]) -> None:
+        from touchpoints.handlers import dispatch
+
+        pending = [self._stream_record(r) for r in records]
+        for _ in range(self.max_stream_retries + 1):
+            result = dispatch.handler({"Records": pending}, self._context)
+            self.stats.stream_batches += 1
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            self.stats.dispatched += len(pending) - len(failed)
+            pending = [r for r in pending if r["dynamodb"]["SequenceNumber"] in failed]
+            if not pending:
+                return
+        # Retries exhausted: the on-failure destination gets a description of the batch.
+        self.stats.dead_lettered += len(pending)
+        self.clients["sqs"].send_message(
+            QueueUrl=self.stream_dlq_url,
+            MessageBody=json.dumps({"failed": [r["dynamodb"]["Keys"] for r in pending]}, default=str),
+        )
+
+    def _stream_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        data = _jsonable(record)
+        data.setdefault("eventSource", "aws:dynamodb")
+        data.setdefault("awsRegion", REGION)
+        data["eventSourceARN"] = self.stack.attributes["DecisionTable"]["StreamArn"]
+        return data
+
+    # -- Scheduler ----------------------------------------------------------------------------------
+
+    def due_schedules(self) -> list[tuple[datetime, str]]:
+        """(due time, name) of every schedule in the group, earliest first."""
+        scheduler = self.clients["scheduler"]
+        found: list[tuple[datetime, str]] = []
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"GroupName": self.group}
+            if token:
+                kwargs["NextToken"] = token
+            response = scheduler.list_schedules(**kwargs)
+            for summary in response.get("Schedules", []):
+                schedule = scheduler.get_schedule(Name=summary["Name"], GroupName=self.group)
+                found.append((_parse_at(schedule["ScheduleExpression"]), summary["Name"]))
+            token = response.get("NextToken")
+            if not token:
+                return sorted(found)
+
+    def fire_due_timers(self) -> int:
+        """Deliver every schedule due at or before the virtual clock to its target, then delete it."""
+        scheduler = self.clients["scheduler"]
+        fired = 0
+        for due, name in self.due_schedules():
+            if due > self.now:
+                break
+            schedule = scheduler.get_schedule(Name=name, GroupName=self.group)
+            target = schedule["Target"]
+            queue_url = self.clients["sqs"].get_queue_url(QueueName=target["Arn"].rsplit(":", 1)[1])[
+                "QueueUrl"
+            ]
+            self.clients["sqs"].send_message(QueueUrl=queue_url, MessageBody=target["Input"])
+            scheduler.delete_schedule(Name=name, GroupName=self.group)
+            fired += 1
+        self.stats.timers_fired += fired
+        return fired
+
+    # -- the loop -----------------------------------------------------------------------------------
+
+    def settle(self, *, max_rounds: int = 50) -> None:
+        """Fire due timers, drain the queue and pump the stream until nothing moves."""
+        for _ in range(max_rounds):
+            moved = self.fire_due_timers() + self.drain_queue() + self.pump_stream()
+            if not moved:
+                return
+
+    def advance(self, until: datetime) -> None:
+        """Move the clock to `until`, stopping at each due timer on the way (time order is kept)."""
+        while True:
+            upcoming = [due for due, _ in self.due_schedules() if due <= until]
+            if not upcoming:
+                break
+            self.now = max(self.now, upcoming[0])
+            self.settle()
+        self.now = max(self.now, until)
+        self.settle()
+
+    def replay(self, events: Sequence[Mapping[str, Any]], *, until: datetime | None = None) -> None:
+        """Send events in time order, each when the virtual clock reaches its time, then run to `until`."""
+        ordered = sorted(events, key=lambda e: _parse_time(e["time"]))
+        for event in ordered:
+            self.advance(_parse_time(event["time"]))
+            self.put_events([event])
+            self.settle()
+        if until is None and ordered:
+            until = _parse_time(ordered[-1]["time"]) + timedelta(days=30)
+        if until is not None:
+            self.advance(until)
+
+
+def _parse_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _parse_at(expression: str) -> datetime:
+    inner = expression.strip()
+    if not (inner.startswith("at(") and inner.endswith(")")):
+        return datetime.max.replace(tzinfo=UTC)  # rate()/cron() schedules are not ours to fire
+    return datetime.fromisoformat(inner[3:-1]).replace(tzinfo=UTC)
+
+
+def _jsonable(value: Any) -> Any:
+    """boto3 returns datetimes in stream records; Lambda's event is JSON."""
+    if isinstance(value, Mapping):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return value
