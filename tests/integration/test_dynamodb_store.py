@@ -105,7 +105,8 @@ def test_commit_then_load_round_trips_state_history_and_ledger_in_one_read(
     again = store.load(order_id, customer_id)
     # THEN one BatchGetItem returned the state, the order history, the ledger and both versions
     assert store.calls == {"BatchGetItem": 1}
-    assert again.state is not None and event.id in again.state.seen_event_ids
+    assert again.state is not None
+    assert event.id in again.state.seen_event_ids
     assert [e.action_id for e in again.history.order] == [record.action_id]
     assert [e.action_id for e in again.history.customer] == [record.action_id]
     assert (again.state_version, again.ledger_version) == (1, 1)

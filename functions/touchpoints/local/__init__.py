@@ -127,7 +127,7 @@ def start_local_stack(
     parameters: Mapping[str, Any] | None = None,
     resources: StackResources | None = None,
 ) -> LocalStack:
-    """Create template.yaml's resources (moto in-process, or the server at `endpoint_url`) and wire the handlers.
+    """Create template.yaml's resources (moto, in-process or at `endpoint_url`) and wire the handlers.
 
     The handlers' runtime is built from the functions' environment in the template (what Lambda
     would see), with RULES_DIR pointing at the local catalog and the driver's virtual clock.

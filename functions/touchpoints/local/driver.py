@@ -42,7 +42,7 @@ class FakeLambdaContext:
 
 
 def matches_pattern(pattern: Any, data: Any) -> bool:
-    """EventBridge/Lambda filter pattern matching for what the template uses: exact values, prefix, anything-but."""
+    """EventBridge/Lambda filter patterns, as far as the template uses them: values, prefix, anything-but."""
     if isinstance(pattern, Mapping):
         if not isinstance(data, Mapping):
             return False
