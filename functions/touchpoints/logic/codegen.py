@@ -1,0 +1,344 @@
+"""Compile a checked JsonLogic node tree into one generated Python function (constants bound, never inlined)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from touchpoints.logic.explain import bind_custom, interpret
+from touchpoints.logic.js import UNDEFINED, is_array, is_number, loose_eq, strict_eq, truthy
+from touchpoints.logic.nodes import Arr, Lit, Node, Op, literal_var_path
+from touchpoints.logic.operators import BUILTIN_SPECS, member
+
+__all__ = ["generate", "generate_source"]
+
+_NUMS: Final = frozenset({int, float})
+_COMPARE: Final = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_SCOPED: Final = frozenset({"map", "filter", "all", "none", "some", "reduce"})
+
+
+def _h_map(items: Any, fn: Callable[[Any], Any]) -> list[Any]:
+    if items.__class__ is list or is_array(items):
+        return [fn(item) for item in items]
+    return []
+
+
+def _h_filter(items: Any, fn: Callable[[Any], bool]) -> list[Any]:
+    if items.__class__ is list or is_array(items):
+        return [item for item in items if fn(item)]
+    return []
+
+
+def _h_all(items: Any, fn: Callable[[Any], bool]) -> bool:
+    if not (items.__class__ is list or is_array(items)) or not items:
+        return False
+    for item in items:
+        if not fn(item):
+            return False
+    return True
+
+
+def _h_none(items: Any, fn: Callable[[Any], bool]) -> bool:
+    if not (items.__class__ is list or is_array(items)) or not items:
+        return True
+    for item in items:
+        if fn(item):
+            return False
+    return True
+
+
+def _h_some(items: Any, fn: Callable[[Any], bool]) -> bool:
+    if not (items.__class__ is list or is_array(items)) or not items:
+        return False
+    for item in items:
+        if fn(item):
+            return True
+    return False
+
+
+def _h_reduce(items: Any, fn: Callable[[Any], Any], initial: Any) -> Any:
+    if not (items.__class__ is list or is_array(items)):
+        return initial
+    accumulator = initial
+    for item in items:
+        accumulator = fn({"current": item, "accumulator": accumulator})
+    return accumulator
+
+
+_SCOPED_HELPERS: Final = {
+    "map": _h_map,
+    "filter": _h_filter,
+    "all": _h_all,
+    "none": _h_none,
+    "some": _h_some,
+    "reduce": _h_reduce,
+}
+
+
+def _member_or_none(obj: Any, key: str) -> Any:
+    """`obj[key]` for a default-less `var`: anything not found (or read through null) is null."""
+    if obj is None:
+        return None
+    value = member(obj, key)
+    return None if value is UNDEFINED else value
+
+
+def _is_builtin(node: Op) -> bool:
+    return BUILTIN_SPECS.get(node.op) is node.spec
+
+
+def _lit_number(node: Node) -> bool:
+    return isinstance(node, Lit) and is_number(node.value)
+
+
+def _lit_str(node: Node) -> bool:
+    return isinstance(node, Lit) and node.value.__class__ is str
+
+
+class _Generator:
+    """Turns nodes into Python expressions; every constant and helper is a bound name `_kN`."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self._names: dict[int, str] = {}
+        self.defs: list[str] = []
+        self._counter = 0
+
+    def bind(self, value: Any) -> str:
+        """A name for a value; the value goes into the constants tuple, never into the source text."""
+        key = id(value)
+        name = self._names.get(key)
+        if name is None or self.values[int(name[2:])] is not value:
+            name = f"_k{len(self.values)}"
+            self.values.append(value)
+            self._names[key] = name
+        return name
+
+    def temp(self) -> str:
+        self._counter += 1
+        return f"_t{self._counter}"
+
+    def truth(self, node: Node) -> str:
+        """An expression for the JsonLogic truthiness of `node` (a Python bool)."""
+        source, is_bool = self.expr(node)
+        return source if is_bool else f"{self.bind(truthy)}({source})"
+
+    def expr(self, node: Node) -> tuple[str, bool]:
+        """(Python expression, whether it always yields a bool) for one node."""
+        if isinstance(node, Lit):
+            value = node.value
+            if value is None or value is True or value is False:
+                return repr(value), value is not None
+            return self.bind(value), False
+        if isinstance(node, Arr):
+            return "[" + ", ".join(self.expr(item)[0] for item in node.items) + "]", False
+        if _is_builtin(node):
+            special = self._special(node)
+            if special is not None:
+                return special
+        return self._call(node), False
+
+    def _call(self, node: Op) -> str:
+        spec = node.spec
+        assert spec.fn is not None
+        fn = spec.fn if _is_builtin(node) else bind_custom(spec, node.pointer)
+        args = [self.expr(arg)[0] for arg in node.args]
+        if spec.kind == "data":
+            args.insert(0, "data")
+        return f"{self.bind(fn)}({', '.join(args)})"
+
+    def _special(self, node: Op) -> tuple[str, bool] | None:
+        op, args = node.op, node.args
+        if op == "var":
+            return self._var(node)
+        if op in ("and", "or"):
+            return self._and_or(op, args)
+        if op in ("if", "?:"):
+            return self._if(args)
+        if op == "!":
+            return f"(not {self.truth(args[0])})", True
+        if op == "!!":
+            return self.truth(args[0]), True
+        if op in _SCOPED:
+            return self._scoped(op, args), op in ("all", "none", "some")
+        if op in ("==", "!=", "===", "!=="):
+            return self._equality(node), True
+        if op in _COMPARE:
+            return self._compare(node), True
+        if op == "in":
+            return self._in(node), True
+        return None
+
+    def _var(self, node: Op) -> tuple[str, bool] | None:
+        path = literal_var_path(node)
+        if path is None or (len(node.args) == 2 and not isinstance(node.args[1], Lit)):
+            return None
+        if path == "":
+            return "data", False
+        has_default = len(node.args) == 2
+        # Without a default, "not found" is null, so a plain dict.get chain is exact: a null on the way
+        # also ends as null. With a default, absent keys must be told apart from null values.
+        missing = self.bind(UNDEFINED) if has_default else "None"
+        member_name = self.bind(member if has_default else _member_or_none)
+        dict_name = self.bind(dict)
+        chain = "data"
+        for key in path.split("."):
+            temp, key_name = self.temp(), self.bind(key)
+            get = f"{temp}.get({key_name}, {missing})" if has_default else f"{temp}.get({key_name})"
+            chain = f"({get} if ({temp} := {chain}).__class__ is {dict_name} else {member_name}({temp}, {key_name}))"
+        if not has_default:
+            return chain, False
+        default = self.expr(node.args[1])[0]
+        result = self.temp()
+        return f"({result} if ({result} := {chain}) is not {missing} else {default})", False
+
+    def _and_or(self, op: str, args: tuple[Node, ...]) -> tuple[str, bool]:
+        parts = [self.expr(arg) for arg in args]
+        if all(is_bool for _, is_bool in parts):
+            return "(" + f" {op} ".join(source for source, _ in parts) + ")", True
+        source = parts[-1][0]
+        truthy_name = self.bind(truthy)
+        for part, _ in reversed(parts[:-1]):
+            temp = self.temp()
+            test = f"{truthy_name}({temp} := {part})"
+            if op == "and":
+                source = f"({temp} if not {test} else {source})"
+            else:
+                source = f"({temp} if {test} else {source})"
+        return source, False
+
+    def _if(self, args: tuple[Node, ...]) -> tuple[str, bool]:
+        count = len(args)
+        pairs = count // 2
+        if count % 2:
+            tail, tail_bool = self.expr(args[-1])
+        else:
+            tail, tail_bool = "None", False
+        all_bool = tail_bool
+        source = tail
+        for index in reversed(range(pairs)):
+            branch, branch_bool = self.expr(args[2 * index + 1])
+            all_bool = all_bool and branch_bool
+            source = f"({branch} if {self.truth(args[2 * index])} else {source})"
+        return source, all_bool
+
+    def _scoped(self, op: str, args: tuple[Node, ...]) -> str:
+        name = f"_s{len(self.defs)}_{self.temp()[2:]}"
+        body = self.expr(args[1])[0] if op in ("map", "reduce") else self.truth(args[1])
+        self.defs.append(f"    def {name}(data):\n        return {body}\n")
+        items = self.expr(args[0])[0]
+        helper = self.bind(_SCOPED_HELPERS[op])
+        if op == "reduce":
+            initial = self.expr(args[2])[0] if len(args) > 2 else "None"
+            return f"{helper}({items}, {name}, {initial})"
+        return f"{helper}({items}, {name})"
+
+    def _equality(self, node: Op) -> str:
+        op, (left, right) = node.op, node.args
+        negate = op in ("!=", "!==")
+        if isinstance(left, Lit) and not isinstance(right, Lit):
+            left, right = right, left  # equality is symmetric; literals have no side effects
+        other = self.expr(left)[0]
+        strict = op in ("===", "!==")
+        if isinstance(right, Lit) and not isinstance(right.value, Mapping):
+            value, temp = right.value, self.temp()
+            if value is None:
+                source = f"({other} is None)"
+            elif strict and value.__class__ is bool:
+                source = f"({other} is {value!r})"
+            elif strict and value.__class__ is str:
+                source = f"({other} == {self.bind(value)})"
+            elif strict and is_number(value):
+                source = f"(({temp} := {other}).__class__ in {self.bind(_NUMS)} and {temp} == {self.bind(value)})"
+            elif value.__class__ is str:
+                source = (
+                    f"(({temp} == {self.bind(value)}) if ({temp} := {other}).__class__ is {self.bind(str)} "
+                    f"else {self.bind(loose_eq)}({temp}, {self.bind(value)}))"
+                )
+            elif is_number(value):
+                source = (
+                    f"(({temp} == {self.bind(value)}) if ({temp} := {other}).__class__ in {self.bind(_NUMS)} "
+                    f"else {self.bind(loose_eq)}({temp}, {self.bind(value)}))"
+                )
+            else:
+                function = strict_eq if strict else loose_eq
+                source = f"{self.bind(function)}({other}, {self.expr(right)[0]})"
+        else:
+            function = strict_eq if strict else loose_eq
+            source = f"{self.bind(function)}({other}, {self.expr(right)[0]})"
+        return f"(not {source})" if negate else source
+
+    def _compare(self, node: Op) -> str:
+        op, args = node.op, node.args
+        fallback = self.bind(node.spec.fn)
+        nums = self.bind(_NUMS)
+        symbol = _COMPARE[op]
+        temp = self.temp()
+        if len(args) == 2:
+            left, right = args
+            if _lit_number(right) and not isinstance(left, Lit):
+                value = self.bind(right.value)  # type: ignore[union-attr]
+                return (
+                    f"(({temp} {symbol} {value}) if ({temp} := {self.expr(left)[0]}).__class__ in {nums} "
+                    f"else {fallback}({temp}, {value}))"
+                )
+            if _lit_number(left) and not isinstance(right, Lit):
+                value = self.bind(left.value)  # type: ignore[union-attr]
+                return (
+                    f"(({value} {symbol} {temp}) if ({temp} := {self.expr(right)[0]}).__class__ in {nums} "
+                    f"else {fallback}({value}, {temp}))"
+                )
+        elif _lit_number(args[0]) and _lit_number(args[2]) and not isinstance(args[1], Lit):
+            low = self.bind(args[0].value)  # type: ignore[union-attr]
+            high = self.bind(args[2].value)  # type: ignore[union-attr]
+            return (
+                f"(({low} {symbol} {temp} {symbol} {high}) if ({temp} := {self.expr(args[1])[0]}).__class__ "
+                f"in {nums} else {fallback}({low}, {temp}, {high}))"
+            )
+        return f"{fallback}({', '.join(self.expr(arg)[0] for arg in args)})"
+
+    def _in(self, node: Op) -> str:
+        needle, haystack = node.args
+        fallback = self.bind(node.spec.fn)
+        if isinstance(haystack, Arr) and haystack.items and all(isinstance(item, Lit) for item in haystack.items):
+            values = [item.value for item in haystack.items]  # type: ignore[union-attr]
+            temp = self.temp()
+            if all(value.__class__ is str for value in values):
+                return (
+                    f"(({temp} := {self.expr(needle)[0]}).__class__ is {self.bind(str)} "
+                    f"and {temp} in {self.bind(frozenset(values))})"
+                )
+            if all(is_number(value) for value in values):
+                return (
+                    f"(({temp} := {self.expr(needle)[0]}).__class__ in {self.bind(_NUMS)} "
+                    f"and {temp} in {self.bind(frozenset(values))})"
+                )
+            if not any(isinstance(value, Mapping) for value in values):
+                return f"{fallback}({self.expr(needle)[0]}, {self.bind(tuple(values))})"
+        return f"{fallback}({self.expr(needle)[0]}, {self.expr(haystack)[0]})"
+
+
+def generate_source(node: Node) -> tuple[str, tuple[Any, ...]]:
+    """The factory source for a rule and the constants it binds (exposed for tests and debugging)."""
+    gen = _Generator()
+    body = gen.expr(node)[0]
+    names = [f"_k{i}" for i in range(len(gen.values))]
+    lines = ["def _factory(_K):"]
+    if names:
+        lines.append(f"    ({', '.join(names)},) = _K")
+    lines.extend(gen.defs)
+    lines.append(f"    def _rule(data):\n        return {body}\n")
+    lines.append("    return _rule\n")
+    return "\n".join(lines), tuple(gen.values)
+
+
+def generate(node: Node) -> tuple[Callable[[Any], Any], str | None]:
+    """A fast function for the rule, or the tracing interpreter when Python cannot compile it (too deep)."""
+    try:
+        source, values = generate_source(node)
+        namespace: dict[str, Any] = {"__builtins__": {}}
+        exec(compile(source, "<jsonlogic>", "exec"), namespace)  # our own generated code, no rule text
+        function: Callable[[Any], Any] = namespace["_factory"](values)
+    except (RecursionError, MemoryError, SyntaxError):
+        return interpret(node), None
+    return function, source
