@@ -398,7 +398,7 @@ class _CatalogBuilder:
             document.problem(
                 ("at",),
                 f"at: '{at}' is not a timestamp fact{did_you_mean(at, timestamps)}; "
-                f"use one of {', '.join(sorted(timestamps))}",
+                f"order timestamps are {', '.join(sorted(t for t in timestamps if t.startswith('order.')))}",
             )
         ]
 
@@ -470,10 +470,16 @@ class _CatalogBuilder:
                 first[rule_id] = (source.document.display, line)
 
 
-def _check_fact_path(path: str) -> str | None:
-    """The message for a template or rule that reads something that is not a fact, else None."""
+def _check_fact_path(path: str, detail_types: Sequence[str] | None = None) -> str | None:
+    """The message for a template or rule that reads something that is not a fact, else None.
+
+    With the rule's trigger types, an `event.*` field those events never carry is reported too
+    (a ShipmentDelayed rule reading `event.rating` would never match).
+    """
     if is_fact_path(path):
-        return None
+        if detail_types is None or is_fact_path(path, detail_types):
+            return None
+        return f"'{path}' is not carried by {' or '.join(detail_types)} events"
     suggestion = suggest_fact_path(path)
     hint = f" (did you mean '{suggestion}'?)" if suggestion else ""
     return f"'{path}' is not a fact{hint}; see the facts table in rules/README.md"
@@ -504,10 +510,13 @@ def _compile_condition(
         line = line_of_pointer(document.tree, ["when"], getattr(exc, "pointer", "") or "")
         return None, [Problem(document.display, line, f"when: {exc}")]
     problems: list[Problem] = []
+    triggers = data.get("on")
+    triggers = [triggers] if isinstance(triggers, str) else triggers
+    known = [t for t in triggers if t in TRIGGER_TYPES] if isinstance(triggers, list) else []
     for reference in variable_references(logic):
         if reference.path == "":
             continue
-        message = _check_fact_path(reference.path)
+        message = _check_fact_path(reference.path, known or None)
         if message is not None:
             line = line_of_pointer(document.tree, ["when"], reference.pointer)
             problems.append(Problem(document.display, line, f"when: {message}"))
@@ -579,7 +588,7 @@ def _literal_message(where: str, error: ErrorDetails) -> str:
 
 
 def _hinted_location(document: YamlDocument, location: list[str | int], message: str) -> list[str | int]:
-    """For a whole-object error ("set either `after` or `at`"), point at the last named key present."""
+    """For a whole-object error ("set either `after` or `at`"), point at the first named key present."""
     node: Any = document.data
     for part in location:
         try:
@@ -589,7 +598,7 @@ def _hinted_location(document: YamlDocument, location: list[str | int], message:
     if not isinstance(node, dict):
         return location
     present = [key for key in _BACKTICKED.findall(message) if key in node]
-    return [*location, present[-1]] if present else location
+    return [*location, present[0]] if present else location
 
 
 def _dotted(location: Sequence[str | int]) -> str:

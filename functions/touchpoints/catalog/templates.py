@@ -271,6 +271,8 @@ class _Linter:
             if len(path) == 1:
                 return  # a call to a global function: checked by _check_call
             path = path[:-1]  # a method call such as customer.name.upper(): check the receiver
+        if any(part.startswith("_") for part in path):
+            return  # already reported as private access
         root = path[0]
         if root in self.local_names or (root in _ALLOWED_GLOBALS and len(path) == 1):
             return
