@@ -1,0 +1,54 @@
+"""`touchpoints preview`: one template rendered from an event's facts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from touchpoints.cli.main import cli
+
+FIXTURE_RULES = Path(__file__).resolve().parents[2] / "fixtures" / "decide" / "rules"
+EVENT = {
+    "version": "0", "id": "E1", "detail-type": "ShipmentDelivered", "source": "shop", "account": "1",
+    "time": "2026-03-10T14:30:00Z", "region": "us-east-1", "resources": [],
+    "detail": {"order_id": "A77", "shipment_id": "S1", "customer": {"id": "C1", "email": "a@example.com"}},
+}
+
+
+def invoke(tmp_path: Path, *args: str) -> Any:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(EVENT))
+    return CliRunner().invoke(cli, ["preview", *args, "--event", str(event), "--rules", str(FIXTURE_RULES)])
+
+
+def test_renders_subject_body_and_sms_in_the_locale(tmp_path: Path) -> None:
+    # GIVEN the note template, which exists in zh-Hant
+    # WHEN previewed for zh-Hant as JSON
+    result = invoke(tmp_path, "note", "--locale", "zh-Hant", "--json")
+    # THEN the zh-Hant texts are filled from the event's facts
+    assert result.exit_code == 0, result.output
+    rendered = json.loads(result.stdout)
+    assert rendered["locale"] == "zh-Hant"
+    assert rendered["subject"] == "關於訂單 A77"
+    assert rendered["sms"] == "訂單 A77：最新消息。"
+
+
+def test_falls_back_and_says_so(tmp_path: Path) -> None:
+    # GIVEN the survey template, which only exists in en
+    # WHEN previewed for zh-Hans
+    result = invoke(tmp_path, "survey", "--locale", "zh-Hans")
+    # THEN the en text is shown, with a note about the fallback
+    assert result.exit_code == 0, result.output
+    assert "fell back" in result.stdout and "How was order A77?" in result.stdout
+
+
+def test_unknown_template_is_a_clear_error(tmp_path: Path) -> None:
+    # GIVEN a template name that does not exist
+    # WHEN / THEN exit 2 naming it and the known ones, without a traceback
+    result = invoke(tmp_path, "nope", "--locale", "en")
+    assert result.exit_code == 2
+    assert "unknown template 'nope'" in result.stderr and "note, survey" in result.stderr
+    assert "Traceback" not in result.output

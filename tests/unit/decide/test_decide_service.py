@@ -1,0 +1,207 @@
+"""service.process_event and service.dispatch_action over the in-memory adapters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from touchpoints.adapters import (
+    ConflictError,
+    InMemoryChannel,
+    InMemoryDecisionStore,
+    InMemoryTimerService,
+    StoredOrder,
+)
+from touchpoints.catalog import Catalog
+from touchpoints.contract import Event
+from touchpoints.decide import Decision
+from touchpoints.journey import History
+from touchpoints.service import dispatch_action, process_event
+
+from decide_helpers import ORDER, PAYMENT_FAILED, make_event
+
+
+class ConflictingStore(InMemoryDecisionStore):
+    """A store in which another writer commits first, `conflicts` times."""
+
+    def __init__(self, conflicts: int) -> None:
+        super().__init__()
+        self.conflicts = conflicts
+        self.loads = 0
+
+    def load(self, order_id: str, customer_id: str | None) -> StoredOrder:
+        self.loads += 1
+        return super().load(order_id, customer_id)
+
+    def commit(self, loaded: StoredOrder, event: Event, decision: Decision) -> None:
+        if self.conflicts:
+            self.conflicts -= 1
+            raise ConflictError("someone else committed first")
+        super().commit(loaded, event, decision)
+
+
+def process(event: Event, catalog: Catalog, store: InMemoryDecisionStore, timers: InMemoryTimerService | None = None):  # type: ignore[no-untyped-def]
+    return process_event(event, catalog=catalog, store=store, timers=timers if timers is not None else InMemoryTimerService(), now=event.time)
+
+
+def test_process_event_commits_and_schedules_timers(catalog: Catalog) -> None:
+    # GIVEN an empty store and a failed payment
+    store, timers = InMemoryDecisionStore(), InMemoryTimerService()
+    event = make_event("PaymentFailed", "2026-03-10T04:00:00Z", PAYMENT_FAILED)
+    # WHEN it is processed
+    result = process(event, catalog, store, timers)
+    # THEN the recovery is stored and the reminder timer is waiting
+    assert not result.is_duplicate
+    assert [r.rule_id for r in store.records_for_order("A1")] == ["recovery"]
+    assert [r.rule_id for r in store.records_for_customer("C-TW")] == ["recovery"]
+    assert [t.rule_id for t in timers.due(event.time + timedelta(days=2))] == ["reminder"]
+    assert store.load_event("A1", event.id) == event
+
+
+def test_the_same_event_twice_is_a_no_op(catalog: Catalog) -> None:
+    # GIVEN an event already processed
+    store, timers = InMemoryDecisionStore(), InMemoryTimerService()
+    event = make_event("PaymentFailed", "2026-03-10T04:00:00Z", PAYMENT_FAILED)
+    process(event, catalog, store, timers)
+    commits = store.commits
+    # WHEN it comes again
+    again = process(event, catalog, store, timers)
+    # THEN nothing was written and no new timer set
+    assert again.is_duplicate and again.records == []
+    assert store.commits == commits
+    assert len(timers) == 1
+
+
+def test_conflicts_are_retried_with_a_fresh_load(catalog: Catalog) -> None:
+    # GIVEN a store where the first commit loses a race
+    store = ConflictingStore(conflicts=1)
+    # WHEN an event is processed
+    result = process(make_event("OrderPlaced", "2026-03-10T04:00:00Z", ORDER), catalog, store)
+    # THEN it was decided again on a fresh load and committed
+    assert result.attempts == 2
+    assert store.loads >= 2
+    assert store.commits == 1
+
+
+def test_conflicts_beyond_the_bound_are_raised_and_schedule_nothing(catalog: Catalog) -> None:
+    # GIVEN a store that always loses the race
+    store, timers = ConflictingStore(conflicts=99), InMemoryTimerService()
+    event = make_event("PaymentFailed", "2026-03-10T04:00:00Z", PAYMENT_FAILED)
+    # WHEN / THEN the ConflictError reaches the caller (the queue redelivers) and no timer was set
+    with pytest.raises(ConflictError):
+        process_event(event, catalog=catalog, store=store, timers=timers, now=event.time, max_attempts=3)
+    assert len(timers) == 0
+    assert store.commits == 0
+
+
+class StaleStore(InMemoryDecisionStore):
+    """A store whose reads always lag: every load looks as if nothing was committed yet."""
+
+    def load(self, order_id: str, customer_id: str | None) -> StoredOrder:
+        return StoredOrder(order_id=order_id, customer_id=customer_id, state=None, history=History())
+
+
+def test_duplicate_event_error_from_the_store_is_a_no_op(catalog: Catalog) -> None:
+    # GIVEN two deliveries of one event, the second deciding on a stale read
+    store = StaleStore()
+    event = make_event("OrderPlaced", "2026-03-10T04:00:00Z", ORDER)
+    first = process(event, catalog, store)
+    # WHEN the second commits, the store finds the event marker
+    second = process(event, catalog, store)
+    # THEN it is reported as a duplicate, nothing more was written
+    assert not first.is_duplicate
+    assert second.is_duplicate and second.records == []
+    assert store.commits == 1
+
+
+def _pending(catalog: Catalog, store: InMemoryDecisionStore, event: Event, rule_id: str):  # type: ignore[no-untyped-def]
+    process(event, catalog, store)
+    return next(r for r in store.records_for_order(event.order_id) if r.rule_id == rule_id)
+
+
+def test_dispatch_renders_in_the_record_locale_sends_and_marks_sent(catalog: Catalog) -> None:
+    # GIVEN a pending confirmation for a zh-Hant customer
+    store = InMemoryDecisionStore()
+    record = _pending(catalog, store, make_event("OrderPlaced", "2026-03-10T04:00:00Z", ORDER), "confirm")
+    email = InMemoryChannel("ses")
+    # WHEN it is dispatched
+    result = dispatch_action(record, catalog=catalog, store=store, channels={"email": email}, now=record.send_at)
+    # THEN the unmasked address got the zh-Hant text, and the record is sent with the message id
+    assert result.status == "sent" and result.message_id == "ses-1"
+    (message,) = email.sent
+    assert message.to == "mei@example.com"
+    assert message.subject == "關於訂單 A1"
+    stored = next(r for r in store.records_for_order("A1") if r.action_id == record.action_id)
+    assert (stored.status, stored.message_id) == ("sent", "ses-1")
+
+
+def test_dispatch_never_sends_twice(catalog: Catalog) -> None:
+    # GIVEN an action already dispatched
+    store = InMemoryDecisionStore()
+    record = _pending(catalog, store, make_event("OrderPlaced", "2026-03-10T04:00:00Z", ORDER), "confirm")
+    email = InMemoryChannel("ses")
+    dispatch_action(record, catalog=catalog, store=store, channels={"email": email}, now=record.send_at)
+    # WHEN the stream delivers the same pending record again
+    again = dispatch_action(record, catalog=catalog, store=store, channels={"email": email}, now=record.send_at)
+    # THEN it is skipped
+    assert again.status == "skipped"
+    assert len(email.sent) == 1
+
+
+def test_dispatch_skips_scheduled_and_suppressed_actions(catalog: Catalog) -> None:
+    # GIVEN a survey deferred by quiet hours
+    store = InMemoryDecisionStore()
+    event = make_event("ShipmentDelivered", "2026-03-10T14:30:00Z", {"shipment_id": "S1"})
+    record = _pending(catalog, store, event, "survey-now")
+    email = InMemoryChannel("ses")
+    # WHEN / THEN it is not sent
+    assert dispatch_action(record, catalog=catalog, store=store, channels={"email": email}, now=event.time).status == "skipped"
+    assert email.sent == []
+
+
+def test_dispatch_failure_is_recorded(catalog: Catalog) -> None:
+    # GIVEN a provider that refuses everything
+    store = InMemoryDecisionStore()
+    record = _pending(catalog, store, make_event("OrderPlaced", "2026-03-10T04:00:00Z", ORDER), "confirm")
+    # WHEN dispatched
+    result = dispatch_action(
+        record, catalog=catalog, store=store, channels={"email": InMemoryChannel("ses", fail_with="throttled")}, now=record.send_at
+    )
+    # THEN the action is failed with the provider's error; a missing channel fails too
+    assert (result.status, result.error) == ("failed", "ses: throttled")
+    stored = store.records_for_order("A1")[0]
+    assert (stored.status, stored.error) == ("failed", "ses: throttled")
+    other = next(r for r in store.records_for_order("A1") if r.rule_id == "text-update")
+    missing = dispatch_action(other, catalog=catalog, store=store, channels={}, now=record.send_at)
+    assert missing.status == "failed" and "no channel" in (missing.error or "")
+
+
+def test_dispatch_event_channel(catalog: Catalog) -> None:
+    # GIVEN a pending support-case event action
+    store = InMemoryDecisionStore()
+    event = make_event("ShipmentException", "2026-03-10T04:00:00Z", {"shipment_id": "S1", "kind": "lost"})
+    record = _pending(catalog, store, event, "helpdesk")
+    bus = InMemoryChannel("events")
+    # WHEN dispatched
+    dispatch_action(record, catalog=catalog, store=store, channels={"event": bus, "sms": InMemoryChannel()}, now=event.time)
+    # THEN the bus got the detail-type and the action's identity, no address
+    (message,) = bus.sent
+    assert (message.detail_type, message.to) == ("SupportCaseRequested", None)
+    assert message.detail["order_id"] == "A1" and message.detail["action_id"] == record.action_id
+
+
+def test_timer_service_orders_and_deduplicates() -> None:
+    # GIVEN three timers, one scheduled twice
+    from touchpoints.decide import TimerRequest
+
+    base = datetime(2026, 3, 10, tzinfo=UTC)
+    timers = InMemoryTimerService()
+    late = TimerRequest("A1", "r", "e1", base + timedelta(hours=5))
+    early = TimerRequest("A1", "r", "e2", base + timedelta(hours=1))
+    for timer in (late, early, late, TimerRequest("A1", "r", "e3", base + timedelta(days=9))):
+        timers.schedule(timer)
+    # WHEN / THEN due() pops the due ones earliest first, once
+    assert timers.due(base + timedelta(days=1)) == [early, late]
+    assert timers.due(base + timedelta(days=1)) == []
+    assert timers.next_due() == base + timedelta(days=9)
