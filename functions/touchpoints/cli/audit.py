@@ -1,0 +1,219 @@
+"""`touchpoints audit` (decision records from DynamoDB) and `touchpoints forget` (erase a customer)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.table import Table
+
+from touchpoints.cli.output import EXIT_PROBLEMS, echo_json_lines, fail, handle_errors, stdout_console
+
+if TYPE_CHECKING:
+    from touchpoints.adapters.dynamodb import DynamoDBDecisionStore
+    from touchpoints.contract import DecisionRecord
+
+__all__ = ["audit", "connect_store", "forget", "records_table"]
+
+DEFAULT_TABLE = "touchpoints-dev-decisions"
+
+
+def connect_store(table: str | None, endpoint_url: str | None, region: str | None) -> DynamoDBDecisionStore:
+    """A store on the table, with a client that fails fast (no long retries against a dead endpoint)."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError
+
+    from touchpoints.adapters.dynamodb import DynamoDBDecisionStore
+
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region is None and endpoint_url is not None:
+        region = "us-east-1"  # the local emulation does not care, and should not need configuring
+    if endpoint_url is not None:
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    config = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2, "mode": "standard"})
+    try:
+        client = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region, config=config)
+    except BotoCoreError as exc:
+        fail(f"cannot connect to DynamoDB: {exc}", hint="pass --region or set AWS_REGION")
+    return DynamoDBDecisionStore(table or os.environ.get("TABLE_NAME") or DEFAULT_TABLE, client=client)
+
+
+def _explain_store_error(message: str, store: DynamoDBDecisionStore, endpoint_url: str | None) -> str | None:
+    """A hint for the usual causes: wrong table, no credentials, nothing listening at the endpoint."""
+    if "ResourceNotFoundException" in message:
+        return f"no table {store.table_name!r} here: pass --table (the stack's TableName output)"
+    if "credentials" in message.lower():
+        return "configure AWS credentials (aws configure, AWS_PROFILE) or pass --endpoint-url for local"
+    if "Could not connect" in message or "Connect timeout" in message:
+        where = endpoint_url or "the AWS endpoint"
+        return f"nothing answers at {where}: is `touchpoints demo --keep-running` still running?"
+    return None
+
+
+def records_table(records: Sequence[DecisionRecord], title: str) -> Table:
+    """The audit trail as a table: one row per decision, oldest first."""
+    table = Table(title=title, show_lines=False)
+    for column in ("decided at", "order", "rule", "channel", "status", "reason", "send at", "to", "message"):
+        table.add_column(column, overflow="fold")
+    for record in records:
+        table.add_row(
+            record.decided_at.strftime("%Y-%m-%d %H:%M"),
+            record.order_id,
+            record.rule_id,
+            f"{record.channel} ({record.template or record.detail_type or '-'}, {record.locale})",
+            record.status,
+            record.reason or record.error or "",
+            record.send_at.strftime("%Y-%m-%d %H:%M"),
+            record.address or "",
+            record.message_id or "",
+        )
+    return table
+
+
+def _options(command: Any) -> Any:
+    for option in reversed(
+        [
+            click.option(
+                "--table",
+                "table",
+                metavar="NAME",
+                help="Table name (default: $TABLE_NAME or touchpoints-dev-decisions).",
+            ),
+            click.option(
+                "--endpoint-url",
+                metavar="URL",
+                help="DynamoDB endpoint, e.g. the one `touchpoints demo --keep-running` prints.",
+            ),
+            click.option("--region", metavar="REGION", help="AWS region (default: $AWS_REGION)."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+@click.command()
+@click.option("--order", "order_id", metavar="ID", help="An order's decisions (one query on its partition).")
+@click.option(
+    "--customer",
+    "customer_id",
+    metavar="ID",
+    help="A customer's decisions across orders (by-customer index).",
+)
+@_options
+@click.option("--json", "as_json", is_flag=True, help="One decision record per line (JSON Lines).")
+@handle_errors
+def audit(
+    order_id: str | None,
+    customer_id: str | None,
+    table: str | None,
+    endpoint_url: str | None,
+    region: str | None,
+    as_json: bool,
+) -> None:
+    """Show what was decided for an order or a customer: sent, deferred, suppressed, and why.
+
+    \b
+    Examples:
+      touchpoints audit --order A1001 --table touchpoints-prod-decisions
+      touchpoints audit --customer C1001 --endpoint-url http://127.0.0.1:5000   # after `demo --keep-running`
+      touchpoints audit --order A1001 --json | jq .status
+    """
+    from touchpoints.adapters.ports import StoreError
+
+    if (order_id is None) == (customer_id is None):
+        fail("give exactly one of --order ID or --customer ID")
+    store = connect_store(table, endpoint_url, region)
+    try:
+        if order_id is not None:
+            records = store.records_for_order(order_id)
+            title = f"Decisions for order {order_id}"
+        else:
+            assert customer_id is not None
+            records = store.records_for_customer(customer_id)
+            title = f"Decisions for customer {customer_id}"
+    except StoreError as exc:
+        fail(str(exc), hint=_explain_store_error(str(exc), store, endpoint_url))
+    records.sort(key=lambda r: (r.decided_at, r.order_id, r.rule_id, r.channel))
+    if as_json:
+        echo_json_lines(records)
+        return
+    console = stdout_console()
+    if not records:
+        console.print(f"{title}: none (table {store.table_name})")
+        return
+    console.print(records_table(records, title))
+
+
+@click.command()
+@click.option("--customer", "customer_id", required=True, metavar="ID", help="The customer to erase.")
+@_options
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@handle_errors
+def forget(
+    customer_id: str, table: str | None, endpoint_url: str | None, region: str | None, yes: bool
+) -> None:
+    """Erase a customer: their orders' journeys, events and decisions, and their contact ledger.
+
+    Orders are found through the customer's decision records (by-customer index), so an order of
+    theirs on which nothing was ever decided is found only if it has a decision. Deletion is
+    item by item and can be re-run safely.
+
+    \b
+    Example:
+      touchpoints forget --customer C1001 --table touchpoints-prod-decisions --yes
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from touchpoints.adapters.dynamodb import customer_pk, order_pk
+    from touchpoints.adapters.ports import StoreError
+
+    store = connect_store(table, endpoint_url, region)
+    try:
+        orders = sorted({r.order_id for r in store.records_for_customer(customer_id)})
+    except StoreError as exc:
+        fail(str(exc), hint=_explain_store_error(str(exc), store, endpoint_url))
+    console = stdout_console()
+    if not yes:
+        click.confirm(
+            f"Erase customer {customer_id} and {len(orders)} order(s) from {store.table_name}?", abort=True
+        )
+    client = store.client
+    deleted = 0
+    try:
+        for pk in [order_pk(order_id) for order_id in orders]:
+            keys = [item["sk"]["S"] for item in _all_keys(client, store.table_name, pk)]
+            for sk in keys:
+                client.delete_item(TableName=store.table_name, Key={"pk": {"S": pk}, "sk": {"S": sk}})
+                deleted += 1
+        client.delete_item(
+            TableName=store.table_name, Key={"pk": {"S": customer_pk(customer_id)}, "sk": {"S": "CONTACTS"}}
+        )
+    except (BotoCoreError, ClientError) as exc:  # report, never a traceback
+        fail(
+            f"erasing customer {customer_id} stopped after {deleted} item(s): {exc}", exit_code=EXIT_PROBLEMS
+        )
+    console.print(
+        f"Erased customer {customer_id}: {len(orders)} order(s), {deleted} item(s), and the contact ledger."
+    )
+
+
+def _all_keys(client: Any, table: str, pk: str) -> list[dict[str, Any]]:
+    keys: list[dict[str, Any]] = []
+    start: dict[str, Any] | None = None
+    while True:
+        extra = {"ExclusiveStartKey": start} if start else {}
+        response = client.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            ProjectionExpression="sk",
+            **extra,
+        )
+        keys.extend(response.get("Items", []))
+        start = response.get("LastEvaluatedKey")
+        if not start:
+            return keys

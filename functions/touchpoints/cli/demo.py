@@ -1,0 +1,263 @@
+"""`touchpoints demo`: the whole pipeline on an embedded AWS emulation, with the real handlers."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.table import Table
+
+from touchpoints.cli.output import echo_json, fail, handle_errors, stdout_console
+
+if TYPE_CHECKING:
+    from touchpoints.contract import DecisionRecord
+    from touchpoints.local import LocalStack
+
+__all__ = ["DemoResult", "demo", "load_sample_events", "run_demo"]
+
+# What the handlers read at import: quiet logs and no metric lines in the demo's output, no X-Ray.
+_DEMO_ENV = {
+    "AWS_ACCESS_KEY_ID": "demo",
+    "AWS_SECRET_ACCESS_KEY": "demo",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "TouchpointsDemo",
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+}
+
+
+def _default_dir(name: str) -> Path:
+    from touchpoints.local import default_template_path
+
+    here = Path.cwd() / name
+    return here if here.is_dir() else default_template_path().parent / name
+
+
+def load_sample_events(root: Path) -> list[dict[str, Any]]:
+    """Every event under `root` (recursively): files holding one event or a JSON array of events.
+
+    JSON Schemas (`schemas/` folders, `*.schema.json`) are skipped. A file that is not JSON, or
+    an entry that is not an event envelope, stops the demo with its file name.
+    """
+    from touchpoints.contract import InvalidEventError, parse_event
+
+    files = [root] if root.is_file() else sorted(root.rglob("*.json"))
+    events: list[dict[str, Any]] = []
+    for path in files:
+        if "schemas" in path.parts[len(root.parts) - 1 :] or path.name.endswith(".schema.json"):
+            continue
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            fail(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}")
+        for raw in loaded if isinstance(loaded, list) else [loaded]:
+            try:
+                parse_event(raw)
+            except InvalidEventError as exc:
+                fail(f"{path}: {exc}")
+            events.append(raw)
+    return events
+
+
+@dataclass
+class DemoResult:
+    """What the demo did: decisions per order, messages that went out, and the driver's counts."""
+
+    endpoint_url: str
+    table_name: str
+    orders: dict[str, list[DecisionRecord]] = field(default_factory=dict)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON for `--json`."""
+        return {
+            "endpoint_url": self.endpoint_url,
+            "table_name": self.table_name,
+            "orders": {k: [r.model_dump(mode="json") for r in v] for k, v in self.orders.items()},
+            "messages": self.messages,
+            "stats": self.stats,
+        }
+
+
+def run_demo(local: LocalStack, events: list[dict[str, Any]]) -> DemoResult:
+    """Replay the events through the stack on the driver's virtual clock and collect the outcome."""
+    from touchpoints.contract import mask_address
+    from touchpoints.handlers.runtime import get_runtime
+
+    started = time.perf_counter()
+    local.driver.replay(events)
+    store: Any = get_runtime().store
+    order_ids = sorted({str(e["detail"]["order_id"]) for e in events})
+    orders = {order_id: store.records_for_order(order_id) for order_id in order_ids}
+    by_message = {r.message_id: r for records in orders.values() for r in records if r.message_id}
+    messages: list[dict[str, Any]] = []
+    for mail in local.sent_emails():
+        record = by_message.get(mail["id"])
+        to = [a for addresses in mail["destinations"].values() for a in addresses]
+        messages.append(_message("email", record, mask_address(to[0]) if to else None, mail["subject"]))
+    for sms in local.sent_sms():
+        record = by_message.get(sms["message_id"])
+        messages.append(_message("sms", record, mask_address(sms["phone"]), sms["body"][:70]))
+    for records in orders.values():
+        for record in records:
+            if record.channel == "event" and record.status == "sent":
+                messages.append(_message("event", record, None, record.detail_type or "event"))
+    statuses = Counter(r.status for records in orders.values() for r in records)
+    stats = {
+        "events": len(events),
+        "decisions": dict(sorted(statuses.items())),
+        "messages": len(messages),
+        "timers_fired": local.driver.stats.timers_fired,
+        "handler_batches": local.driver.stats.queue_batches + local.driver.stats.stream_batches,
+        "rejected_records": local.driver.stats.batch_item_failures,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    return DemoResult(
+        endpoint_url=local.endpoint_url or "",
+        table_name=local.table_name,
+        orders=orders,
+        messages=messages,
+        stats=stats,
+    )
+
+
+def _message(channel: str, record: DecisionRecord | None, to: str | None, subject: str) -> dict[str, Any]:
+    return {
+        "channel": channel,
+        "order_id": record.order_id if record else None,
+        "rule_id": record.rule_id if record else None,
+        "locale": record.locale if record else None,
+        "to": to,
+        "subject": subject,
+        "sent_at": record.send_at.isoformat().replace("+00:00", "Z") if record else None,
+    }
+
+
+@click.command()
+@click.option(
+    "--events",
+    "events_dir",
+    type=click.Path(exists=True, path_type=Path),
+    help="Events to send (default: ./events).",
+)
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Catalog (default: ./rules).",
+)
+@click.option(
+    "--template",
+    "template",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="SAM template (default: ./template.yaml).",
+)
+@click.option(
+    "--keep-running", is_flag=True, help="Leave the emulated AWS endpoint up for `touchpoints audit`."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON document.")
+@handle_errors
+def demo(
+    events_dir: Path | None, rules_dir: Path | None, template: Path | None, keep_running: bool, as_json: bool
+) -> None:
+    """Run the sample journeys through the real handlers on an embedded AWS emulation (no account needed).
+
+    Starts moto's server on a free loopback port, creates the resources of template.yaml in it,
+    sends every event with PutEvents (in time order, on a virtual clock), and prints the audit
+    trail per order and the messages that went out. moto cannot invoke Lambda functions or fire
+    Scheduler schedules: the demo's driver does those two steps (see docs/readme/aws.md).
+
+    \b
+    Examples:
+      touchpoints demo
+      touchpoints demo --events events/carrier-delay --json
+      touchpoints demo --keep-running        # then: touchpoints audit --order A1001 --endpoint-url URL
+    """
+    for name, value in _DEMO_ENV.items():
+        os.environ.setdefault(name, value)
+    try:
+        import moto  # noqa: F401
+    except ImportError:
+        fail("touchpoints demo needs moto: pip install 'touchpoints[dev]'")
+    from touchpoints.local import start_local_stack, start_moto_server
+
+    events = load_sample_events(events_dir or _default_dir("events"))
+    if not events:
+        fail(f"no events found under {events_dir or _default_dir('events')}")
+    server, endpoint_url = start_moto_server()
+    try:
+        local = start_local_stack(
+            endpoint_url=endpoint_url, template=template, rules_dir=rules_dir or _default_dir("rules")
+        )
+        result = run_demo(local, events)
+        if as_json:
+            echo_json(result.to_dict())
+        else:
+            _print(result)
+        if keep_running:
+            _wait(result)
+    finally:
+        server.stop()
+
+
+def _print(result: DemoResult) -> None:
+    from touchpoints.cli.audit import records_table
+
+    console = stdout_console()
+    for order_id, records in result.orders.items():
+        console.print(records_table(records, f"Order {order_id}"))
+    table = Table(title="Messages that went out")
+    for column in ("channel", "order", "rule", "locale", "to", "subject / text"):
+        table.add_column(column, overflow="fold")
+    for message in result.messages:
+        table.add_row(
+            message["channel"],
+            message["order_id"] or "?",
+            message["rule_id"] or "?",
+            message["locale"] or "",
+            message["to"] or "(bus)",
+            message["subject"],
+        )
+    console.print(table)
+    stats = result.stats
+    decisions = ", ".join(f"{count} {status}" for status, count in stats["decisions"].items())
+    console.print(
+        f"{stats['events']} events -> {decisions}; {stats['messages']} messages out; "
+        f"{stats['timers_fired']} timers fired; {stats['seconds']} s."
+    )
+    console.print(
+        "[dim]Emulated by moto: EventBridge (bus, rule -> SQS), SQS, DynamoDB (+stream), Scheduler, "
+        "SES, SNS. "
+        "moto cannot invoke Lambda or fire schedules: the demo's driver called the handlers and fired due "
+        "timers on a virtual clock.[/]"
+    )
+
+
+def _wait(result: DemoResult) -> None:
+    console = stdout_console()
+    console.print(f"\nEmulated AWS endpoint: {result.endpoint_url}  (table {result.table_name})")
+    first = next(iter(result.orders), "A1001")
+    where = f"--table {result.table_name} --endpoint-url {result.endpoint_url}"
+    console.print(f"Try: touchpoints audit --order {first} {where}")
+    console.print("Press Ctrl-C to stop.")
+    try:
+        for _ in _forever():
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("stopped")
+
+
+def _forever() -> Iterator[int]:
+    count = 0
+    while True:
+        count += 1
+        yield count
