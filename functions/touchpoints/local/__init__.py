@@ -80,6 +80,13 @@ class LocalStack:
     rules_dir: Path
 
     @property
+    def store(self) -> Any:
+        """The DecisionStore the handlers use (the installed runtime's)."""
+        from touchpoints.handlers.runtime import get_runtime
+
+        return get_runtime().store
+
+    @property
     def table_name(self) -> str:
         """The decision table's name."""
         return str(self.resources.outputs["TableName"])

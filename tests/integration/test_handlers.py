@@ -1,0 +1,182 @@
+"""The Lambda handlers with real SQS and DynamoDB-stream event shapes, against the moto stack."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from touchpoints.local import ACCOUNT_ID, REGION, FakeLambdaContext
+
+_runs = itertools.count(1)
+CONTEXT = FakeLambdaContext()
+
+
+def _fresh(event: dict[str, Any], run: int) -> dict[str, Any]:
+    """The sample event for a new order and customer (the session shares one table)."""
+    fresh = copy.deepcopy(event)
+    fresh["id"] = f"{event['id']}-{run}"
+    fresh["detail"]["order_id"] = f"{event['detail']['order_id']}-{run}"
+    customer = fresh["detail"].get("customer")
+    if customer:
+        customer["id"] = f"{customer['id']}-{run}"
+    return fresh
+
+
+def _sqs_event(*bodies: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"m-{index}",
+                "receiptHandle": f"rh-{index}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:touchpoints-local-events",
+                "awsRegion": REGION,
+            }
+            for index, body in enumerate(bodies)
+        ]
+    }
+
+
+def _at(local: Any, event: dict[str, Any]) -> None:
+    local.driver.now = datetime.fromisoformat(event["time"].replace("Z", "+00:00")).astimezone(UTC)
+
+
+@pytest.fixture
+def order_placed(local: Any, sample_events: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    event = _fresh(sample_events["happy-path"][0], next(_runs))
+    _at(local, event)
+    return event
+
+
+def test_an_order_event_is_decided_and_recorded(local: Any, order_placed: dict[str, Any]) -> None:
+    from touchpoints.handlers import process_events
+
+    # GIVEN an OrderPlaced arriving from the queue
+    # WHEN ProcessEvents handles the batch
+    response = process_events.handler(_sqs_event(json.dumps(order_placed)), CONTEXT)
+    # THEN no record failed and the order confirmation is recorded as pending, address masked
+    assert response == {"batchItemFailures": []}
+    records = local.store.records_for_order(order_placed["detail"]["order_id"])
+    confirmation = [r for r in records if r.rule_id == "order-confirmation"]
+    assert [(r.status, r.channel, r.address) for r in confirmation] == [
+        ("pending", "email", "e***@example.com")
+    ]
+
+
+def test_a_delayed_rule_becomes_a_scheduler_schedule(local: Any, order_placed: dict[str, Any]) -> None:
+    from touchpoints.handlers import process_events
+
+    # GIVEN an OrderPlaced promising shipment by a future date
+    # WHEN it is processed
+    process_events.handler(_sqs_event(json.dumps(order_placed)), CONTEXT)
+    # THEN the late-shipment check waits as a one-time schedule at the promised time, in UTC
+    schedules = local.driver.due_schedules()
+    inputs = [
+        json.loads(
+            local.clients["scheduler"].get_schedule(Name=name, GroupName=local.driver.group)["Target"][
+                "Input"
+            ]
+        )
+        for _, name in schedules
+    ]
+    mine = [i for i in inputs if i["detail"]["order_id"] == order_placed["detail"]["order_id"]]
+    assert [(i["detail"]["rule_id"], i["detail"]["due_at"]) for i in mine] == [
+        ("shipping-late-notice", "2026-03-04T22:00:00Z")
+    ]
+
+
+def test_bad_records_fail_alone_with_a_readable_reason(
+    local: Any, order_placed: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from touchpoints.handlers import process_events
+
+    # GIVEN a batch with invalid JSON, an event missing a required field, and a good event
+    broken = copy.deepcopy(order_placed)
+    broken["id"] = f"{order_placed['id']}-broken"
+    del broken["detail"]["total"]
+    batch = _sqs_event("{not json", json.dumps(broken), json.dumps(order_placed))
+    # WHEN ProcessEvents handles it
+    response = process_events.handler(batch, CONTEXT)
+    # THEN exactly the two bad records are batch item failures, and the good one was decided
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-0"}, {"itemIdentifier": "m-1"}]}
+    assert local.store.records_for_order(order_placed["detail"]["order_id"]) != []
+    # AND the logged reasons name the problem and the field, and never the customer's address
+    logged = capsys.readouterr().out
+    assert "not valid JSON" in logged
+    assert "detail.total" in logged
+    assert "emily.carter@example.com" not in logged
+
+
+def test_a_redelivered_event_changes_nothing(local: Any, order_placed: dict[str, Any]) -> None:
+    from touchpoints.handlers import process_events
+
+    # GIVEN an event already processed
+    process_events.handler(_sqs_event(json.dumps(order_placed)), CONTEXT)
+    store = local.store
+    before = store.records_for_order(order_placed["detail"]["order_id"])
+    # WHEN the queue delivers it again
+    response = process_events.handler(_sqs_event(json.dumps(order_placed)), CONTEXT)
+    # THEN it succeeds and nothing new is recorded
+    assert response == {"batchItemFailures": []}
+    assert store.records_for_order(order_placed["detail"]["order_id"]) == before
+
+
+def test_the_stream_dispatches_pending_actions_through_ses_and_marks_them_sent(
+    local: Any, order_placed: dict[str, Any]
+) -> None:
+    # GIVEN an order whose confirmation is pending in the table
+    local.driver.put_events([order_placed])
+    local.driver.drain_queue()
+    emails_before = len(local.sent_emails())
+    # WHEN the driver feeds the table's stream (filtered as the template says) to Dispatch
+    local.driver.pump_stream()
+    # THEN the confirmation went out through SES to the customer and is marked sent with SES's id
+    (record,) = [
+        r
+        for r in local.store.records_for_order(order_placed["detail"]["order_id"])
+        if r.rule_id == "order-confirmation"
+    ]
+    assert record.status == "sent"
+    new = local.sent_emails()[emails_before:]
+    assert [m["id"] for m in new] == [record.message_id]
+    assert new[0]["destinations"]["ToAddresses"] == ["emily.carter@example.com"]
+    # AND a second pass over the stream sends nothing again
+    local.driver.pump_stream()
+    assert len(local.sent_emails()) == emails_before + 1
+
+
+def test_a_broken_catalog_fails_the_function_with_the_validation_report(tmp_path: Path, local: Any) -> None:
+    from touchpoints.catalog import CatalogError
+    from touchpoints.handlers import process_events
+    from touchpoints.handlers.runtime import get_runtime, set_runtime
+
+    # GIVEN a cold start whose RULES_DIR holds a rule with an unknown operator
+    (tmp_path / "policy.yaml").write_text("caps: {}\n", encoding="utf-8")
+    (tmp_path / "bad.yaml").write_text(
+        "id: bad\ndescription: d\non: OrderPlaced\nwhen: {nope: [1]}\n"
+        "then:\n  - {channel: event, detail-type: X}\n",
+        encoding="utf-8",
+    )
+    working = get_runtime()
+    set_runtime(None)
+    environment = {**local.resources.environment, "RULES_DIR": str(tmp_path)}
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in environment.items():
+                patch.setenv(name, value)
+            # WHEN the function is invoked
+            # THEN it fails as a whole (not record by record) with the catalog's file:line report
+            with pytest.raises(CatalogError, match=r"bad\.yaml:\d+"):
+                process_events.handler(_sqs_event("{}"), CONTEXT)
+    finally:
+        set_runtime(working)
