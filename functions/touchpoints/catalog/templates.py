@@ -41,12 +41,28 @@ class _FactsEnvironment(ImmutableSandboxedEnvironment):
 
     Facts are plain dicts; without this, keys named like dict methods (items, values, keys)
     would silently resolve to the method and break the template at send time.
+
+    `**` and `*` are intercepted too: Jinja2's sandbox bounds `range()` but not `9**9**9` or
+    `"x" * 10**9`, which would stall or exhaust the Lambda if a template slipped past `validate`.
     """
+
+    intercepted_binops = frozenset({"**", "*"})
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if isinstance(obj, Mapping) and attribute in obj:
             return obj[attribute]
         return super().getattr(obj, attribute)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            raise SecurityError("'**' is not allowed in templates")
+        if operator == "*" and any(isinstance(side, str | list | tuple) for side in (left, right)):
+            counts = [side for side in (left, right) if isinstance(side, int) and not isinstance(side, bool)]
+            if any(abs(count) > _MAX_RANGE for count in counts):
+                raise SecurityError(
+                    f"repeating text more than {_MAX_RANGE} times is not allowed in templates"
+                )
+        return super().call_binop(context, operator, left, right)
 
 
 _ENVIRONMENT = _FactsEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
@@ -116,6 +132,10 @@ def render_template(template: Template, facts: Mapping[str, Any]) -> RenderedMes
         ) from exc
     except TemplateError as exc:
         raise TemplateRenderError(f"template '{template.name}' ({template.locale}) failed: {exc}") from exc
+    except OverflowError as exc:  # the sandbox's range() limit
+        raise TemplateRenderError(
+            f"template '{template.name}' ({template.locale}) tried a blocked operation: {exc}"
+        ) from exc
     return RenderedMessage(subject=subject, body=body, sms=sms)
 
 
