@@ -132,7 +132,7 @@ def render_template(template: Template, facts: Mapping[str, Any]) -> RenderedMes
         ) from exc
     except TemplateError as exc:
         raise TemplateRenderError(f"template '{template.name}' ({template.locale}) failed: {exc}") from exc
-    except OverflowError as exc:  # the sandbox's range() limit
+    except (OverflowError, RecursionError) as exc:  # the sandbox's range() limit, a self-calling macro
         raise TemplateRenderError(
             f"template '{template.name}' ({template.locale}) tried a blocked operation: {exc}"
         ) from exc
