@@ -201,7 +201,7 @@ class _CatalogBuilder:
             return None, sorted(set(self.problems))
         rules: dict[str, CompiledRule] = {}
         for source in sources:
-            if source.rule is not None and source.condition is not None:
+            if source is not None and source.rule is not None and source.condition is not None:
                 rules[source.rule.id] = CompiledRule(
                     source.rule, source.condition, source.document.path, source.document.line(("id",))
                 )
