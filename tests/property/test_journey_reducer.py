@@ -1,0 +1,142 @@
+"""Property: any permutation and duplication of an order's events gives the time-ordered stream's state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from touchpoints.contract import Event, parse_event
+from touchpoints.journey import OrderJourney, apply_event
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+CUSTOMERS = [
+    {"id": "C1", "locale": "en", "timezone": "America/New_York", "tier": "gold"},
+    {"id": "C1", "locale": "zh-Hant", "timezone": "Asia/Taipei", "consent": {"sms": True}},
+    {"id": "C1", "email": "c1@example.com", "locale": "zh-Hans", "timezone": "Asia/Shanghai"},
+]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+@st.composite
+def journeys(draw: st.DrawFn) -> list[Event]:
+    """A realistic event stream for one order, in time order (equal times allowed: ties break by id)."""
+    clock = T0
+    raws: list[tuple[str, dict[str, Any]]] = []
+
+    def at(max_hours: int = 30) -> datetime:
+        nonlocal clock
+        clock += timedelta(minutes=draw(st.integers(0, max_hours * 60)))
+        return clock
+
+    def add(detail_type: str, detail: dict[str, Any]) -> None:
+        if draw(st.booleans()) and draw(st.booleans()):
+            detail["customer"] = draw(st.sampled_from(CUSTOMERS))
+        raws.append((detail_type, {**detail, "_time": at()}))
+
+    money = {"amount": "42.00", "currency": "USD"}
+    if draw(st.integers(0, 9)):  # nine journeys in ten include their OrderPlaced
+        promise = T0 + timedelta(hours=draw(st.integers(12, 96)))
+        add("OrderPlaced", {
+            "customer": draw(st.sampled_from(CUSTOMERS)), "total": money,
+            "items": [{"sku": "S", "name": "n", "quantity": draw(st.integers(1, 3)), "unit_price": money}],
+            "promised_ship_by": _iso(promise), "promised_delivery_by": _iso(promise + timedelta(days=3)),
+        })  # fmt: skip
+    for attempt in range(1, draw(st.integers(0, 3)) + 1):
+        reason = draw(st.sampled_from(["card_declined", "insufficient_funds", "bank_timeout"]))
+        add("PaymentFailed", {"payment_id": "P1", "amount": money, "reason_code": reason, "attempt": attempt,
+                              "retry_url": f"https://pay.example.com/{attempt}"})  # fmt: skip
+    if draw(st.booleans()):
+        add("PaymentSucceeded", {"payment_id": "P2", "amount": money})
+    for shipment in range(draw(st.integers(0, 2))):
+        sid = f"S{shipment}"
+        estimate = _iso(clock + timedelta(days=2))
+        carrier = draw(st.sampled_from(["UPS", "DHL"]))
+        add("ShipmentDispatched", {"shipment_id": sid, "carrier": carrier, "tracking_number": f"T{shipment}",
+                                   "estimated_delivery": estimate})  # fmt: skip
+        for _ in range(draw(st.integers(0, 2))):
+            new_estimate = _iso(clock + timedelta(days=draw(st.integers(1, 5))))
+            add("ShipmentDelayed", {"shipment_id": sid, "new_estimate": new_estimate, "reason": "weather"})
+        if draw(st.booleans()):
+            add(
+                "ShipmentException",
+                {"shipment_id": sid, "kind": draw(st.sampled_from(["lost", "damaged", "failed_attempt"]))},
+            )
+        if draw(st.booleans()):
+            add("ShipmentDelivered", {"shipment_id": sid})
+    if draw(st.booleans()):
+        add("ReturnRequested", {"return_id": "R1", "reason": "damaged"})
+    for review in range(draw(st.integers(0, 2))):
+        add("ReviewSubmitted", {"review_id": f"V{review}", "rating": draw(st.integers(1, 5))})
+    if draw(st.booleans()):
+        add("OrderCancelled", {"reason": "customer_request"})
+    events = []
+    for index, (detail_type, detail) in enumerate(raws):
+        time = detail.pop("_time")
+        events.append(parse_event({
+            "version": "0", "id": f"e{draw(st.integers(0, 9))}{index:02d}", "detail-type": detail_type,
+            "source": "shop.test", "account": "123456789012", "time": _iso(time), "region": "us-east-1",
+            "resources": [], "detail": {"order_id": "A1", **detail},
+        }))  # fmt: skip
+    return events
+
+
+def _replay(events: list[Event]) -> OrderJourney:
+    state: OrderJourney | None = None
+    for event in events:
+        state = apply_event(state, event)
+    assert state is not None
+    return state
+
+
+def _comparable(state: OrderJourney) -> dict[str, Any]:
+    """Everything but the arrival order of the seen ids (a record of what happened, not a fact)."""
+    dumped = state.model_dump()
+    dumped["seen_event_ids"] = sorted(dumped["seen_event_ids"])
+    return dumped
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), events=journeys().filter(bool))
+def test_any_arrival_order_and_duplication_gives_the_time_ordered_state(
+    data: st.DataObject, events: list[Event]
+) -> None:
+    # GIVEN an order's events in time order, and the same events shuffled with some delivered twice
+    duplicates = data.draw(st.lists(st.sampled_from(events), max_size=4))
+    arrival = data.draw(st.permutations([*events, *duplicates]))
+    # WHEN both streams are reduced
+    in_order = _replay(events)
+    shuffled = _replay(arrival)
+    # THEN every fact, the status and the version are the same
+    assert _comparable(shuffled) == _comparable(in_order)
+    assert shuffled.version == len(events)
+
+
+@settings(max_examples=100, deadline=None)
+@given(events=journeys().filter(bool))
+def test_status_is_derived_from_facts(events: list[Event]) -> None:
+    # GIVEN any journey
+    # WHEN it is reduced
+    state = _replay(events)
+    # THEN the status follows the documented precedence
+    types = {event.detail_type for event in events}
+    if "OrderCancelled" in types:
+        assert state.status == "cancelled"
+    elif "ShipmentDelivered" in types:
+        assert state.status == "delivered"
+    elif "ShipmentDispatched" in types:
+        assert state.status == "shipped"
+    elif "PaymentSucceeded" in types:
+        assert state.status == "paid"
+    elif "PaymentFailed" in types:
+        assert state.status == "payment_failed"
+    elif "OrderPlaced" in types:
+        assert state.status == "placed"
+    else:
+        assert state.status == "new"
+    assert state.payment_failures == sum(event.detail_type == "PaymentFailed" for event in events)
