@@ -28,7 +28,11 @@ ZONES = [
     ("Asia/Singapore", "en"),
 ]
 TIERS = ["standard"] * 6 + ["silver"] * 2 + ["gold", "platinum"]
-PRODUCTS = [("MUG-1", "Ceramic mug", "19.90"), ("TEA-2", "Oolong tea", "12.50"), ("LAMP-3", "Desk lamp", "49.00")]
+PRODUCTS = [
+    ("MUG-1", "Ceramic mug", "19.90"),
+    ("TEA-2", "Oolong tea", "12.50"),
+    ("LAMP-3", "Desk lamp", "49.00"),
+]
 
 
 def _ts(moment: datetime) -> str:
@@ -110,19 +114,30 @@ class JourneyGenerator:
                     "PaymentFailed",
                     "shop.payments",
                     now,
-                    {**base, **payment, "reason_code": rng.choice(["card_declined", "insufficient_funds"]),
-                     "attempt": 1, "retry_url": f"https://shop.example.com/pay/{order_id}"},
+                    {
+                        **base,
+                        **payment,
+                        "reason_code": rng.choice(["card_declined", "insufficient_funds"]),
+                        "attempt": 1,
+                        "retry_url": f"https://shop.example.com/pay/{order_id}",
+                    },
                 )
             )
             if rng.random() < 0.4:
                 now += timedelta(hours=rng.randint(30, 60))
-                events.append(self._event("OrderCancelled", "shop.orders", now, {**base, "reason": "payment_failed"}))
+                events.append(
+                    self._event("OrderCancelled", "shop.orders", now, {**base, "reason": "payment_failed"})
+                )
                 return events
             now += timedelta(hours=rng.randint(1, 30))
-        events.append(self._event("PaymentSucceeded", "shop.payments", now, {**base, **payment, "method": "card"}))
+        events.append(
+            self._event("PaymentSucceeded", "shop.payments", now, {**base, **payment, "method": "card"})
+        )
         if rng.random() < 0.03:
             now += timedelta(hours=rng.randint(1, 20))
-            events.append(self._event("OrderCancelled", "shop.orders", now, {**base, "reason": "customer_request"}))
+            events.append(
+                self._event("OrderCancelled", "shop.orders", now, {**base, "reason": "customer_request"})
+            )
             return events
         now += timedelta(hours=rng.randint(4, 70))
         shipment = f"S{index}"
@@ -132,8 +147,13 @@ class JourneyGenerator:
                 "ShipmentDispatched",
                 "shop.logistics",
                 now,
-                {**base, "shipment_id": shipment, "carrier": "UPS", "tracking_number": f"1Z{index:010d}",
-                 "estimated_delivery": _ts(estimate)},
+                {
+                    **base,
+                    "shipment_id": shipment,
+                    "carrier": "UPS",
+                    "tracking_number": f"1Z{index:010d}",
+                    "estimated_delivery": _ts(estimate),
+                },
             )
         )
         if rng.random() < 0.15:
@@ -144,8 +164,12 @@ class JourneyGenerator:
                     "ShipmentDelayed",
                     "shop.logistics",
                     now,
-                    {**base, "shipment_id": shipment, "new_estimate": _ts(new_estimate),
-                     "reason": rng.choice(["weather", "carrier_capacity", "customs"])},
+                    {
+                        **base,
+                        "shipment_id": shipment,
+                        "new_estimate": _ts(new_estimate),
+                        "reason": rng.choice(["weather", "carrier_capacity", "customs"]),
+                    },
                 )
             )
             estimate = new_estimate
@@ -156,11 +180,17 @@ class JourneyGenerator:
                     "ShipmentException",
                     "shop.logistics",
                     now,
-                    {**base, "shipment_id": shipment, "kind": rng.choice(["lost", "damaged", "failed_attempt"])},
+                    {
+                        **base,
+                        "shipment_id": shipment,
+                        "kind": rng.choice(["lost", "damaged", "failed_attempt"]),
+                    },
                 )
             )
         delivered = max(now + timedelta(hours=2), estimate + timedelta(hours=rng.randint(-20, 20)))
-        events.append(self._event("ShipmentDelivered", "shop.logistics", delivered, {**base, "shipment_id": shipment}))
+        events.append(
+            self._event("ShipmentDelivered", "shop.logistics", delivered, {**base, "shipment_id": shipment})
+        )
         roll = rng.random()
         if roll < 0.05:
             events.append(
@@ -168,7 +198,11 @@ class JourneyGenerator:
                     "ReturnRequested",
                     "shop.returns",
                     delivered + timedelta(days=rng.randint(1, 10)),
-                    {**base, "return_id": f"R{index}", "reason": rng.choice(["damaged", "changed_mind", "late"])},
+                    {
+                        **base,
+                        "return_id": f"R{index}",
+                        "reason": rng.choice(["damaged", "changed_mind", "late"]),
+                    },
                 )
             )
         elif roll < 0.30:

@@ -142,6 +142,7 @@ def load_test_file(path: Path) -> list[RuleTestCase]:
             _expand_event(item, n, raw, path, _slug(name), problem)
             for n, item in enumerate(events_raw, start=1)
         ]
+        _inject_customer(events, raw.get("customer"))
         for key in ("expect", "expect_not"):
             value = raw.get(key, [])
             if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
@@ -186,7 +187,7 @@ def _parse_time(value: Any, problem: Any) -> datetime:
 def _expand_event(
     item: Any, number: int, case: Mapping[str, Any], path: Path, slug: str, problem: Any
 ) -> dict[str, Any]:
-    """A short-form event (type, time, detail) or a `file:` envelope, with order and customer injected."""
+    """A short-form event (type, time, detail) or a `file:` envelope, with the case's order id injected."""
     if not isinstance(item, dict):
         raise problem("each event is a mapping: {type, time, detail} or {file: path}", "events", number - 1)
     if "file" in item:
@@ -218,12 +219,30 @@ def _expand_event(
             "detail": dict(item.get("detail") or {}),
         }
     detail = envelope.setdefault("detail", {})
-    if isinstance(detail, dict):
-        if "order_id" in case and "order_id" not in detail:
-            detail["order_id"] = case["order_id"]
-        if "customer" in case and "customer" not in detail:
-            detail["customer"] = case["customer"]
+    if isinstance(detail, dict) and "order_id" in case and "order_id" not in detail:
+        detail["order_id"] = case["order_id"]
     return envelope
+
+
+def _inject_customer(events: list[dict[str, Any]], customer: Any) -> None:
+    """Give the case's customer to events without one, except on orders that name their own customer.
+
+    A case may follow two orders of two customers: once an event of an order carries its own
+    `customer`, later events of that order keep it (as the journey would) instead of the case's.
+    """
+    if customer is None:
+        return
+    own: set[Any] = set()
+    for envelope in events:
+        detail = envelope.get("detail")
+        if not isinstance(detail, dict):
+            continue
+        order_id = detail.get("order_id")
+        if "customer" in detail:
+            if detail["customer"] != customer:
+                own.add(order_id)
+        elif order_id not in own:
+            detail["customer"] = customer
 
 
 def _matches(record: DecisionRecord, expectation: Mapping[str, Any]) -> bool:

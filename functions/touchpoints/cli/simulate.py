@@ -123,7 +123,7 @@ def records_table(records: Iterable[DecisionRecord], *, title: str | None = None
     """A table of decision records: time, order, rule, channel, status, reason, send_at."""
     table = Table(title=title, show_lines=False)
     for name in ("decided", "order", "rule", "channel", "status", "reason", "send_at"):
-        table.add_column(name)
+        table.add_column(name, overflow="fold")
     styles = {
         "pending": "green",
         "scheduled": "yellow",

@@ -150,7 +150,7 @@ def exceeds_cap(category: str, policy: ContactPolicy, ledger: ContactLedger, now
     """
     if category == "transactional":
         return False
-    cap = policy.caps.get(category)  # type: ignore[call-overload]
+    cap = next((value for key, value in policy.caps.items() if key == category), None)
     if cap is None:
         return False
     count = sum(

@@ -12,8 +12,14 @@ from touchpoints.cli.main import cli
 
 FIXTURE_RULES = Path(__file__).resolve().parents[2] / "fixtures" / "decide" / "rules"
 EVENT = {
-    "version": "0", "id": "E1", "detail-type": "ShipmentDelivered", "source": "shop", "account": "1",
-    "time": "2026-03-10T14:30:00Z", "region": "us-east-1", "resources": [],
+    "version": "0",
+    "id": "E1",
+    "detail-type": "ShipmentDelivered",
+    "source": "shop",
+    "account": "1",
+    "time": "2026-03-10T14:30:00Z",
+    "region": "us-east-1",
+    "resources": [],
     "detail": {"order_id": "A77", "shipment_id": "S1", "customer": {"id": "C1", "email": "a@example.com"}},
 }
 
@@ -42,7 +48,8 @@ def test_falls_back_and_says_so(tmp_path: Path) -> None:
     result = invoke(tmp_path, "survey", "--locale", "zh-Hans")
     # THEN the en text is shown, with a note about the fallback
     assert result.exit_code == 0, result.output
-    assert "fell back" in result.stdout and "How was order A77?" in result.stdout
+    assert "fell back" in result.stdout
+    assert "How was order A77?" in result.stdout
 
 
 def test_unknown_template_is_a_clear_error(tmp_path: Path) -> None:
@@ -50,5 +57,6 @@ def test_unknown_template_is_a_clear_error(tmp_path: Path) -> None:
     # WHEN / THEN exit 2 naming it and the known ones, without a traceback
     result = invoke(tmp_path, "nope", "--locale", "en")
     assert result.exit_code == 2
-    assert "unknown template 'nope'" in result.stderr and "note, survey" in result.stderr
+    assert "unknown template 'nope'" in result.stderr
+    assert "note, survey" in result.stderr
     assert "Traceback" not in result.output

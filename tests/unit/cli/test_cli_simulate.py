@@ -12,7 +12,12 @@ from click.testing import CliRunner
 from touchpoints.cli.main import cli
 
 FIXTURE_RULES = Path(__file__).resolve().parents[2] / "fixtures" / "decide" / "rules"
-CUSTOMER = {"id": "C1", "email": "ana@example.com", "timezone": "UTC", "consent": {"marketing": True, "sms": True}}
+CUSTOMER = {
+    "id": "C1",
+    "email": "ana@example.com",
+    "timezone": "UTC",
+    "consent": {"marketing": True, "sms": True},
+}
 PAYMENT = {"payment_id": "P1", "amount": {"amount": "10.00", "currency": "USD"}}
 
 
@@ -30,7 +35,9 @@ def envelope(event_id: str, detail_type: str, time: str, **detail: Any) -> dict[
     }
 
 
-FAILED = envelope("F1", "PaymentFailed", "2026-03-10T12:00:00Z", reason_code="card_declined", attempt=1, **PAYMENT)
+FAILED = envelope(
+    "F1", "PaymentFailed", "2026-03-10T12:00:00Z", reason_code="card_declined", attempt=1, **PAYMENT
+)
 
 
 def invoke(*args: str) -> Any:
@@ -45,7 +52,8 @@ def test_simulate_prints_a_table_and_a_summary(tmp_path: Path) -> None:
     result = invoke("simulate", str(path), "--rules", str(FIXTURE_RULES))
     # THEN exit 0, the table lists the recovery and the reminder, and a per-rule summary follows
     assert result.exit_code == 0, result.output
-    assert "recovery" in result.stdout and "reminder" in result.stdout
+    assert "recovery" in result.stdout
+    assert "reminder" in result.stdout
     assert "per rule" in result.stdout
 
 
@@ -54,7 +62,9 @@ def test_simulate_json_prints_one_record_per_line(tmp_path: Path) -> None:
     path = tmp_path / "e.json"
     path.write_text(json.dumps(FAILED))
     # WHEN simulated with --json and --until before the reminder is due
-    result = invoke("simulate", str(path), "--rules", str(FIXTURE_RULES), "--json", "--until", "2026-03-11T00:00:00Z")
+    result = invoke(
+        "simulate", str(path), "--rules", str(FIXTURE_RULES), "--json", "--until", "2026-03-11T00:00:00Z"
+    )
     # THEN each line is one decision record with the contract's fields
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.exit_code == 0
@@ -74,7 +84,9 @@ def test_simulate_malformed_event_exit_1_and_the_rest_is_simulated(tmp_path: Pat
     result = invoke("simulate", str(path), "--rules", str(FIXTURE_RULES), "--json")
     # THEN exit 1, stderr names the file, line, event and field, and the good event was decided
     assert result.exit_code == 1
-    assert "events.jsonl:line 2" in result.stderr and "BAD" in result.stderr and "detail.order_id" in result.stderr
+    assert "events.jsonl:line 2" in result.stderr
+    assert "BAD" in result.stderr
+    assert "detail.order_id" in result.stderr
     assert "recovery" in result.stdout
 
 
@@ -84,9 +96,12 @@ def test_simulate_unreadable_input_exit_2(tmp_path: Path) -> None:
     broken.write_text("{nope")
     # WHEN / THEN both exit 2 naming the file
     missing = invoke("simulate", str(tmp_path / "missing.json"), "--rules", str(FIXTURE_RULES))
-    assert missing.exit_code == 2 and "missing.json" in missing.stderr
+    assert missing.exit_code == 2
+    assert "missing.json" in missing.stderr
     invalid = invoke("simulate", str(broken), "--rules", str(FIXTURE_RULES))
-    assert invalid.exit_code == 2 and "broken.json" in invalid.stderr and "not valid JSON" in invalid.stderr
+    assert invalid.exit_code == 2
+    assert "broken.json" in invalid.stderr
+    assert "not valid JSON" in invalid.stderr
 
 
 def test_simulate_bad_until_and_missing_rules_are_usage_errors(tmp_path: Path) -> None:
@@ -95,9 +110,11 @@ def test_simulate_bad_until_and_missing_rules_are_usage_errors(tmp_path: Path) -
     path.write_text(json.dumps(FAILED))
     # WHEN / THEN a bad --until and a missing rules folder exit 2 with a message, no traceback
     bad_until = invoke("simulate", str(path), "--rules", str(FIXTURE_RULES), "--until", "tomorrow")
-    assert bad_until.exit_code == 2 and "--until" in bad_until.stderr
+    assert bad_until.exit_code == 2
+    assert "--until" in bad_until.stderr
     no_rules = invoke("simulate", str(path), "--rules", str(tmp_path / "nope"))
-    assert no_rules.exit_code == 2 and "nope" in no_rules.stderr
+    assert no_rules.exit_code == 2
+    assert "nope" in no_rules.stderr
     assert "Traceback" not in bad_until.output + no_rules.output
 
 
@@ -106,7 +123,9 @@ def test_diff_shows_removed_and_changed_decisions(tmp_path: Path) -> None:
     current = tmp_path / "rules"
     shutil.copytree(FIXTURE_RULES, current)
     reminder = current / "payments" / "reminder.yaml"
-    reminder.write_text(reminder.read_text().replace("category: transactional", "category: transactional\nenabled: false"))
+    reminder.write_text(
+        reminder.read_text().replace("category: transactional", "category: transactional\nenabled: false")
+    )
     recovery = current / "payments" / "recovery.yaml"
     recovery.write_text(recovery.read_text().replace("template: note", "template: survey"))
     events = tmp_path / "e.json"

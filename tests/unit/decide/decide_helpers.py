@@ -53,6 +53,13 @@ def make_event(
 
 ORDER = {
     "total": {"amount": "10.00", "currency": "USD"},
-    "items": [{"sku": "S1", "name": "Mug", "quantity": 1, "unit_price": {"amount": "10.00", "currency": "USD"}}],
+    "items": [
+        {"sku": "S1", "name": "Mug", "quantity": 1, "unit_price": {"amount": "10.00", "currency": "USD"}}
+    ],
 }
-PAYMENT_FAILED = {"payment_id": "P1", "amount": {"amount": "10.00", "currency": "USD"}, "reason_code": "card_declined", "attempt": 1}
+PAYMENT_FAILED = {
+    "payment_id": "P1",
+    "amount": {"amount": "10.00", "currency": "USD"},
+    "reason_code": "card_declined",
+    "attempt": 1,
+}

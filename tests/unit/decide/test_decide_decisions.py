@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from decide_helpers import ORDER, PAYMENT_FAILED, make_event
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,8 +13,6 @@ from touchpoints.catalog import Catalog
 from touchpoints.contract import DecisionRecord, Event, parse_event
 from touchpoints.decide import Decision, TimerRequest, action_id_for, decide
 from touchpoints.journey import ContactEntry, History, OrderJourney
-
-from decide_helpers import ORDER, PAYMENT_FAILED, make_event
 
 
 def at(text: str) -> datetime:
@@ -26,7 +26,9 @@ def by_rule(decision: Decision) -> dict[str, list[DecisionRecord]]:
     return found
 
 
-def run(catalog: Catalog, event: Event, state: OrderJourney | None = None, history: History | None = None) -> Decision:
+def run(
+    catalog: Catalog, event: Event, state: OrderJourney | None = None, history: History | None = None
+) -> Decision:
     return decide(state, event, catalog, history or History(), event.time)
 
 
@@ -49,7 +51,12 @@ def test_order_placed_records_a_complete_decision(catalog: Catalog) -> None:
     record = by_rule(decision)["confirm"][0]
     assert record.action_id == action_id_for("E1", "confirm", "email")
     assert len(record.action_id) == 32
-    assert (record.order_id, record.customer_id, record.trigger, record.event_id) == ("A1", "C-TW", "OrderPlaced", "E1")
+    assert (record.order_id, record.customer_id, record.trigger, record.event_id) == (
+        "A1",
+        "C-TW",
+        "OrderPlaced",
+        "E1",
+    )
     assert (record.channel, record.template, record.locale) == ("email", "note", "zh-Hant")
     assert (record.status, record.reason) == ("pending", None)
     assert record.decided_at == record.send_at == event.time
@@ -103,11 +110,24 @@ def test_group_highest_priority_wins_then_the_window_excludes(catalog: Catalog) 
     # WHEN / THEN the higher priority wins, the other is excluded
     rules = by_rule(first)
     assert rules["apology-big"][0].status == "pending"
-    assert (rules["apology-small"][0].status, rules["apology-small"][0].reason) == ("suppressed", "group_exclusion")
+    assert (rules["apology-small"][0].status, rules["apology-small"][0].reason) == (
+        "suppressed",
+        "group_exclusion",
+    )
     # AND a second delay within 72h is excluded for both, after 72h the winner goes again
-    soon = run(catalog, make_event("ShipmentDelayed", "2026-03-12T04:00:00Z", delay, event_id="D2"), first.state, after(first))
+    soon = run(
+        catalog,
+        make_event("ShipmentDelayed", "2026-03-12T04:00:00Z", delay, event_id="D2"),
+        first.state,
+        after(first),
+    )
     assert {r.reason for r in soon.records} == {"group_exclusion"}
-    later = run(catalog, make_event("ShipmentDelayed", "2026-03-13T05:00:00Z", delay, event_id="D3"), first.state, after(first))
+    later = run(
+        catalog,
+        make_event("ShipmentDelayed", "2026-03-13T05:00:00Z", delay, event_id="D3"),
+        first.state,
+        after(first),
+    )
     assert by_rule(later)["apology-big"][0].status == "pending"
 
 
@@ -115,8 +135,15 @@ def test_caps_count_the_ledger_and_this_decision(catalog: Catalog) -> None:
     # GIVEN two service messages to this customer in the last hours (another order)
     entries = [
         ContactEntry(
-            action_id=f"x{i}", order_id="B9", customer_id="C-TW", rule_id="other", event_id=f"x{i}",
-            channel="email", category="service", status="sent", at=at("2026-03-10T01:00:00Z"),
+            action_id=f"x{i}",
+            order_id="B9",
+            customer_id="C-TW",
+            rule_id="other",
+            event_id=f"x{i}",
+            channel="email",
+            category="service",
+            status="sent",
+            at=at("2026-03-10T01:00:00Z"),
         )
         for i in range(2)
     ]
@@ -134,7 +161,11 @@ def test_taipei_delivery_at_2230_defers_the_survey_to_0900_and_releases_it(catal
     first = run(catalog, delivered)
     # WHEN / THEN the marketing survey is scheduled for 09:00 local (01:00 UTC next day), with a timer
     survey = by_rule(first)["survey-now"][0]
-    assert (survey.status, survey.reason, survey.send_at) == ("scheduled", "quiet_hours", at("2026-03-11T01:00:00Z"))
+    assert (survey.status, survey.reason, survey.send_at) == (
+        "scheduled",
+        "quiet_hours",
+        at("2026-03-11T01:00:00Z"),
+    )
     assert first.timers == [TimerRequest("A1", "survey-now", "DLV", at("2026-03-11T01:00:00Z"))]
     # AND the disabled rule decided nothing
     assert "off" not in by_rule(first)
@@ -152,8 +183,11 @@ def test_release_rechecks_consent(catalog: Catalog) -> None:
     # GIVEN a deferred survey, and the customer withdrew marketing consent before 09:00
     delivered = make_event("ShipmentDelivered", "2026-03-10T14:30:00Z", {"shipment_id": "S1"}, event_id="DLV")
     first = run(catalog, delivered)
+    assert first.state.customer is not None
     withdrawn = {**first.state.customer.model_dump(), "consent": {"marketing": False, "sms": True}}
-    review = make_event("ReviewSubmitted", "2026-03-10T20:00:00Z", {"review_id": "R1", "rating": 5}, customer=withdrawn)
+    review = make_event(
+        "ReviewSubmitted", "2026-03-10T20:00:00Z", {"review_id": "R1", "rating": 5}, customer=withdrawn
+    )
     middle = decide(first.state, review, catalog, after(first), review.time)
     # WHEN the release timer fires
     released = decide(middle.state, fire(first.timers[0]), catalog, after(first), at("2026-03-11T01:00:00Z"))
@@ -176,7 +210,11 @@ def test_after_sets_a_timer_and_decides_on_the_state_of_that_moment(catalog: Cat
     assert reminder.event_id == first.timers[0].name
     assert reminder.decided_at == at("2026-03-11T04:00:00Z")
     # BUT when the payment succeeded in between, the reminder's condition is false: nothing
-    paid = make_event("PaymentSucceeded", "2026-03-10T10:00:00Z", {"payment_id": "P2", "amount": {"amount": "10.00", "currency": "USD"}})
+    paid = make_event(
+        "PaymentSucceeded",
+        "2026-03-10T10:00:00Z",
+        {"payment_id": "P2", "amount": {"amount": "10.00", "currency": "USD"}},
+    )
     middle = decide(first.state, paid, catalog, after(first), paid.time)
     fired = decide(middle.state, fire(first.timers[0]), catalog, after(first), at("2026-03-11T04:00:00Z"))
     assert fired.records == []
@@ -184,9 +222,16 @@ def test_after_sets_a_timer_and_decides_on_the_state_of_that_moment(catalog: Cat
 
 def test_at_reads_the_timestamp_fact_plus_offset(catalog: Catalog) -> None:
     # GIVEN an order promising to ship by 2026-03-12T10:00Z
-    event = make_event("OrderPlaced", "2026-03-10T04:00:00Z", {**ORDER, "promised_ship_by": "2026-03-12T10:00:00Z"}, event_id="O1")
+    event = make_event(
+        "OrderPlaced",
+        "2026-03-10T04:00:00Z",
+        {**ORDER, "promised_ship_by": "2026-03-12T10:00:00Z"},
+        event_id="O1",
+    )
     # WHEN / THEN a timer is set one hour before (offset -1h)
-    assert run(catalog, event).timers == [TimerRequest("A1", "ship-by-check", "O1", at("2026-03-12T09:00:00Z"))]
+    assert run(catalog, event).timers == [
+        TimerRequest("A1", "ship-by-check", "O1", at("2026-03-12T09:00:00Z"))
+    ]
 
 
 def test_at_without_the_fact_sets_no_timer(catalog: Catalog) -> None:
@@ -199,7 +244,9 @@ def test_at_without_the_fact_sets_no_timer(catalog: Catalog) -> None:
 
 def test_at_in_the_past_decides_immediately(catalog: Catalog) -> None:
     # GIVEN an order reported late: its ship-by moment has passed
-    event = make_event("OrderPlaced", "2026-03-10T04:00:00Z", {**ORDER, "promised_ship_by": "2026-03-10T04:30:00Z"})
+    event = make_event(
+        "OrderPlaced", "2026-03-10T04:00:00Z", {**ORDER, "promised_ship_by": "2026-03-10T04:30:00Z"}
+    )
     # WHEN / THEN the rule decides now (03:30 <= 04:00), with no timer
     decision = run(catalog, event)
     assert decision.timers == []
@@ -220,11 +267,17 @@ def test_timer_for_an_unknown_or_disabled_rule_records_nothing(catalog: Catalog)
 def test_event_channel_record(catalog: Catalog) -> None:
     # GIVEN a lost parcel at night for a customer without consent to texts
     customer = {"id": "C5", "email": "x@example.com", "phone": "+886912000111", "timezone": "Asia/Taipei"}
-    event = make_event("ShipmentException", "2026-03-10T15:00:00Z", {"shipment_id": "S1", "kind": "lost"}, customer=customer)
+    event = make_event(
+        "ShipmentException", "2026-03-10T15:00:00Z", {"shipment_id": "S1", "kind": "lost"}, customer=customer
+    )
     # WHEN we decide
     records = {r.channel: r for r in run(catalog, event).records}
     # THEN the support-case event goes now, with its detail-type and no address; the sms needs consent
-    assert (records["event"].status, records["event"].detail_type, records["event"].address) == ("pending", "SupportCaseRequested", None)
+    assert (records["event"].status, records["event"].detail_type, records["event"].address) == (
+        "pending",
+        "SupportCaseRequested",
+        None,
+    )
     assert records["event"].template is None
     assert records["sms"].reason == "no_consent"
 
@@ -233,8 +286,20 @@ def test_rule_limit_across_events(catalog: Catalog) -> None:
     # GIVEN a recovery email sent for a first failure
     first = run(catalog, make_event("PaymentFailed", "2026-03-10T04:00:00Z", PAYMENT_FAILED, event_id="F1"))
     # WHEN another failure comes 2h later, and another 13h later
-    two = decide(first.state, make_event("PaymentFailed", "2026-03-10T06:00:00Z", {**PAYMENT_FAILED, "attempt": 2}, event_id="F2"), catalog, after(first), at("2026-03-10T06:00:00Z"))
-    thirteen = decide(first.state, make_event("PaymentFailed", "2026-03-10T17:00:00Z", {**PAYMENT_FAILED, "attempt": 2}, event_id="F3"), catalog, after(first), at("2026-03-10T17:00:00Z"))
+    two = decide(
+        first.state,
+        make_event("PaymentFailed", "2026-03-10T06:00:00Z", {**PAYMENT_FAILED, "attempt": 2}, event_id="F2"),
+        catalog,
+        after(first),
+        at("2026-03-10T06:00:00Z"),
+    )
+    thirteen = decide(
+        first.state,
+        make_event("PaymentFailed", "2026-03-10T17:00:00Z", {**PAYMENT_FAILED, "attempt": 2}, event_id="F3"),
+        catalog,
+        after(first),
+        at("2026-03-10T17:00:00Z"),
+    )
     # THEN the 12h limit suppresses the first, not the second
     assert [(r.status, r.reason) for r in by_rule(two)["recovery"]] == [("suppressed", "rule_limit")]
     assert [r.status for r in by_rule(thirteen)["recovery"]] == ["pending"]
@@ -250,7 +315,8 @@ def test_timer_request_name_and_envelope() -> None:
     # THEN the name is short, safe and stable, and the envelope parses as a TimerFired
     assert timer.name == TimerRequest("A1", "reminder", "PF1", at("2026-03-11T04:00:00Z")).name
     assert timer.name != TimerRequest("A1", "reminder", "PF2", at("2026-03-11T04:00:00Z")).name
-    assert len(timer.name) <= 64 and all(c.isalnum() or c in "-_." for c in timer.name)
+    assert len(timer.name) <= 64
+    assert all(c.isalnum() or c in "-_." for c in timer.name)
     event = parse_event(envelope)
     assert (event.detail_type, event.id, event.time) == ("TimerFired", timer.name, timer.due_at)
 
@@ -266,14 +332,19 @@ def test_decide_is_deterministic_and_a_repeat_changes_nothing(
     catalog: Catalog, hour: int, kind: str, marketing: bool, sms: bool
 ) -> None:
     # GIVEN any of several events at any hour, for any consent
-    details = {
+    details: dict[str, dict[str, Any]] = {
         "OrderPlaced": ORDER,
         "ShipmentDelivered": {"shipment_id": "S1"},
         "PaymentFailed": PAYMENT_FAILED,
         "ShipmentDelayed": {"shipment_id": "S1", "new_estimate": "2026-03-20T00:00:00Z"},
     }
-    customer = {"id": "C9", "email": "p@example.com", "phone": "+886912345678", "timezone": "Asia/Taipei",
-                "consent": {"marketing": marketing, "sms": sms}}
+    customer = {
+        "id": "C9",
+        "email": "p@example.com",
+        "phone": "+886912345678",
+        "timezone": "Asia/Taipei",
+        "consent": {"marketing": marketing, "sms": sms},
+    }
     event = make_event(kind, f"2026-03-10T{hour:02d}:00:00Z", details[kind], customer=customer)
     # WHEN we decide twice on the same inputs, and then replay the event on the result
     one = run(catalog, event)
@@ -281,7 +352,9 @@ def test_decide_is_deterministic_and_a_repeat_changes_nothing(
     replay = run(catalog, event, state=one.state, history=after(one))
     # THEN both decisions are equal, and the replay is a no-op
     assert one == two
-    assert replay.is_duplicate and replay.records == [] and replay.state == one.state
+    assert replay.is_duplicate
+    assert replay.records == []
+    assert replay.state == one.state
     # AND release timers sit exactly at the end of the quiet period
     for record in one.records:
         if record.status == "scheduled":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from decide_helpers import ORDER, PAYMENT_FAILED, make_event
 
 from touchpoints.adapters import (
     ConflictError,
@@ -14,12 +15,10 @@ from touchpoints.adapters import (
     StoredOrder,
 )
 from touchpoints.catalog import Catalog
-from touchpoints.contract import Event
+from touchpoints.contract import DecisionRecord, Event
 from touchpoints.decide import Decision
 from touchpoints.journey import History
-from touchpoints.service import dispatch_action, process_event
-
-from decide_helpers import ORDER, PAYMENT_FAILED, make_event
+from touchpoints.service import ProcessResult, dispatch_action, process_event
 
 
 class ConflictingStore(InMemoryDecisionStore):
@@ -41,8 +40,16 @@ class ConflictingStore(InMemoryDecisionStore):
         super().commit(loaded, event, decision)
 
 
-def process(event: Event, catalog: Catalog, store: InMemoryDecisionStore, timers: InMemoryTimerService | None = None):  # type: ignore[no-untyped-def]
-    return process_event(event, catalog=catalog, store=store, timers=timers if timers is not None else InMemoryTimerService(), now=event.time)
+def process(
+    event: Event, catalog: Catalog, store: InMemoryDecisionStore, timers: InMemoryTimerService | None = None
+) -> ProcessResult:
+    return process_event(
+        event,
+        catalog=catalog,
+        store=store,
+        timers=timers if timers is not None else InMemoryTimerService(),
+        now=event.time,
+    )
 
 
 def test_process_event_commits_and_schedules_timers(catalog: Catalog) -> None:
@@ -68,7 +75,8 @@ def test_the_same_event_twice_is_a_no_op(catalog: Catalog) -> None:
     # WHEN it comes again
     again = process(event, catalog, store, timers)
     # THEN nothing was written and no new timer set
-    assert again.is_duplicate and again.records == []
+    assert again.is_duplicate
+    assert again.records == []
     assert store.commits == commits
     assert len(timers) == 1
 
@@ -111,11 +119,12 @@ def test_duplicate_event_error_from_the_store_is_a_no_op(catalog: Catalog) -> No
     second = process(event, catalog, store)
     # THEN it is reported as a duplicate, nothing more was written
     assert not first.is_duplicate
-    assert second.is_duplicate and second.records == []
+    assert second.is_duplicate
+    assert second.records == []
     assert store.commits == 1
 
 
-def _pending(catalog: Catalog, store: InMemoryDecisionStore, event: Event, rule_id: str):  # type: ignore[no-untyped-def]
+def _pending(catalog: Catalog, store: InMemoryDecisionStore, event: Event, rule_id: str) -> DecisionRecord:
     process(event, catalog, store)
     return next(r for r in store.records_for_order(event.order_id) if r.rule_id == rule_id)
 
@@ -126,9 +135,12 @@ def test_dispatch_renders_in_the_record_locale_sends_and_marks_sent(catalog: Cat
     record = _pending(catalog, store, make_event("OrderPlaced", "2026-03-10T04:00:00Z", ORDER), "confirm")
     email = InMemoryChannel("ses")
     # WHEN it is dispatched
-    result = dispatch_action(record, catalog=catalog, store=store, channels={"email": email}, now=record.send_at)
+    result = dispatch_action(
+        record, catalog=catalog, store=store, channels={"email": email}, now=record.send_at
+    )
     # THEN the unmasked address got the zh-Hant text, and the record is sent with the message id
-    assert result.status == "sent" and result.message_id == "ses-1"
+    assert result.status == "sent"
+    assert result.message_id == "ses-1"
     (message,) = email.sent
     assert message.to == "mei@example.com"
     assert message.subject == "關於訂單 A1"
@@ -143,7 +155,9 @@ def test_dispatch_never_sends_twice(catalog: Catalog) -> None:
     email = InMemoryChannel("ses")
     dispatch_action(record, catalog=catalog, store=store, channels={"email": email}, now=record.send_at)
     # WHEN the stream delivers the same pending record again
-    again = dispatch_action(record, catalog=catalog, store=store, channels={"email": email}, now=record.send_at)
+    again = dispatch_action(
+        record, catalog=catalog, store=store, channels={"email": email}, now=record.send_at
+    )
     # THEN it is skipped
     assert again.status == "skipped"
     assert len(email.sent) == 1
@@ -156,7 +170,12 @@ def test_dispatch_skips_scheduled_and_suppressed_actions(catalog: Catalog) -> No
     record = _pending(catalog, store, event, "survey-now")
     email = InMemoryChannel("ses")
     # WHEN / THEN it is not sent
-    assert dispatch_action(record, catalog=catalog, store=store, channels={"email": email}, now=event.time).status == "skipped"
+    assert (
+        dispatch_action(
+            record, catalog=catalog, store=store, channels={"email": email}, now=event.time
+        ).status
+        == "skipped"
+    )
     assert email.sent == []
 
 
@@ -166,7 +185,11 @@ def test_dispatch_failure_is_recorded(catalog: Catalog) -> None:
     record = _pending(catalog, store, make_event("OrderPlaced", "2026-03-10T04:00:00Z", ORDER), "confirm")
     # WHEN dispatched
     result = dispatch_action(
-        record, catalog=catalog, store=store, channels={"email": InMemoryChannel("ses", fail_with="throttled")}, now=record.send_at
+        record,
+        catalog=catalog,
+        store=store,
+        channels={"email": InMemoryChannel("ses", fail_with="throttled")},
+        now=record.send_at,
     )
     # THEN the action is failed with the provider's error; a missing channel fails too
     assert (result.status, result.error) == ("failed", "ses: throttled")
@@ -174,7 +197,8 @@ def test_dispatch_failure_is_recorded(catalog: Catalog) -> None:
     assert (stored.status, stored.error) == ("failed", "ses: throttled")
     other = next(r for r in store.records_for_order("A1") if r.rule_id == "text-update")
     missing = dispatch_action(other, catalog=catalog, store=store, channels={}, now=record.send_at)
-    assert missing.status == "failed" and "no channel" in (missing.error or "")
+    assert missing.status == "failed"
+    assert "no channel" in (missing.error or "")
 
 
 def test_dispatch_event_channel(catalog: Catalog) -> None:
@@ -184,11 +208,18 @@ def test_dispatch_event_channel(catalog: Catalog) -> None:
     record = _pending(catalog, store, event, "helpdesk")
     bus = InMemoryChannel("events")
     # WHEN dispatched
-    dispatch_action(record, catalog=catalog, store=store, channels={"event": bus, "sms": InMemoryChannel()}, now=event.time)
+    dispatch_action(
+        record,
+        catalog=catalog,
+        store=store,
+        channels={"event": bus, "sms": InMemoryChannel()},
+        now=event.time,
+    )
     # THEN the bus got the detail-type and the action's identity, no address
     (message,) = bus.sent
     assert (message.detail_type, message.to) == ("SupportCaseRequested", None)
-    assert message.detail["order_id"] == "A1" and message.detail["action_id"] == record.action_id
+    assert message.detail["order_id"] == "A1"
+    assert message.detail["action_id"] == record.action_id
 
 
 def test_timer_service_orders_and_deduplicates() -> None:

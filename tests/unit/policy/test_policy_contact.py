@@ -77,9 +77,21 @@ def entry(rule_id: str = "r1", *, event_id: str = "e0", at: datetime = NOW, **fi
     return ContactEntry.model_validate(data)
 
 
-def verdict(r: Rule, channel: str = "email", c: Customer | None = None, ledger: ContactLedger | None = None, now: datetime = NOW) -> Any:
+def verdict(
+    r: Rule,
+    channel: str = "email",
+    c: Customer | None = None,
+    ledger: ContactLedger | None = None,
+    now: datetime = NOW,
+) -> Any:
     return evaluate_action(
-        r, channel, customer() if c is None else c, event_id="e1", ledger=ledger or ContactLedger(), policy=POLICY, now=now
+        r,
+        channel,
+        customer() if c is None else c,
+        event_id="e1",
+        ledger=ledger or ContactLedger(),
+        policy=POLICY,
+        now=now,
     )
 
 
@@ -105,7 +117,9 @@ def test_rule_limit_window_and_scope() -> None:
     ledger = ContactLedger(order=[], customer=[old])
     # WHEN the limit is per 12h per customer, per 24h per customer, or per order
     # THEN only the 24h customer window still sees it
-    assert not exceeds_rule_limit(rule(limit={"max": 1, "per": "12h", "scope": "customer"}), "e1", ledger, NOW)
+    assert not exceeds_rule_limit(
+        rule(limit={"max": 1, "per": "12h", "scope": "customer"}), "e1", ledger, NOW
+    )
     assert exceeds_rule_limit(rule(limit={"max": 1, "per": "24h", "scope": "customer"}), "e1", ledger, NOW)
     assert not exceeds_rule_limit(rule(limit={"max": 1, "scope": "order"}), "e1", ledger, NOW)
 
@@ -115,7 +129,9 @@ def test_suppressed_entries_never_count() -> None:
     ledger = ContactLedger(order=[entry(status="suppressed")], customer=[entry(status="suppressed")])
     # WHEN / THEN neither the limit nor the cap sees it
     assert not exceeds_rule_limit(rule(limit={"max": 1}), "e1", ledger, NOW)
-    assert not exceeds_cap("marketing", POLICY, ContactLedger(customer=[entry(status="suppressed", category="marketing")]), NOW)
+    assert not exceeds_cap(
+        "marketing", POLICY, ContactLedger(customer=[entry(status="suppressed", category="marketing")]), NOW
+    )
 
 
 def test_group_is_taken_by_another_firing_within_its_window_only() -> None:
@@ -174,7 +190,9 @@ def test_caps_count_the_customer_ledger_by_category_and_window() -> None:
     assert exceeds_cap("service", POLICY, ledger, NOW)
     assert not exceeds_cap("transactional", POLICY, ledger, NOW)
     # AND one event action does not use the service cap
-    assert not exceeds_cap("service", POLICY, ContactLedger(customer=ledger.customer[:1] + ledger.customer[4:]), NOW)
+    assert not exceeds_cap(
+        "service", POLICY, ContactLedger(customer=ledger.customer[:1] + ledger.customer[4:]), NOW
+    )
 
 
 def test_every_reason_in_order() -> None:
@@ -203,7 +221,9 @@ def test_every_reason_in_order() -> None:
 def test_no_customer_at_all_is_no_contact() -> None:
     # GIVEN an event for an order we know no customer of
     # WHEN / THEN an email cannot be addressed
-    result = evaluate_action(rule(), "email", None, event_id="e1", ledger=ContactLedger(), policy=POLICY, now=NOW)
+    result = evaluate_action(
+        rule(), "email", None, event_id="e1", ledger=ContactLedger(), policy=POLICY, now=NOW
+    )
     assert (result.status, result.reason) == ("suppressed", NO_CONTACT)
 
 

@@ -49,7 +49,9 @@ def test_same_day_window_and_empty_window() -> None:
     # GIVEN a window that does not cross midnight, and one that is empty
     zone = customer_zone("UTC")
     # WHEN / THEN inside it ends the same day; an empty window never defers
-    assert quiet_until(utc("2026-03-10T03:00:00Z"), time(0, 0), time(7, 0), zone) == utc("2026-03-10T07:00:00Z")
+    assert quiet_until(utc("2026-03-10T03:00:00Z"), time(0, 0), time(7, 0), zone) == utc(
+        "2026-03-10T07:00:00Z"
+    )
     assert quiet_until(utc("2026-03-10T08:00:00Z"), time(0, 0), time(7, 0), zone) is None
     assert quiet_until(utc("2026-03-10T03:00:00Z"), time(7, 0), time(7, 0), zone) is None
 

@@ -14,7 +14,12 @@ from touchpoints.contract import Event
 from touchpoints.simulator import InputProblem, Simulator, read_events, simulate
 
 FIXTURE_RULES = Path(__file__).resolve().parents[2] / "fixtures" / "decide" / "rules"
-CUSTOMER = {"id": "C1", "email": "ana@example.com", "timezone": "UTC", "consent": {"marketing": True, "sms": True}}
+CUSTOMER = {
+    "id": "C1",
+    "email": "ana@example.com",
+    "timezone": "UTC",
+    "consent": {"marketing": True, "sms": True},
+}
 PAYMENT = {"payment_id": "P1", "amount": {"amount": "10.00", "currency": "USD"}}
 
 
@@ -37,7 +42,9 @@ def envelope(event_id: str, detail_type: str, time: str, **detail: Any) -> dict[
     }
 
 
-FAILED = envelope("F1", "PaymentFailed", "2026-03-10T12:00:00Z", reason_code="card_declined", attempt=1, **PAYMENT)
+FAILED = envelope(
+    "F1", "PaymentFailed", "2026-03-10T12:00:00Z", reason_code="card_declined", attempt=1, **PAYMENT
+)
 PAID = envelope("P1", "PaymentSucceeded", "2026-03-10T15:00:00Z", **PAYMENT)
 
 
@@ -54,7 +61,9 @@ def test_reads_single_files_arrays_and_json_lines_from_folders_in_sorted_order(t
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "one.json").write_text(json.dumps(FAILED))
     (tmp_path / "a.json").write_text(json.dumps([PAID]))
-    (tmp_path / "c.jsonl").write_text(json.dumps({**PAID, "id": "P2"}) + "\n\n" + json.dumps({**PAID, "id": "P3"}) + "\n")
+    (tmp_path / "c.jsonl").write_text(
+        json.dumps({**PAID, "id": "P2"}) + "\n\n" + json.dumps({**PAID, "id": "P3"}) + "\n"
+    )
     (tmp_path / "notes.txt").write_text("ignored")
     # WHEN we read the folder
     items = list(read_events([tmp_path]))
@@ -78,7 +87,8 @@ def test_malformed_events_name_file_position_and_field_and_the_rest_is_read(tmp_
     assert [e.id for e in events_of(items)] == ["F1", "P1", "P1"]
     first, second = problems_of(items)
     assert (first.path, first.position, first.is_unreadable) == (lines, "line 2", False)
-    assert "detail.order_id" in first.message and "P1" in str(first)
+    assert "detail.order_id" in first.message
+    assert "P1" in str(first)
     assert (second.position, second.event_id) == ("index 1", "R1")
     assert "detail.rating" in second.message
 
@@ -94,7 +104,8 @@ def test_unreadable_input_is_flagged(tmp_path: Path) -> None:
     # THEN each problem is unreadable and names its file (and line)
     problems = problems_of(items)
     assert [p.is_unreadable for p in problems] == [True, True, True]
-    assert "missing.json" in str(problems[0]) and "broken.json" in str(problems[1])
+    assert "missing.json" in str(problems[0])
+    assert "broken.json" in str(problems[1])
     assert problems[2].position == "line 2"
     assert [e.id for e in events_of(items)] == ["P1"]
 
