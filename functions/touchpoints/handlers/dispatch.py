@@ -24,6 +24,9 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def record_handler(record: DynamoDBRecord) -> None:
     """One stream record of an action row: send it if it is still pending, then mark it."""
     runtime = get_runtime()
+    logger.remove_keys(
+        ["correlation_id", "order_id", "rule_id", "channel"]
+    )  # keys of the previous record must not leak into this one
     image = record.dynamodb.new_image if record.dynamodb is not None else {}
     action = ActionRow.model_validate(image).to_record()
     logger.set_correlation_id(action.action_id)
@@ -39,8 +42,8 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    get_runtime()  # a broken catalog fails the whole invocation here, not each record
     metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
+    get_runtime()  # a broken catalog fails the whole invocation here, not each record
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
@@ -48,7 +51,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def _wrap(function: Any) -> Any:
     """Logger context and metrics always; the (costly to import) Tracer only when tracing is on."""
-    wrapped = metrics.log_metrics(logger.inject_lambda_context(function))
+    wrapped = metrics.log_metrics(logger.inject_lambda_context(function, clear_state=True))
     if os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() not in ("1", "true"):
         from aws_lambda_powertools import Tracer
 

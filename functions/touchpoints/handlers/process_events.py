@@ -24,6 +24,9 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def record_handler(record: SQSRecord) -> None:
     """One queued event: parse it (a bad one is this record's failure, with a readable reason), decide."""
     runtime = get_runtime()
+    logger.remove_keys(
+        ["correlation_id", "order_id", "detail_type"]
+    )  # keys of the previous record must not leak into this one
     try:
         event = parse_event(record.body)
     except InvalidEventError as exc:
@@ -58,8 +61,8 @@ def record_handler(record: SQSRecord) -> None:
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    get_runtime()  # a broken catalog fails the whole invocation here, not each record
     metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
+    get_runtime()  # a broken catalog fails the whole invocation here, not each record
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
@@ -67,7 +70,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def _wrap(function: Any) -> Any:
     """Logger context and metrics always; the (costly to import) Tracer only when tracing is on."""
-    wrapped = metrics.log_metrics(logger.inject_lambda_context(function))
+    wrapped = metrics.log_metrics(logger.inject_lambda_context(function, clear_state=True))
     if os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() not in ("1", "true"):
         from aws_lambda_powertools import Tracer
 

@@ -49,7 +49,11 @@ def make_clients(endpoint_url: str | None = None, region: str = REGION) -> dict[
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     session = boto3.session.Session(region_name=region)
-    return {name: session.client(name, endpoint_url=endpoint_url) for name in SERVICES}  # type: ignore[call-overload]
+    endpoints = {name: endpoint_url for name in SERVICES}
+    if endpoint_url is None:
+        # moto in-process routes DynamoDB Streams only on a URL ending in "/", which botocore omits.
+        endpoints["dynamodbstreams"] = f"https://streams.dynamodb.{region}.amazonaws.com/"
+    return {name: session.client(name, endpoint_url=endpoints[name]) for name in SERVICES}  # type: ignore[call-overload]
 
 
 def free_port() -> int:
