@@ -49,7 +49,7 @@ def make_clients(endpoint_url: str | None = None, region: str = REGION) -> dict[
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     session = boto3.session.Session(region_name=region)
-    endpoints = {name: endpoint_url for name in SERVICES}
+    endpoints = dict.fromkeys(SERVICES, endpoint_url)
     if endpoint_url is None:
         # moto in-process routes DynamoDB Streams only on a URL ending in "/", which botocore omits.
         endpoints["dynamodbstreams"] = f"https://streams.dynamodb.{region}.amazonaws.com/"
