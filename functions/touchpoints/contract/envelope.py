@@ -136,8 +136,22 @@ def _source_problems(source: Any, detail_type: str) -> list[FieldProblem]:
     return []
 
 
+_PERSONAL = frozenset({"email", "phone", "name"})
+"""Customer fields whose rejected values must not be echoed: the message ends up in the logs."""
+_NOT_SHOWN = "a value not shown here (personal data)"
+
+
 def _problem(error: ErrorDetails) -> FieldProblem:
     field = ".".join(str(part) for part in error["loc"])
+    loc = [str(part) for part in error["loc"]]
+    if ("customer" in loc[:-1] and loc[-1] in _PERSONAL) or loc[-1:] == ["signed_by"]:
+        # Say what is wrong, never the value: an email or phone number must not reach the logs.
+        ctx = error.get("ctx") or {}
+        if "got" in ctx:  # our own validators: "{what}, got {got}"
+            return FieldProblem(field, f"{ctx['what']}, got {_NOT_SHOWN}")
+        return FieldProblem(
+            field, _message({**error, "input": None}).replace(", got null", f", got {_NOT_SHOWN}")
+        )
     return FieldProblem(field, _message(error))
 
 
