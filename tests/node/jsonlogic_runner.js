@@ -4,6 +4,9 @@
 const jsonLogic = require("json-logic-js");
 const readline = require("readline");
 
+// `log` calls console.log: keep stdout for replies only.
+console.log = (...args) => process.stderr.write(args.map(String).join(" ") + "\n");
+
 function encode(value) {
   if (value === undefined) return { $js: "undefined" };
   if (typeof value === "function") return { $js: "function" };
