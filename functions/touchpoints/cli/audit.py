@@ -54,23 +54,30 @@ def _explain_store_error(message: str, store: DynamoDBDecisionStore, endpoint_ur
     return None
 
 
-def records_table(records: Sequence[DecisionRecord], title: str) -> Table:
-    """The audit trail as a table: one row per decision, oldest first."""
-    table = Table(title=title, show_lines=False)
-    for column in ("decided at", "order", "rule", "channel", "status", "reason", "send at", "to", "message"):
-        table.add_column(column, overflow="fold")
+def records_table(records: Sequence[DecisionRecord], title: str, *, show_order: bool = True) -> Table:
+    """The audit trail as a table: one row per decision, oldest first (message ids: see `--json`)."""
+    table = Table(title=title, title_justify="left")
+    columns = ["decided (UTC)", "order", "rule", "channel", "status", "why", "send at (UTC)", "to"]
+    if not show_order:
+        columns.remove("order")
+    for column in columns:
+        no_wrap = column in ("decided (UTC)", "send at (UTC)", "status")
+        table.add_column(column, overflow="fold", no_wrap=no_wrap)
     for record in records:
-        table.add_row(
-            record.decided_at.strftime("%Y-%m-%d %H:%M"),
+        what = record.template or record.detail_type or "-"
+        row = [
+            record.decided_at.strftime("%m-%d %H:%M"),
             record.order_id,
             record.rule_id,
-            f"{record.channel} ({record.template or record.detail_type or '-'}, {record.locale})",
+            f"{record.channel}: {what} ({record.locale})",
             record.status,
             record.reason or record.error or "",
-            record.send_at.strftime("%Y-%m-%d %H:%M"),
+            record.send_at.strftime("%m-%d %H:%M") if record.send_at != record.decided_at else "",
             record.address or "",
-            record.message_id or "",
-        )
+        ]
+        if not show_order:
+            del row[1]
+        table.add_row(*row)
     return table
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections import Counter
@@ -190,6 +191,8 @@ def demo(
         fail("touchpoints demo needs moto: pip install 'touchpoints[dev]'")
     from touchpoints.local import start_local_stack, start_moto_server
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request
+
     events = load_sample_events(events_dir or _default_dir("events"))
     if not events:
         fail(f"no events found under {events_dir or _default_dir('events')}")
@@ -214,7 +217,7 @@ def _print(result: DemoResult) -> None:
 
     console = stdout_console()
     for order_id, records in result.orders.items():
-        console.print(records_table(records, f"Order {order_id}"))
+        console.print(records_table(records, f"Order {order_id}", show_order=False))
     table = Table(title="Messages that went out")
     for column in ("channel", "order", "rule", "locale", "to", "subject / text"):
         table.add_column(column, overflow="fold")

@@ -6,12 +6,12 @@ import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from touchpoints.adapters.dynamodb import ActionRow
-from touchpoints.handlers.runtime import get_runtime
+from touchpoints.handlers.runtime import count, get_runtime
 from touchpoints.service import dispatch_action
 
 __all__ = ["handler", "record_handler"]
@@ -36,9 +36,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     )
     # The error text comes from our own code or the provider and names ids, never the address.
     logger.info("action dispatched", extra={"status": result.status, "error": result.error})
-    with single_metric(name="Sends", unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as metric:
-        metric.add_dimension(name="channel", value=action.channel)
-        metric.add_dimension(name="status", value=result.status)
+    count("Sends", {"channel": action.channel, "status": result.status}, metrics.namespace)
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

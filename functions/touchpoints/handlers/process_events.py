@@ -6,12 +6,12 @@ import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from touchpoints.contract import InvalidEventError, parse_event
-from touchpoints.handlers.runtime import get_runtime, redact
+from touchpoints.handlers.runtime import count, get_runtime, redact
 from touchpoints.service import process_event
 
 __all__ = ["handler", "record_handler"]
@@ -53,11 +53,7 @@ def record_handler(record: SQSRecord) -> None:
     metrics.add_metric(name="EventsProcessed", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=int(result.is_duplicate))
     for decided in result.records:
-        with single_metric(
-            name="Decisions", unit=MetricUnit.Count, value=1, namespace=metrics.namespace
-        ) as metric:
-            metric.add_dimension(name="rule", value=decided.rule_id)
-            metric.add_dimension(name="status", value=decided.status)
+        count("Decisions", {"rule": decided.rule_id, "status": decided.status}, metrics.namespace)
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

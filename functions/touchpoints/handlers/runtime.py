@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from touchpoints.adapters.ports import Channel, DecisionStore, TimerService
     from touchpoints.catalog import Catalog
 
-__all__ = ["Runtime", "build_runtime", "get_runtime", "redact", "set_runtime", "wall_clock"]
+__all__ = ["Runtime", "build_runtime", "count", "get_runtime", "redact", "set_runtime", "wall_clock"]
 
 
 def wall_clock() -> datetime:
@@ -107,3 +108,17 @@ def redact(text: str) -> str:
 
     text = _EMAIL.sub(lambda m: mask_address(m.group(0)) or "", text)
     return _PHONE.sub(lambda m: mask_address(m.group(0)) or "", text)
+
+
+def count(name: str, dimensions: Mapping[str, str], namespace: str | None) -> None:
+    """Emit one EMF count with its own dimensions (by rule, by channel...), unless metrics are disabled.
+
+    Powertools' `single_metric` ignores POWERTOOLS_METRICS_DISABLED, which the demo and the tests set.
+    """
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() in ("1", "true"):
+        return
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=namespace) as metric:
+        for key, value in dimensions.items():
+            metric.add_dimension(name=key, value=value)

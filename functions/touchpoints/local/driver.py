@@ -105,6 +105,7 @@ class Driver:
         self.max_stream_retries = int(dispatch.get("MaximumRetryAttempts", 3))
         self.stream_dlq_url: str = stack.outputs["DispatchDeadLetterQueueUrl"]
         self._iterators: dict[str, str] = {}
+        self._schedules: dict[str, tuple[datetime, dict[str, Any]]] = {}
         self._context = FakeLambdaContext()
 
     def clock(self) -> datetime:
@@ -242,36 +243,42 @@ class Driver:
     # -- Scheduler ----------------------------------------------------------------------------------
 
     def due_schedules(self) -> list[tuple[datetime, str]]:
-        """(due time, name) of every schedule in the group, earliest first."""
+        """(due time, name) of every schedule in the group, earliest first.
+
+        A schedule never changes after creation (names are deterministic per timer), so each one
+        is read once with `get_schedule` and remembered; later calls only list the group.
+        """
         scheduler = self.clients["scheduler"]
-        found: list[tuple[datetime, str]] = []
+        names: set[str] = set()
         token: str | None = None
         while True:
             kwargs: dict[str, Any] = {"GroupName": self.group}
             if token:
                 kwargs["NextToken"] = token
             response = scheduler.list_schedules(**kwargs)
-            for summary in response.get("Schedules", []):
-                schedule = scheduler.get_schedule(Name=summary["Name"], GroupName=self.group)
-                found.append((_parse_at(schedule["ScheduleExpression"]), summary["Name"]))
+            names.update(summary["Name"] for summary in response.get("Schedules", []))
             token = response.get("NextToken")
             if not token:
-                return sorted(found)
+                break
+        for name in names - self._schedules.keys():
+            schedule = scheduler.get_schedule(Name=name, GroupName=self.group)
+            self._schedules[name] = (_parse_at(schedule["ScheduleExpression"]), schedule["Target"])
+        for name in self._schedules.keys() - names:
+            del self._schedules[name]
+        return sorted((due, name) for name, (due, _) in self._schedules.items())
 
     def fire_due_timers(self) -> int:
         """Deliver every schedule due at or before the virtual clock to its target, then delete it."""
-        scheduler = self.clients["scheduler"]
+        scheduler, sqs = self.clients["scheduler"], self.clients["sqs"]
         fired = 0
         for due, name in self.due_schedules():
             if due > self.now:
                 break
-            schedule = scheduler.get_schedule(Name=name, GroupName=self.group)
-            target = schedule["Target"]
-            queue_url = self.clients["sqs"].get_queue_url(QueueName=target["Arn"].rsplit(":", 1)[1])[
-                "QueueUrl"
-            ]
-            self.clients["sqs"].send_message(QueueUrl=queue_url, MessageBody=target["Input"])
+            target = self._schedules[name][1]
+            queue_url = sqs.get_queue_url(QueueName=target["Arn"].rsplit(":", 1)[1])["QueueUrl"]
+            sqs.send_message(QueueUrl=queue_url, MessageBody=target["Input"])
             scheduler.delete_schedule(Name=name, GroupName=self.group)
+            del self._schedules[name]
             fired += 1
         self.stats.timers_fired += fired
         return fired
@@ -292,7 +299,7 @@ class Driver:
             if not upcoming:
                 break
             self.now = max(self.now, upcoming[0])
-            self.settle()
+            self.settle()  # fires every timer due by now, which may schedule new ones
         self.now = max(self.now, until)
         self.settle()
 
