@@ -48,6 +48,7 @@ TESTS_DIR = "tests"
 _YAML_SUFFIXES = (".yaml", ".yml")
 _LOCALE_NAME = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _BACKTICKED = re.compile(r"`([\w-]+)`")
+_ID_LINE = re.compile(rb"^id\s*:", re.MULTILINE)
 
 
 class UnknownRuleError(TouchpointsError, KeyError):
@@ -166,9 +167,19 @@ def validate_catalog(rules_dir: Path | str) -> list[Problem]:
     return _CatalogBuilder(Path(rules_dir)).build()[1]
 
 
-def load_catalog(rules_dir: Path | str) -> Catalog:
-    """Load, validate and compile the rules folder; CatalogError listing every problem if any."""
-    catalog, problems = _CatalogBuilder(Path(rules_dir)).build()
+def load_catalog(rules_dir: Path | str, *, check_templates: bool = True) -> Catalog:
+    """Load, validate and compile the rules folder; CatalogError listing every problem if any.
+
+    Built for cold starts: files are parsed with the fast YAML loader first, and only when
+    something is wrong is the folder parsed again with line tracking, to say where.
+    `check_templates=False` skips linting the template texts (their Jinja2 parse is the costliest
+    step) for a runtime that loads a catalog `touchpoints validate` already passed in CI; rendering
+    stays sandboxed either way.
+    """
+    root = Path(rules_dir)
+    catalog, problems = _CatalogBuilder(root, track_lines=False, check_templates=check_templates).build()
+    if problems or catalog is None:
+        catalog, problems = _CatalogBuilder(root, check_templates=check_templates).build()
     if problems or catalog is None:
         raise CatalogError(problems, summary=f"the rules in {display_path(Path(rules_dir))} have problems")
     return catalog
@@ -184,8 +195,10 @@ class _RuleSource:
 class _CatalogBuilder:
     """One validation run: collects problems from every file instead of stopping at the first."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, track_lines: bool = True, check_templates: bool = True) -> None:
         self.root = root
+        self.track_lines = track_lines
+        self.check_templates = check_templates
         self.problems: list[Problem] = []
         self.hashed: dict[str, bytes] = {}
 
@@ -203,9 +216,16 @@ class _CatalogBuilder:
         for source in sources:
             if source is not None and source.rule is not None and source.condition is not None:
                 rules[source.rule.id] = CompiledRule(
-                    source.rule, source.condition, source.document.path, source.document.line(("id",))
+                    source.rule, source.condition, source.document.path, self._id_line(source.document)
                 )
         return Catalog(self.root, rules, policy, templates, self._version()), []
+
+    def _id_line(self, document: YamlDocument) -> int:
+        """The line of a rule's `id:` (found in the text when parsed without line tracking)."""
+        if self.track_lines:
+            return document.line(("id",))
+        match = _ID_LINE.search(document.raw)
+        return document.raw[: match.start()].count(b"\n") + 1 if match else 1
 
     # -- discovery and hashing -------------------------------------------------------------------
 
@@ -221,7 +241,7 @@ class _CatalogBuilder:
             yield path
 
     def _read(self, path: Path) -> tuple[YamlDocument | None, list[Problem]]:
-        document, problems = load_yaml(path)
+        document, problems = load_yaml(path, track_lines=self.track_lines)
         if document is not None:
             self.hashed[path.relative_to(self.root).as_posix()] = document.raw
         else:
@@ -306,7 +326,7 @@ class _CatalogBuilder:
             )
             return None
         lint_problems: list[Problem] = []
-        for part, text in iter_template_parts(data):
+        for part, text in iter_template_parts(data) if self.check_templates else ():
             start = _text_start_line(document, part)
             for issue in lint_template_source(text, _check_fact_path):
                 lint_problems.append(

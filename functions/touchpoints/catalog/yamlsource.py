@@ -37,8 +37,13 @@ class YamlDocument:
         return Problem(self.display, self.line(location), message)
 
 
-def load_yaml(path: Path) -> tuple[YamlDocument | None, list[Problem]]:
-    """Read and parse one YAML file; a syntax error becomes a problem at its line, not an exception."""
+def load_yaml(path: Path, *, track_lines: bool = True) -> tuple[YamlDocument | None, list[Problem]]:
+    """Read and parse one YAML file; a syntax error becomes a problem at its line, not an exception.
+
+    `track_lines=False` uses the safe loader (libyaml-backed when ruamel.yaml.clib is installed,
+    several times faster) for cold starts; the tree then has no line info, so a caller that finds
+    problems parses again with lines to report them.
+    """
     display = display_path(path)
     try:
         raw = path.read_bytes()
@@ -49,7 +54,7 @@ def load_yaml(path: Path) -> tuple[YamlDocument | None, list[Problem]]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, [Problem(display, line, "the file is not UTF-8 text")]
-    yaml = YAML(typ="rt")
+    yaml = YAML(typ="rt") if track_lines else YAML(typ="safe", pure=False)
     try:
         tree = yaml.load(text)
     except MarkedYAMLError as exc:

@@ -14,6 +14,7 @@ from touchpoints.catalog import (
     Problem,
     UnknownRuleError,
     UnknownTemplateError,
+    build_catalog,
     load_catalog,
     resolve_locale,
     validate_catalog,
@@ -294,3 +295,42 @@ def test_version_changes_when_any_catalog_file_changes(tmp_path: Path, relative:
     path.write_text(path.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
     # THEN the version changes
     assert load_catalog(rules).version != before
+
+
+def test_load_catalog_fast_path_still_reports_lines(make_rules: Callable[[str | None], Path]) -> None:
+    # GIVEN a catalog with a mistake on line 8 (load_catalog parses without line info first)
+    rules = make_rules("unknown-key")
+    # WHEN it is loaded
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(rules)
+    # THEN the problem still carries its real line
+    assert [str(p) for p in caught.value.problems] == [
+        "rules/reviews/negative-review.yaml:8: unknown key 'priorty' (did you mean 'priority'?)"
+    ]
+
+
+def test_load_catalog_matches_full_validation(make_rules: Callable[[str | None], Path]) -> None:
+    # GIVEN the valid base catalog
+    rules = make_rules(None)
+    # WHEN it is loaded on the fast path and built with line tracking
+    fast = load_catalog(rules)
+    full, problems = build_catalog(rules)
+    # THEN both give the same rules (with their lines), templates, policy and version
+    assert problems == []
+    assert full is not None
+    assert fast.version == full.version
+    assert {k: v.rule for k, v in fast.rules.items()} == {k: v.rule for k, v in full.rules.items()}
+    assert [(c.path, c.line) for c in fast.rules.values()] == [(c.path, c.line) for c in full.rules.values()]
+    assert fast.templates == full.templates
+    assert fast.policy == full.policy
+
+
+def test_load_catalog_can_skip_template_linting(make_rules: Callable[[str | None], Path]) -> None:
+    # GIVEN a catalog whose template reads an unknown fact (a lint finding, not a structural one)
+    rules = make_rules("template-unknown-fact")
+    # WHEN it is loaded without template checks, and with them
+    catalog = load_catalog(rules, check_templates=False)
+    # THEN only the checked load refuses it
+    assert catalog.template("shipment-delay", "zh-Hant").body.endswith("{{ order.trackng_url }}\n")
+    with pytest.raises(CatalogError, match="trackng_url"):
+        load_catalog(rules)
