@@ -14,7 +14,9 @@ import pytest
 NODE_DIR = Path(__file__).resolve().parent.parent / "node"
 RUNNER = NODE_DIR / "jsonlogic_runner.js"
 PACKAGE = NODE_DIR / "node_modules" / "json-logic-js" / "logic.js"
-INSTALL_HINT = "run `make install` (it runs `npm install` in tests/node) to install node's json-logic-js 2.0.5"
+INSTALL_HINT = (
+    "run `make install` (it runs `npm install` in tests/node) to install node's json-logic-js 2.0.5"
+)
 
 
 class JsonLogicJs:
@@ -25,7 +27,8 @@ class JsonLogicJs:
 
     def apply(self, rule: Any, data: Any) -> dict[str, Any]:
         """json-logic-js's answer: {"result": tagged value} or {"error": message}."""
-        assert self._process.stdin is not None and self._process.stdout is not None
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
         self._process.stdin.write(json.dumps({"rule": rule, "data": data}) + "\n")
         self._process.stdin.flush()
         line = self._process.stdout.readline()

@@ -1,4 +1,4 @@
-"""Differential test: touchpoints.logic must give json-logic-js 2.0.5's own answer on generated rules and data."""
+"""Differential test: touchpoints.logic must give json-logic-js 2.0.5's own answer on generated rules."""
 
 from __future__ import annotations
 
@@ -18,9 +18,50 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.node
 
 KEYS = ["a", "b", "c", "0", "1", "x", "length"]
-PATHS: list[Any] = ["a", "b", "a.b", "a.0", "b.1", "0", "1", "a.b.c", "", "x", "a.length", "b.a", 0, 1, None, "c.x"]
-TRICKY_STRINGS = ["", "0", "1", "3", "-1.5", " 2 ", "1e3", "0x10", "abc", "a", "b", "Infinity", "true", "null",
-                  "a.b", ",", "[object Object]", "10", "9", "-0", "  ", "é", "😀x", "1,2"]
+PATHS: list[Any] = [
+    "a",
+    "b",
+    "a.b",
+    "a.0",
+    "b.1",
+    "0",
+    "1",
+    "a.b.c",
+    "",
+    "x",
+    "a.length",
+    "b.a",
+    0,
+    1,
+    None,
+    "c.x",
+]
+TRICKY_STRINGS = [
+    "",
+    "0",
+    "1",
+    "3",
+    "-1.5",
+    " 2 ",
+    "1e3",
+    "0x10",
+    "abc",
+    "a",
+    "b",
+    "Infinity",
+    "true",
+    "null",
+    "a.b",
+    ",",
+    "[object Object]",
+    "10",
+    "9",
+    "-0",
+    "  ",
+    "é",
+    "😀x",
+    "1,2",
+]
 TRICKY_NUMBERS: list[Any] = [0, -1, 1, 2, 3, 10, 0.5, -2.5, 1e21, 1e-7, 3.14, 100, 2**53, 0.1, -0.0, 1.5e300]
 
 numbers = st.one_of(
@@ -53,15 +94,27 @@ def _extend(rule: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         st.lists(rule, min_size=1, max_size=4).map(lambda xs: {"?:": xs}),
         st.lists(rule, min_size=1, max_size=3).map(lambda xs: {"and": xs}),
         st.lists(rule, min_size=1, max_size=3).map(lambda xs: {"or": xs}),
-        st.builds(lambda op, ab: _op(op, *ab), st.sampled_from(["==", "===", "!=", "!==", ">", ">=", "<", "<="]), two),
-        st.builds(lambda op, ab: _op(op, *ab), st.sampled_from(["==", "===", "!=", "!==", ">", ">=", "<", "<="]),
-                  number_side),
-        st.builds(lambda op, ab: _op(op, ab[1], ab[0]), st.sampled_from(["==", "===", ">", "<", "<="]), number_side),
+        st.builds(
+            lambda op, ab: _op(op, *ab),
+            st.sampled_from(["==", "===", "!=", "!==", ">", ">=", "<", "<="]),
+            two,
+        ),
+        st.builds(
+            lambda op, ab: _op(op, *ab),
+            st.sampled_from(["==", "===", "!=", "!==", ">", ">=", "<", "<="]),
+            number_side,
+        ),
+        st.builds(
+            lambda op, ab: _op(op, ab[1], ab[0]), st.sampled_from(["==", "===", ">", "<", "<="]), number_side
+        ),
         st.builds(lambda op, a, b, c: _op(op, a, b, c), st.sampled_from(["<", "<="]), rule, rule, rule),
         st.builds(lambda op, a, b, c: _op(op, a, b, c), st.sampled_from(["<", "<="]), numbers, rule, numbers),
         st.builds(lambda op, a: {op: [a]}, st.sampled_from(["!", "!!"]), rule),
-        st.builds(lambda op, xs: {op: xs}, st.sampled_from(["+", "max", "min", "cat", "merge"]),
-                  st.lists(rule, max_size=4)),
+        st.builds(
+            lambda op, xs: {op: xs},
+            st.sampled_from(["+", "max", "min", "cat", "merge"]),
+            st.lists(rule, max_size=4),
+        ),
         st.lists(rule, min_size=1, max_size=3).map(lambda xs: {"*": xs}),
         st.builds(lambda xs: {"-": xs}, st.lists(rule, min_size=1, max_size=2)),
         st.builds(lambda op, ab: _op(op, *ab), st.sampled_from(["/", "%", "in"]), two),
@@ -70,14 +123,21 @@ def _extend(rule: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         st.builds(lambda a, xs: _op("in", a, xs), rule, st.lists(numbers, min_size=1, max_size=5)),
         st.builds(lambda xs: {"substr": xs}, st.lists(rule, min_size=2, max_size=3)),
         st.builds(lambda s, a, b: _op("substr", s, a, b), rule, st.integers(-8, 8), st.integers(-8, 8)),
-        st.builds(lambda op, a, b: _op(op, a, b), st.sampled_from(["map", "filter", "all", "none", "some"]), rule,
-                  rule),
+        st.builds(
+            lambda op, a, b: _op(op, a, b),
+            st.sampled_from(["map", "filter", "all", "none", "some"]),
+            rule,
+            rule,
+        ),
         st.builds(lambda a, b: _op("reduce", a, b), rule, rule),
         st.builds(lambda a, b, c: _op("reduce", a, b, c), rule, rule, rule),
         st.builds(lambda xs: {"missing": xs}, st.lists(st.sampled_from(PATHS[:12]), max_size=3)),
         st.builds(lambda xs: {"missing": [xs]}, st.lists(st.sampled_from(PATHS[:12]), max_size=3)),
-        st.builds(lambda n, xs: _op("missing_some", n, xs), st.integers(0, 3),
-                  st.lists(st.sampled_from(PATHS[:12]), max_size=3)),
+        st.builds(
+            lambda n, xs: _op("missing_some", n, xs),
+            st.integers(0, 3),
+            st.lists(st.sampled_from(PATHS[:12]), max_size=3),
+        ),
         st.builds(lambda n, xs: _op("missing_some", n, xs), rule, rule),
         st.lists(rule, max_size=3),
     )
@@ -120,8 +180,11 @@ def js_same(ours: Any, theirs: Any) -> bool:
     if isinstance(theirs, list):
         return isinstance(ours, list) and len(ours) == len(theirs) and all(map(js_same, ours, theirs))
     if isinstance(theirs, dict):
-        return (isinstance(ours, dict) and ours.keys() == theirs.keys()
-                and all(js_same(ours[k], theirs[k]) for k in theirs))
+        return (
+            isinstance(ours, dict)
+            and ours.keys() == theirs.keys()
+            and all(js_same(ours[k], theirs[k]) for k in theirs)
+        )
     return False
 
 
@@ -141,7 +204,9 @@ def check_against_js(js: JsonLogicJs, rule: Any, data: Any) -> None:
     )
 
 
-@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(rule=rules, data=json_data)
 def test_compiled_rules_agree_with_json_logic_js(jsonlogic_js: JsonLogicJs, rule: Any, data: Any) -> None:
     # GIVEN a generated rule and data, WHEN both implementations evaluate it, THEN they agree

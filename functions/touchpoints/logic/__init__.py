@@ -1,8 +1,15 @@
-"""JsonLogic compiled to Python: json-logic-js 2.x semantics, explicit operator registry, date/time operators."""
+"""JsonLogic compiled to Python: json-logic-js 2.x semantics, an explicit operator registry, date/time."""
 
 from __future__ import annotations
 
-from touchpoints.logic.compiler import CompiledLogic, compile, evaluate, explain, variable_references, variables
+from touchpoints.logic.compiler import (
+    CompiledLogic,
+    compile,
+    evaluate,
+    explain,
+    variable_references,
+    variables,
+)
 from touchpoints.logic.errors import (
     ArityError,
     EvaluationError,

@@ -1,4 +1,4 @@
-"""Compile a checked JsonLogic node tree into one generated Python function (constants bound, never inlined)."""
+"""Compile a checked JsonLogic node tree into one generated Python function (constants bound, not inlined)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _h_filter(items: Any, fn: Callable[[Any], bool]) -> list[Any]:
 def _h_all(items: Any, fn: Callable[[Any], bool]) -> bool:
     if not (items.__class__ is list or is_array(items)) or not items:
         return False
-    for item in items:
+    for item in items:  # noqa: SIM110 - a plain loop is faster than all() over a generator
         if not fn(item):
             return False
     return True
@@ -41,7 +41,7 @@ def _h_all(items: Any, fn: Callable[[Any], bool]) -> bool:
 def _h_none(items: Any, fn: Callable[[Any], bool]) -> bool:
     if not (items.__class__ is list or is_array(items)) or not items:
         return True
-    for item in items:
+    for item in items:  # noqa: SIM110 - a plain loop is faster than all() over a generator
         if fn(item):
             return False
     return True
@@ -50,7 +50,7 @@ def _h_none(items: Any, fn: Callable[[Any], bool]) -> bool:
 def _h_some(items: Any, fn: Callable[[Any], bool]) -> bool:
     if not (items.__class__ is list or is_array(items)) or not items:
         return False
-    for item in items:
+    for item in items:  # noqa: SIM110 - a plain loop is faster than any() over a generator
         if fn(item):
             return True
     return False
@@ -185,7 +185,10 @@ class _Generator:
         for key in path.split("."):
             temp, key_name = self.temp(), self.bind(key)
             get = f"{temp}.get({key_name}, {missing})" if has_default else f"{temp}.get({key_name})"
-            chain = f"({get} if ({temp} := {chain}).__class__ is {dict_name} else {member_name}({temp}, {key_name}))"
+            chain = (
+                f"({get} if ({temp} := {chain}).__class__ is {dict_name} "
+                f"else {member_name}({temp}, {key_name}))"
+            )
         if not has_default:
             return chain, False
         default = self.expr(node.args[1])[0]
@@ -249,7 +252,9 @@ class _Generator:
             elif strict and value.__class__ is str:
                 source = f"({other} == {self.bind(value)})"
             elif strict and is_number(value):
-                source = f"(({temp} := {other}).__class__ in {self.bind(_NUMS)} and {temp} == {self.bind(value)})"
+                source = (
+                    f"(({temp} := {other}).__class__ in {self.bind(_NUMS)} and {temp} == {self.bind(value)})"
+                )
             elif value.__class__ is str:
                 source = (
                     f"(({temp} == {self.bind(value)}) if ({temp} := {other}).__class__ is {self.bind(str)} "
@@ -300,7 +305,11 @@ class _Generator:
     def _in(self, node: Op) -> str:
         needle, haystack = node.args
         fallback = self.bind(node.spec.fn)
-        if isinstance(haystack, Arr) and haystack.items and all(isinstance(item, Lit) for item in haystack.items):
+        if (
+            isinstance(haystack, Arr)
+            and haystack.items
+            and all(isinstance(item, Lit) for item in haystack.items)
+        ):
             values = [item.value for item in haystack.items]  # type: ignore[union-attr]
             temp = self.temp()
             if all(value.__class__ is str for value in values):

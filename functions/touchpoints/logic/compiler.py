@@ -19,6 +19,7 @@ __all__ = ["CompiledLogic", "compile", "evaluate", "explain", "variable_referenc
 
 _SCOPED = frozenset({"map", "filter", "all", "none", "some", "reduce"})
 
+
 class CompiledLogic:
     """A rule compiled to a Python function: call it with the data, get the JsonLogic value."""
 
@@ -51,6 +52,7 @@ class CompiledLogic:
     def __repr__(self) -> str:
         return f"CompiledLogic({json.dumps(self.rule, default=repr)[:120]})"
 
+
 def _parse(logic: Any, operators: OperatorRegistry | None) -> Node:
     registry = default_operators() if operators is None else operators
     try:
@@ -58,16 +60,19 @@ def _parse(logic: Any, operators: OperatorRegistry | None) -> Node:
     except RecursionError:
         raise InvalidRuleError("rule is nested too deeply to compile") from None
 
-def compile(logic: Any, operators: OperatorRegistry | None = None) -> CompiledLogic:  # noqa: A001
+
+def compile(logic: Any, operators: OperatorRegistry | None = None) -> CompiledLogic:
     """Check a rule (unknown operators and bad arity fail here, with a pointer) and compile it."""
     rule = copy.deepcopy(logic)
     node = _parse(rule, operators)
     function, source = generate(node)
     return CompiledLogic(rule, node, function, source)
 
+
 @lru_cache(maxsize=512)
 def _compile_cached(text: str) -> CompiledLogic:
     return compile(json.loads(text))
+
 
 def evaluate(logic: Any, data: Any = None, operators: OperatorRegistry | None = None) -> Any:
     """Compile (cached for JSON rules on the default operators) and evaluate once."""
@@ -80,6 +85,7 @@ def evaluate(logic: Any, data: Any = None, operators: OperatorRegistry | None = 
             return _compile_cached(text)(data)
     return compile(logic, operators)(data)
 
+
 def explain(logic: Any, data: Any = None, operators: OperatorRegistry | None = None) -> Trace:
     """Evaluate node by node: `str(trace)` is an indented tree, `trace.value` the rule's value."""
     node = _parse(copy.deepcopy(logic), operators)
@@ -87,6 +93,7 @@ def explain(logic: Any, data: Any = None, operators: OperatorRegistry | None = N
     if trace.value is UNDEFINED:
         trace.value = None
     return trace
+
 
 def _collect(node: Node, out: list[VarRef]) -> None:
     if isinstance(node, Arr):
@@ -110,6 +117,7 @@ def _collect(node: Node, out: list[VarRef]) -> None:
     for arg in args:  # the scoped logic of map/filter/all/... reads each element, not the data
         _collect(arg, out)
 
+
 def variable_references(logic: Any, operators: OperatorRegistry | None = None) -> list[VarRef]:
     """Every literal data path the rule reads (`var`, and `missing` keys), with its node's JSON pointer.
 
@@ -120,7 +128,7 @@ def variable_references(logic: Any, operators: OperatorRegistry | None = None) -
     _collect(_parse(logic, operators), out)
     return out
 
+
 def variables(logic: Any, operators: OperatorRegistry | None = None) -> set[str]:
     """The set of literal data paths the rule reads ("" means the whole data)."""
     return {ref.path for ref in variable_references(logic, operators)}
-

@@ -13,9 +13,9 @@ __all__ = [
     "is_array",
     "is_number",
     "js_number",
+    "le",
     "loose_eq",
     "lt",
-    "le",
     "num_to_str",
     "parse_float",
     "strict_eq",
@@ -43,7 +43,10 @@ NAN: Final = float("nan")
 _MAX_SAFE: Final = 2**53
 _NUM_CLASSES: Final = frozenset({int, float})
 # JavaScript's StrWhiteSpaceChar: WhiteSpace and LineTerminator code points.
-_JS_WS: Final = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_JS_WS: Final = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
 _DECIMAL: Final = re.compile(r"[+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\Z")
 _FLOAT_PREFIX: Final = re.compile(r"[+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
 _RADIX: Final = re.compile(r"0([xXoObB])([0-9a-fA-F]+)\Z")
@@ -61,7 +64,11 @@ def is_array(value: Any) -> bool:
 
 def js_number(value: float) -> int | float:
     """Return a double as JSON would carry it: integral values as int (except -0, kept as float)."""
-    if value.is_integer() and -_MAX_SAFE <= value <= _MAX_SAFE and (value != 0 or math.copysign(1.0, value) > 0):
+    if (
+        value.is_integer()
+        and -_MAX_SAFE <= value <= _MAX_SAFE
+        and (value != 0 or math.copysign(1.0, value) > 0)
+    ):
         return int(value)
     return value
 
@@ -128,10 +135,10 @@ def to_number(value: Any) -> int | float:
 
 
 def parse_float(value: Any) -> int | float:
-    """JavaScript parseFloat (used by json-logic-js's `+` and `*`): the longest numeric prefix of String(value)."""
+    """JavaScript parseFloat (used by `+` and `*`): the longest numeric prefix of String(value)."""
     cls = value.__class__
     if cls is int or cls is float:
-        return 0 if value == 0 else value  # type: ignore[no-any-return]  # String(-0) is "0"
+        return 0 if value == 0 else value  # String(-0) is "0"
     text = to_string(value).lstrip(_JS_WS)
     match = _FLOAT_PREFIX.match(text)
     if not match:
@@ -139,7 +146,7 @@ def parse_float(value: Any) -> int | float:
     return js_number(float(match.group(0).replace("Infinity", "inf")))
 
 
-def num_to_str(value: float) -> str:
+def num_to_str(value: int | float) -> str:
     """JavaScript Number::toString: shortest round-trip digits, exponent only below 1e-6 or from 1e21."""
     if value.__class__ is int and -(10**21) < value < 10**21:
         return str(value)
@@ -197,9 +204,9 @@ def strict_eq(a: Any, b: Any) -> bool:
     """JavaScript `===`: same type and value; NaN never equal; arrays and objects by identity."""
     ca, cb = a.__class__, b.__class__
     if ca in _NUM_CLASSES:
-        return cb in _NUM_CLASSES and a == b  # type: ignore[no-any-return]
+        return cb in _NUM_CLASSES and a == b
     if ca is str:
-        return cb is str and a == b  # type: ignore[no-any-return]
+        return cb is str and a == b
     if ca is bool or a is None or a is UNDEFINED:
         return a is b
     return a is b
@@ -246,7 +253,7 @@ def lt(a: Any, b: Any) -> bool:
     pa, pb = to_primitive(a), to_primitive(b)
     if pa.__class__ is str and pb.__class__ is str:
         if pa.isascii() and pb.isascii():
-            return pa < pb  # type: ignore[no-any-return]
+            return pa < pb
         return _utf16(pa) < _utf16(pb)
     return to_number(pa) < to_number(pb)
 
@@ -256,6 +263,6 @@ def le(a: Any, b: Any) -> bool:
     pa, pb = to_primitive(a), to_primitive(b)
     if pa.__class__ is str and pb.__class__ is str:
         if pa.isascii() and pb.isascii():
-            return pa <= pb  # type: ignore[no-any-return]
+            return pa <= pb
         return _utf16(pa) <= _utf16(pb)
     return to_number(pa) <= to_number(pb)

@@ -63,7 +63,9 @@ def _check_literal(value: Any, pointer: str) -> None:
         return
     if value.__class__ is float:
         if not math.isfinite(value):
-            raise InvalidRuleError(f"rule holds a non-finite number {value!r}; JSON has no such value", pointer)
+            raise InvalidRuleError(
+                f"rule holds a non-finite number {value!r}; JSON has no such value", pointer
+            )
         return
     if isinstance(value, Mapping):
         for key, item in value.items():
@@ -89,9 +91,11 @@ def _unknown(op: str, registry: OperatorRegistry, pointer: str) -> UnknownOperat
 
 
 def parse(rule: Any, registry: OperatorRegistry, pointer: str = "") -> Node:
-    """Check and convert a rule; raises UnknownOperatorError, ArityError or InvalidRuleError with a pointer."""
+    """Check and convert a rule; UnknownOperatorError, ArityError or InvalidRuleError carry a pointer."""
     if isinstance(rule, list | tuple):
-        return Arr(tuple(parse(item, registry, pointer_join(pointer, i)) for i, item in enumerate(rule)), pointer)
+        return Arr(
+            tuple(parse(item, registry, pointer_join(pointer, i)) for i, item in enumerate(rule)), pointer
+        )
     if isinstance(rule, Mapping):
         if len(rule) != 1:
             _check_literal(rule, pointer)

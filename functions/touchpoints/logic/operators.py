@@ -236,7 +236,7 @@ def op_add(*args: Any) -> int | float:
 
 
 def op_mul(first: Any, *rest: Any) -> Any:
-    """`*`: product of parseFloat of the arguments; one argument is returned unchanged, as in json-logic-js."""
+    """`*`: product of parseFloat of the arguments; a single argument comes back unchanged (json-logic-js)."""
     if not rest:
         return first
     product = first
@@ -364,7 +364,11 @@ def _js_substr(text: str, start: Any, length: Any) -> str:
         return ""
     chosen = units[int(begin) : int(end)]
     joined = "".join(chosen)
-    return joined if text.isascii() else joined.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+    return (
+        joined
+        if text.isascii()
+        else joined.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+    )
 
 
 def op_substr(source: Any, start: Any = UNDEFINED, length: Any = UNDEFINED) -> str:
@@ -374,7 +378,9 @@ def op_substr(source: Any, start: Any = UNDEFINED, length: Any = UNDEFINED) -> s
         head = _js_substr(text, start, UNDEFINED)
         primitive = to_primitive(length)
         size = _js_len(head)
-        new_length: Any = (str(size) + primitive) if primitive.__class__ is str else size + to_number(primitive)
+        new_length: Any = (
+            (str(size) + primitive) if primitive.__class__ is str else size + to_number(primitive)
+        )
         return _js_substr(head, 0, new_length)
     return _js_substr(text, start, length)
 
@@ -526,7 +532,9 @@ class OperatorRegistry(Mapping[str, OperatorSpec]):
         if not isinstance(name, str) or not name:
             raise OperatorRegistryError(f"operator name must be a non-empty string, got {name!r}")
         if name in SPECIAL_FORMS or name in {"var", "missing", "missing_some"}:
-            raise OperatorRegistryError(f"operator {name!r} is built into the compiler and cannot be replaced")
+            raise OperatorRegistryError(
+                f"operator {name!r} is built into the compiler and cannot be replaced"
+            )
         if not callable(fn):
             raise OperatorRegistryError(f"operator {name!r}: implementation must be callable, got {fn!r}")
         if min_args < 0 or (max_args is not None and max_args < min_args):
@@ -544,7 +552,9 @@ class OperatorRegistry(Mapping[str, OperatorSpec]):
         return OperatorRegistry({key: spec for key, spec in self._specs.items() if key != name})
 
 
-def _spec(name: str, fn: Callable[..., Any] | None, low: int, high: int | None, kind: OperatorKind = "eager") -> OperatorSpec:
+def _spec(
+    name: str, fn: Callable[..., Any] | None, low: int, high: int | None, kind: OperatorKind = "eager"
+) -> OperatorSpec:
     return OperatorSpec(name, fn, low, high, kind)
 
 

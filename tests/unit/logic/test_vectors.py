@@ -13,7 +13,16 @@ import touchpoints.logic as logic
 
 VECTOR_DIR = Path(__file__).parent / "vectors"
 FAMILIES = [
-    "accessors", "logic", "equality", "comparison", "arithmetic", "arrays", "strings", "misc", "datetime", "errors",
+    "accessors",
+    "logic",
+    "equality",
+    "comparison",
+    "arithmetic",
+    "arrays",
+    "strings",
+    "misc",
+    "datetime",
+    "errors",
 ]
 
 
@@ -73,7 +82,7 @@ def test_vector(vector: dict[str, Any]) -> None:
     rule, data = vector["rule"], vector.get("data")
     if "error" in vector:
         error_type = getattr(logic, vector["error"])
-        # WHEN compiling (or, for evaluation errors, running) it THEN the named error is raised, with its pointer
+        # WHEN compiling (or, for evaluation errors, running) it THEN the named error is raised at its pointer
         with pytest.raises(error_type) as caught:
             logic.compile(rule)(data)
         assert isinstance(caught.value, logic.LogicError)
