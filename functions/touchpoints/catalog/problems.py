@@ -45,12 +45,11 @@ class CatalogError(TouchpointsError):
 
 def display_path(path: Path) -> str:
     """The path relative to the working directory when it lies under it, else absolute (for messages)."""
-    resolved = path.resolve()
-    try:
-        return resolved.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        relative = os.path.relpath(resolved)
-        return relative if not relative.startswith("../../..") else resolved.as_posix()
+    absolute = os.path.abspath(path)  # no symlink resolution: cheap, and the user's own spelling
+    relative = os.path.relpath(absolute)
+    if relative.startswith(os.pardir + os.sep + os.pardir + os.sep + os.pardir):
+        return Path(absolute).as_posix()
+    return Path(relative).as_posix()
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
