@@ -10,6 +10,7 @@ from touchpoints.adapters.ports import ChannelError, OutboundMessage
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
     from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sns import SNSClient
 
@@ -172,7 +173,7 @@ class EventBridgeChannel:
             "action_id": message.action_id,
         }
         extra = {k: v for k, v in message.detail.items() if k not in detail and k not in ("subject", "body")}
-        entry = {
+        entry: PutEventsRequestEntryTypeDef = {
             "Source": EVENT_SOURCE,
             "DetailType": message.detail_type or "TouchpointAction",
             "Detail": json.dumps({**extra, **detail}, separators=(",", ":")),

@@ -418,7 +418,7 @@ class DynamoDBDecisionStore:
         try:
             self._call("TransactWriteItems", TransactItems=items)
         except ClientError as exc:
-            reasons = exc.response.get("CancellationReasons", [])  # type: ignore[attr-defined]
+            reasons = exc.response.get("CancellationReasons", [])
             failed = [
                 roles[index]
                 for index, reason in enumerate(reasons)

@@ -42,9 +42,10 @@ def record_handler(record: DynamoDBRecord) -> None:
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
     get_runtime()  # a broken catalog fails the whole invocation here, not each record
-    return process_partial_response(
+    response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+    return dict(response)
 
 
 def _wrap(function: Any) -> Any:

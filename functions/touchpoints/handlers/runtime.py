@@ -62,9 +62,13 @@ def build_runtime(
     settings = settings or load_settings()
     clients = clients or {}
     catalog = load_catalog(settings.rules_dir)
-    where = {"endpoint_url": settings.endpoint_url, "region": settings.region}
+    endpoint, region = settings.endpoint_url, settings.region
     store = DynamoDBDecisionStore(
-        settings.table_name, client=clients.get("dynamodb"), ledger=ledger_retention(catalog), **where
+        settings.table_name,
+        client=clients.get("dynamodb"),
+        ledger=ledger_retention(catalog),
+        endpoint_url=endpoint,
+        region=region,
     )
     timers = SchedulerTimerService(
         group=settings.scheduler_group,
@@ -72,12 +76,17 @@ def build_runtime(
         role_arn=settings.scheduler_role_arn,
         client=clients.get("scheduler"),
         account=_account_of(settings.queue_arn),
-        **where,
+        endpoint_url=endpoint,
+        region=region,
     )
     channels: dict[str, Channel] = {
-        "email": SesEmailChannel(settings.sender_email, client=clients.get("sesv2"), **where),
-        "sms": SnsSmsChannel(client=clients.get("sns"), **where),
-        "event": EventBridgeChannel(settings.event_bus_name, client=clients.get("events"), **where),
+        "email": SesEmailChannel(
+            settings.sender_email, client=clients.get("sesv2"), endpoint_url=endpoint, region=region
+        ),
+        "sms": SnsSmsChannel(client=clients.get("sns"), endpoint_url=endpoint, region=region),
+        "event": EventBridgeChannel(
+            settings.event_bus_name, client=clients.get("events"), endpoint_url=endpoint, region=region
+        ),
     }
     return Runtime(
         settings=settings, catalog=catalog, store=store, timers=timers, channels=channels, clock=clock

@@ -111,7 +111,7 @@ class LocalStack:
 
 
 def _moto_data(endpoint_url: str | None, service: str, model: str) -> list[dict[str, Any]]:
-    """Instances of one moto model, over HTTP when a server runs, else from the in-process backend."""
+    """Sent SES messages, over HTTP when a server runs (`/moto-api/data.json`), else from the backend."""
     if endpoint_url is not None:
         import json
         import urllib.request
@@ -121,7 +121,7 @@ def _moto_data(endpoint_url: str | None, service: str, model: str) -> list[dict[
         return list(data.get(service, {}).get(model, []))
     from moto.backends import get_backend
 
-    backend = get_backend(service)[ACCOUNT_ID][REGION]  # type: ignore[arg-type]
+    backend = get_backend("ses")[ACCOUNT_ID][REGION]
     return [
         {"id": m.id, "source": m.source, "subject": m.subject, "body": m.body, "destinations": m.destinations}
         for m in backend.sent_messages

@@ -234,7 +234,7 @@ class Driver:
         )
 
     def _stream_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        data = _jsonable(record)
+        data: dict[str, Any] = _jsonable(record)
         data.setdefault("eventSource", "aws:dynamodb")
         data.setdefault("awsRegion", REGION)
         data["eventSourceARN"] = self.stack.attributes["DecisionTable"]["StreamArn"]

@@ -82,7 +82,8 @@ def load_template(path: Path) -> dict[str, Any]:
         raise TemplateError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(loaded, dict) or not isinstance(loaded.get("Resources"), dict):
         raise TemplateError(f"{path}: not a CloudFormation template (no Resources mapping)")
-    return _plain(loaded)
+    template: dict[str, Any] = _plain(loaded)
+    return template
 
 
 def _plain(value: Any) -> Any:
