@@ -5,15 +5,20 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from touchpoints.catalog import resolve_locale
+from touchpoints.contract import TIMER_SOURCE, DecisionRecord, mask_address
+from touchpoints.journey import ContactEntry, apply_event, build_facts
+from touchpoints.logic import truthy
 from touchpoints.policy import ContactLedger, Verdict, address_for, evaluate_action, has_consent
 from touchpoints.policy.contact import NO_CONSENT, NO_CONTACT
 
 if TYPE_CHECKING:
     from touchpoints.catalog import Catalog, CompiledRule, Rule
-    from touchpoints.contract import Customer, DecisionRecord, Event
-    from touchpoints.journey import ContactEntry, History, OrderJourney
+    from touchpoints.contract import Customer, Event
+    from touchpoints.journey import History, OrderJourney
 
 __all__ = ["Decision", "TimerRequest", "action_id_for", "decide"]
 
@@ -40,7 +45,7 @@ class TimerRequest:
     trigger_event_id: str
     due_at: datetime
 
-    @property
+    @cached_property
     def name(self) -> str:
         """A deterministic schedule name (<= 64 chars of [0-9A-Za-z-_.]): the same timer is set once."""
         key = f"{self.order_id}\x1f{self.rule_id}\x1f{self.trigger_event_id}\x1f{_rfc3339(self.due_at)}"
@@ -51,8 +56,6 @@ class TimerRequest:
 
         The id is deterministic, so a timer delivered twice is recognised as a duplicate event.
         """
-        from touchpoints.contract import TIMER_SOURCE
-
         due = _rfc3339(self.due_at)
         return {
             "version": "0",
@@ -100,8 +103,6 @@ def decide(
     5. A TimerFired event either releases actions deferred by quiet hours (same action ids) or
        evaluates its delayed rule on the facts of that moment.
     """
-    from touchpoints.journey import apply_event
-
     if state is not None and event.id in state.seen_event_ids:
         return Decision(state=state, is_duplicate=True)
     new_state = apply_event(state, event)
@@ -141,8 +142,6 @@ class _Builder:
     def facts(self) -> dict[str, Any]:
         """The facts of this moment, built on first use (an event no rule reads builds none)."""
         if self._facts is None:
-            from touchpoints.journey import build_facts
-
             self._facts = build_facts(self.state, self.event, self.history, self.now)
         return self._facts
 
@@ -176,8 +175,6 @@ class _Builder:
         return moment + rule.offset if rule.offset is not None else moment
 
     def _matches(self, compiled: CompiledRule) -> bool:
-        from touchpoints.logic import truthy
-
         return truthy(compiled.condition(self.facts))
 
     # -- timers ---------------------------------------------------------------------------------
@@ -261,16 +258,14 @@ class _Builder:
     def _record(
         self, rule: Rule, channel: str, verdict: Verdict, *, event_id: str, trigger: str
     ) -> DecisionRecord:
-        from touchpoints.catalog import resolve_locale
-        from touchpoints.contract import DecisionRecord, mask_address
-
         customer = self.customer
         spec = next((a for a in rule.then if a.channel == channel), None)
         template = spec.template if spec is not None else None
-        wanted = customer.locale if customer is not None else "en"
-        locale = resolve_locale(self.catalog, template, wanted) if template else wanted
+        wanted = customer.locale if customer is not None else self.catalog.policy.locales.default
+        locale = _locale(self.catalog, template, wanted) if template else wanted
         address = address_for(channel, customer)
-        return DecisionRecord(
+        # Every field is computed here from validated inputs: construct without re-validating.
+        return DecisionRecord.model_construct(
             action_id=action_id_for(event_id, rule.id, channel),
             order_id=self.event.order_id,
             customer_id=customer.id if customer is not None else None,
@@ -287,12 +282,12 @@ class _Builder:
             catalog_version=self.catalog.version,
             address=mask_address(address) if address else None,
             detail_type=spec.detail_type if spec is not None else None,
+            message_id=None,
+            error=None,
         )
 
     def _contact(self, rule: Rule, record: DecisionRecord) -> ContactEntry:
-        from touchpoints.journey import ContactEntry
-
-        return ContactEntry(
+        return ContactEntry.model_construct(
             action_id=record.action_id,
             order_id=record.order_id,
             customer_id=record.customer_id,
@@ -304,6 +299,20 @@ class _Builder:
             status=record.status,
             at=record.send_at,
         )
+
+
+_LOCALES: dict[tuple[str, str, str], str] = {}
+
+
+def _locale(catalog: Catalog, template: str, wanted: str) -> str:
+    """`resolve_locale`, memoised per catalog content hash (the answer depends on nothing else)."""
+    key = (catalog.version, template, wanted)
+    found = _LOCALES.get(key)
+    if found is None:
+        if len(_LOCALES) > 4096:
+            _LOCALES.clear()
+        found = _LOCALES[key] = resolve_locale(catalog, template, wanted)
+    return found
 
 
 def _lookup(facts: dict[str, Any], path: str) -> Any:

@@ -16,6 +16,7 @@ from touchpoints.adapters.ports import (
     OutboundMessage,
     TimerService,
 )
+from touchpoints.decide import decide
 from touchpoints.errors import TouchpointsError
 
 if TYPE_CHECKING:
@@ -79,8 +80,6 @@ def process_event(
     ConflictError is re-raised so the queue redelivers the event. Timers are scheduled only after
     a successful commit: a timer for a decision that was never recorded would decide twice.
     """
-    from touchpoints.decide import decide
-
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
     customer = event.customer
@@ -89,7 +88,7 @@ def process_event(
     while True:
         attempt += 1
         loaded = store.load(event.order_id, customer_id)
-        if customer_id is None and loaded.customer_id is not None:
+        if customer_id is None and loaded.customer_id is not None and not loaded.has_ledger:
             # The event does not carry the customer but the journey knows it: load the ledger too,
             # so caps and customer-scoped limits see the customer's other orders.
             loaded = store.load(event.order_id, loaded.customer_id)

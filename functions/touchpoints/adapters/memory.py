@@ -69,6 +69,7 @@ class InMemoryDecisionStore:
             history=history,
             state_version=order.version if order is not None else 0,
             ledger_version=self._ledger_versions.get(customer_id, 0) if customer_id is not None else 0,
+            has_ledger=customer_id is not None,
         )
 
     def commit(self, loaded: StoredOrder, event: Event, decision: Decision) -> None:

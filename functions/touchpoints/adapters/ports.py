@@ -59,6 +59,8 @@ class StoredOrder:
 
     `state` is None for an order the store has never seen. Versions are 0 when the item does not
     exist yet; `commit` must fail with ConflictError if either version moved since this load.
+    `has_ledger` is True when the customer's ledger was read (a store that learns the customer
+    from the state may read it in the same call); otherwise the service loads again with the id.
     """
 
     order_id: str
@@ -67,6 +69,7 @@ class StoredOrder:
     history: History
     state_version: int = 0
     ledger_version: int = 0
+    has_ledger: bool = False
 
 
 @dataclass(frozen=True)

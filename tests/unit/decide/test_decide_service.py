@@ -236,3 +236,22 @@ def test_timer_service_orders_and_deduplicates() -> None:
     assert timers.due(base + timedelta(days=1)) == [early, late]
     assert timers.due(base + timedelta(days=1)) == []
     assert timers.next_due() == base + timedelta(days=9)
+
+
+def test_an_event_without_customer_still_sees_the_customers_ledger(catalog: Catalog) -> None:
+    # GIVEN two orders of the Taipei customer, each sent a service text (the cap is 2 per 24h)
+    store = InMemoryDecisionStore()
+    for order_id in ("A1", "B1"):
+        process(
+            make_event("OrderPlaced", "2026-03-10T04:00:00Z", ORDER, order_id=order_id, event_id=order_id),
+            catalog,
+            store,
+        )
+    # WHEN a carrier event without any customer arrives for A1 and wants to text
+    lost = make_event(
+        "ShipmentException", "2026-03-10T05:00:00Z", {"shipment_id": "S1", "kind": "lost"}, customer={}
+    )
+    result = process(lost, catalog, store)
+    # THEN the customer is known from the journey and the ledger caps the text
+    sms = next(r for r in result.records if r.channel == "sms")
+    assert (sms.customer_id, sms.status, sms.reason) == ("C-TW", "suppressed", "rate_limit")
