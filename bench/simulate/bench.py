@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print the 25 costliest functions")
     args = parser.parse_args()
 
-    wall0, cpu0 = _clock()
+    _, cpu0 = _clock()
     catalog = load_catalog(args.rules)
     wall1, cpu1 = _clock()
     events: list[Event] = [item for item in read_events([args.events]) if not isinstance(item, InputProblem)]
@@ -46,7 +46,8 @@ def main() -> None:
     n = len(events)
     print(f"catalog: {len(catalog.rules)} rules from {args.rules}, loaded in {cpu1 - cpu0:.2f}s cpu")
     print(
-        f"parse:    {n} events  {cpu2 - cpu1:6.2f}s cpu {wall2 - wall1:6.2f}s wall  {n / (cpu2 - cpu1):8.0f} events/s"
+        f"parse:    {n} events  {cpu2 - cpu1:6.2f}s cpu {wall2 - wall1:6.2f}s wall  "
+        f"{n / (cpu2 - cpu1):8.0f} events/s"
     )
     print(
         f"simulate: {n} events + {simulator.timers_fired} timers -> {records} records  "
