@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -93,8 +94,8 @@ def _parse_decimal(value: Any) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         raise _fail("decimal", 'must be a finite decimal amount such as "59.90"', value)
     text = str(value)
-    if "e" in text or "E" in text:
-        text = format(value, "f")
+    if "e" in text or "E" in text:  # 1e-07 -> 0.0000001, exactly the digits of the shortest repr
+        text = format(Decimal(text), "f")
     return text
 
 

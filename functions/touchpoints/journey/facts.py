@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from touchpoints.contract import Customer, Event, Money, ShipmentDelayed
+from touchpoints.contract import Customer, Event, Money, ShipmentDelayed, format_timestamp
 from touchpoints.journey.history import ContactEntry, History
 from touchpoints.journey.state import OrderJourney, event_stamp
 
@@ -34,14 +34,23 @@ DEFAULT_CUSTOMER_FACTS: dict[str, Any] = {
 }
 
 
+# Formatting a datetime costs microseconds and a journey's timestamps repeat on every event, so
+# rendered strings are memoised (a bounded cache: cleared when full, no eviction bookkeeping).
+_Z_CACHE: dict[datetime, str] = {}
+_Z_CACHE_MAX = 65536
+
+
 def _z(moment: datetime | None) -> str | None:
-    """RFC 3339 UTC with `Z` (values are UTC already after parsing; convert defensively otherwise)."""
+    """RFC 3339 UTC with a `Z` suffix, memoised."""
     if moment is None:
         return None
-    if moment.utcoffset():
-        moment = moment.astimezone(UTC)
-    text = moment.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text + "Z"
+    text = _Z_CACHE.get(moment)
+    if text is None:
+        if len(_Z_CACHE) >= _Z_CACHE_MAX:
+            _Z_CACHE.clear()
+        text = format_timestamp(moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC))
+        _Z_CACHE[moment] = text
+    return text
 
 
 def _hours(later: datetime | None, earlier: datetime | None) -> float | None:
@@ -233,6 +242,13 @@ def _tally(entries: list[ContactEntry], key: str) -> dict[str, dict[str, Any]]:
 
 
 def _history(history: History, now: datetime) -> dict[str, Any]:
+    if not history.order and not history.customer:
+        return {
+            "rules": {},
+            "groups": {},
+            "order": {"count": 0, "last_at": None},
+            "customer": {"sent_24h": 0, "sent_7d": 0, "last_at": None},
+        }
     day_ago = now - _DAY
     week_ago = now - _WEEK
     sent_24h = sent_7d = 0
