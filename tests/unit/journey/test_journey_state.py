@@ -228,3 +228,27 @@ def test_state_round_trips_through_json(scenario: Scenario) -> None:
     again = OrderJourney.model_validate_json(state.model_dump_json())
     # THEN nothing is lost and applying more events works the same
     assert again == state
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [
+        ("happy-path", "delivered"),
+        ("payment-recovered", "delivered"),
+        ("payment-abandoned", "cancelled"),
+        ("carrier-delay", "delivered"),
+        ("damaged-parcel", "shipped"),
+        ("late-night-delivery", "delivered"),
+        ("not-shipped-on-time", "paid"),
+        ("cancelled", "cancelled"),
+    ],
+)
+def test_each_sample_journey_ends_in_its_status(scenario: Scenario, name: str, status: str) -> None:
+    # GIVEN a sample scenario
+    events = scenario(name)
+    # WHEN it is reduced in time order and in reverse
+    forward = _replay(events)
+    backward = _replay(events[::-1])
+    # THEN it ends in the status its story tells, whatever the arrival order
+    assert forward.status == status
+    assert backward.model_dump(exclude={"seen_event_ids"}) == forward.model_dump(exclude={"seen_event_ids"})
