@@ -349,9 +349,29 @@ def test_decide_is_deterministic_and_a_repeat_changes_nothing(
     # WHEN we decide twice on the same inputs, and then replay the event on the result
     one = run(catalog, event)
     two = run(catalog, event)
-    replay = run(catalog, event, state=one.state, history=after(one))
+    history = after(one)
+    snapshot = history.model_dump()
+    state_snapshot = one.state.model_dump()
+    replay = run(catalog, event, state=one.state, history=history)
+    later = decide(
+        one.state,
+        make_event(
+            "ShipmentDelayed",
+            "2026-03-11T00:00:00Z",
+            details["ShipmentDelayed"],
+            customer=customer,
+            event_id="later",
+        ),
+        catalog,
+        history,
+        event.time,
+    )
     # THEN both decisions are equal, and the replay is a no-op
     assert one == two
+    # AND decide never mutated its inputs (state and history are the same afterwards)
+    assert later.records
+    assert history.model_dump() == snapshot
+    assert one.state.model_dump() == state_snapshot
     assert replay.is_duplicate
     assert replay.records == []
     assert replay.state == one.state
