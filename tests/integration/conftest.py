@@ -72,6 +72,13 @@ def table_name(stack: Any) -> str:
     return str(stack.outputs["TableName"])
 
 
+@pytest.fixture(autouse=True)
+def _handlers_use_this_stack(request: pytest.FixtureRequest) -> None:
+    """Every test that uses the wired stack gets its runtime installed (e2e tests install their own)."""
+    if "local" in request.fixturenames:
+        request.getfixturevalue("local").install()
+
+
 @pytest.fixture(scope="session")
 def sample_events(repo_root: Path) -> dict[str, list[dict[str, Any]]]:
     """The sample journeys in events/<scenario>/*.json, by scenario, in file order."""

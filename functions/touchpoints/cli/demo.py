@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
 from collections import Counter
@@ -92,11 +91,10 @@ class DemoResult:
 def run_demo(local: LocalStack, events: list[dict[str, Any]]) -> DemoResult:
     """Replay the events through the stack on the driver's virtual clock and collect the outcome."""
     from touchpoints.contract import mask_address
-    from touchpoints.handlers.runtime import get_runtime
 
     started = time.perf_counter()
     local.driver.replay(events)
-    store: Any = get_runtime().store
+    store: Any = local.store
     order_ids = sorted({str(e["detail"]["order_id"]) for e in events})
     orders = {order_id: store.records_for_order(order_id) for order_id in order_ids}
     by_message = {r.message_id: r for records in orders.values() for r in records if r.message_id}
@@ -120,6 +118,8 @@ def run_demo(local: LocalStack, events: list[dict[str, Any]]) -> DemoResult:
         "timers_fired": local.driver.stats.timers_fired,
         "handler_batches": local.driver.stats.queue_batches + local.driver.stats.stream_batches,
         "rejected_records": local.driver.stats.batch_item_failures,
+        "dead_lettered": local.driver.stats.dead_lettered,
+        "handler_failures": local.driver.stats.failures[:10],
         "seconds": round(time.perf_counter() - started, 2),
     }
     return DemoResult(
@@ -191,8 +191,6 @@ def demo(
         fail("touchpoints demo needs moto: pip install 'touchpoints[dev]'")
     from touchpoints.local import start_local_stack, start_moto_server
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request
-
     events = load_sample_events(events_dir or _default_dir("events"))
     if not events:
         fail(f"no events found under {events_dir or _default_dir('events')}")
@@ -237,6 +235,8 @@ def _print(result: DemoResult) -> None:
         f"{stats['events']} events -> {decisions}; {stats['messages']} messages out; "
         f"{stats['timers_fired']} timers fired; {stats['seconds']} s."
     )
+    for failure in stats["handler_failures"]:
+        console.print(f"[red]handler failure:[/] {failure}")
     console.print(
         "[dim]Emulated by moto: EventBridge (bus, rule -> SQS), SQS, DynamoDB (+stream), Scheduler, "
         "SES, SNS. "

@@ -18,7 +18,9 @@ __all__ = ["handler", "record_handler"]
 
 logger = Logger()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record is bad still answers with batchItemFailures (each record retried, then
+# dead-lettered on its own) instead of failing the invocation.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -65,7 +65,11 @@ def free_port() -> int:
 
 def start_moto_server(port: int | None = None) -> tuple[Any, str]:
     """Start moto's threaded server on 127.0.0.1; returns (server, endpoint URL). `server.stop()` ends it."""
+    import logging
+
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the server logs every request otherwise
 
     port = port or free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -82,13 +86,18 @@ class LocalStack:
     driver: Driver
     endpoint_url: str | None
     rules_dir: Path
+    runtime: Any = None
 
     @property
     def store(self) -> Any:
-        """The DecisionStore the handlers use (the installed runtime's)."""
-        from touchpoints.handlers.runtime import get_runtime
+        """The DecisionStore this stack's handlers use."""
+        return self.runtime.store
 
-        return get_runtime().store
+    def install(self) -> None:
+        """Make this stack's runtime the one the handlers use (several stacks may share a process)."""
+        from touchpoints.handlers.runtime import set_runtime
+
+        set_runtime(self.runtime)
 
     @property
     def table_name(self) -> str:
@@ -158,7 +167,13 @@ def start_local_stack(
     if endpoint_url:
         environment["AWS_ENDPOINT_URL"] = endpoint_url
     settings = load_settings(environment)
-    set_runtime(build_runtime(settings, clients=clients, clock=driver.clock))
+    runtime = build_runtime(settings, clients=clients, clock=driver.clock)
+    set_runtime(runtime)
     return LocalStack(
-        resources=resources, clients=clients, driver=driver, endpoint_url=endpoint_url, rules_dir=rules
+        resources=resources,
+        clients=clients,
+        driver=driver,
+        endpoint_url=endpoint_url,
+        rules_dir=rules,
+        runtime=runtime,
     )

@@ -156,8 +156,12 @@ class Driver:
                 return received
             received += len(messages)
             event = {"Records": [self._sqs_record(m) for m in messages]}
-            result = process_events.handler(event, self._context)
-            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            try:
+                result = process_events.handler(event, self._context)
+                failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            except Exception as exc:  # as in Lambda: a failed invocation fails the whole batch
+                self.stats.failures.append(f"ProcessEvents: {type(exc).__name__}: {exc}")
+                failed = {m["MessageId"] for m in messages}
             self.stats.queue_batches += 1
             self.stats.events_processed += len(messages) - len(failed)
             self.stats.batch_item_failures += len(failed)
@@ -219,9 +223,13 @@ class Driver:
 
         pending = [self._stream_record(r) for r in records]
         for _ in range(self.max_stream_retries + 1):
-            result = dispatch.handler({"Records": pending}, self._context)
             self.stats.stream_batches += 1
-            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            try:
+                result = dispatch.handler({"Records": pending}, self._context)
+                failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            except Exception as exc:  # as in Lambda: a failed invocation fails the whole batch
+                self.stats.failures.append(f"Dispatch: {type(exc).__name__}: {exc}")
+                failed = {r["dynamodb"]["SequenceNumber"] for r in pending}
             self.stats.dispatched += len(pending) - len(failed)
             pending = [r for r in pending if r["dynamodb"]["SequenceNumber"] in failed]
             if not pending:

@@ -1,0 +1,80 @@
+"""E2E tier: moto's server on a free loopback port, boto3 over HTTP, the stack created from template.yaml."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "TouchpointsE2E",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_SERVICE_NAME": "touchpoints",
+}
+
+
+@pytest.fixture(scope="module")
+def endpoint_url() -> Iterator[str]:
+    """A ThreadedMotoServer on 127.0.0.1 and a free port, stopped after the module."""
+    from touchpoints.local import start_moto_server
+
+    saved = {name: os.environ.get(name) for name in _ENV}
+    os.environ.update(_ENV)
+    server, url = start_moto_server()
+    yield url
+    server.stop()
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(scope="module")
+def stack(endpoint_url: str, repo_root: Path) -> Iterator[Any]:
+    """The stack over HTTP (stage `e2e`, so names never clash with an in-process moto in the same run)."""
+    from touchpoints.handlers.runtime import set_runtime
+    from touchpoints.local import start_local_stack
+
+    local = start_local_stack(
+        endpoint_url=endpoint_url,
+        template=repo_root / "template.yaml",
+        rules_dir=repo_root / "rules",
+        parameters={"Stage": "e2e"},
+    )
+    yield local
+    set_runtime(None)
+
+
+@pytest.fixture
+def moto_data(endpoint_url: str) -> Any:
+    """Read moto's state over HTTP (`GET /moto-api/data.json`)."""
+
+    def read() -> dict[str, Any]:
+        with urllib.request.urlopen(f"{endpoint_url}/moto-api/data.json", timeout=10) as response:
+            data: dict[str, Any] = json.loads(response.read())
+        return data
+
+    return read
+
+
+@pytest.fixture(scope="session")
+def journeys(repo_root: Path) -> dict[str, list[dict[str, Any]]]:
+    """Sample journeys in events/<scenario>/*.json, by scenario."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for folder in sorted((repo_root / "events").iterdir()):
+        if folder.is_dir() and folder.name != "schemas":
+            found[folder.name] = [
+                json.loads(f.read_text(encoding="utf-8")) for f in sorted(folder.glob("*.json"))
+            ]
+    return found
