@@ -287,7 +287,13 @@ def is_fact_path(path: str, detail_types: Iterable[str] | None = None) -> bool:
 
 def suggest_fact_path(path: str) -> str | None:
     """The closest fact path, for a "did you mean" hint; None when nothing is close."""
-    matches = difflib.get_close_matches(path, list(FACTS_SCHEMA), n=1, cutoff=0.6)
+    segments = path.split(".")
+    candidates = [candidate for candidate in FACTS_SCHEMA if "*" not in candidate]
+    for pattern, _ in _PATTERNS.get(len(segments), ()):
+        # `history.rules.my-rule.cont` should suggest `history.rules.my-rule.count`, not the pattern
+        filled = (got if want == "*" else want for want, got in zip(pattern, segments, strict=True))
+        candidates.append(".".join(filled))
+    matches = difflib.get_close_matches(path, candidates, n=1, cutoff=0.6)
     return matches[0] if matches else None
 
 

@@ -66,6 +66,8 @@ def test_event_paths_can_be_checked_against_a_rules_triggers() -> None:
         ("order.promised_deliver_by", "order.promised_delivery_by"),
         ("customer.teir", "customer.tier"),
         ("event.ratng", "event.rating"),
+        ("history.rules.late-shipment-notice.cont", "history.rules.late-shipment-notice.count"),
+        ("order.shipments.0.carier", "order.shipments.0.carrier"),
     ],
 )
 def test_typos_get_a_suggestion(typo: str, suggestion: str) -> None:
