@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +18,6 @@ from touchpoints.cli.output import (
     EXIT_PROBLEMS,
     EXIT_USAGE,
     echo_json,
-    echo_json_lines,
     fail,
     handle_errors,
     print_error,
@@ -86,13 +85,14 @@ def _load_catalog(rules_dir: Path, option: str) -> Catalog:
     return load_catalog(rules_dir)
 
 
-def _run(catalog: Catalog, events: list[Event], until: datetime | None) -> list[DecisionRecord]:
-    """Simulate, with a progress bar on stderr when it is a terminal and the run is long."""
+def _run(catalog: Catalog, events: list[Event], until: datetime | None) -> Iterator[DecisionRecord]:
+    """Simulate lazily, with a progress bar on stderr when it is a terminal and the run is long."""
     from touchpoints.simulator import Simulator
 
     simulator = Simulator(catalog)
     if not (sys.stderr.isatty() and len(events) >= _PROGRESS_THRESHOLD):
-        return list(simulator.run(events, until))
+        yield from simulator.run(events, until)
+        return
     from rich.progress import Progress
 
     with Progress(console=stderr_console(), transient=True) as progress:
@@ -106,7 +106,7 @@ def _run(catalog: Catalog, events: list[Event], until: datetime | None) -> list[
                 progress.update(task, completed=seen)
 
         simulator.on_event = advance
-        return list(simulator.run(events, until))
+        yield from simulator.run(events, until)
 
 
 def _exit_code(problems: Sequence[InputProblem]) -> int:
@@ -192,10 +192,12 @@ def simulate(paths: tuple[Path, ...], rules_dir: Path, until: str | None, as_jso
     until_at = parse_until(until)
     catalog = _load_catalog(rules_dir, "--rules")
     events, problems = load_inputs(paths)
-    records = _run(catalog, events, until_at)
     if as_json:
-        echo_json_lines(records)
+        # Stream: one line per record as it is decided (pydantic writes the JSON, times in UTC `Z`).
+        for record in _run(catalog, events, until_at):
+            click.echo(record.model_dump_json())
     else:
+        records = list(_run(catalog, events, until_at))
         console = stdout_console()
         console.print(records_table(records, title=f"{len(records)} decisions from {len(events)} events"))
         console.print(summary_table(records))
