@@ -91,9 +91,7 @@ def validate(rules_dir: Path, as_json: bool) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Earlier events of the order (a JSON array or JSON Lines of envelopes), applied first.",
 )
-@click.option(
-    "--now", "now_text", help="Evaluate at this time (RFC 3339); default: the event's time, or the due time."
-)
+@click.option("--now", "now_text", help="Evaluate at this time (RFC 3339); default: the event's time.")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @handle_errors
 def explain(
@@ -107,8 +105,9 @@ def explain(
     """Show why a rule matches an event or not: trigger, timing and every JsonLogic node's value.
 
     The journey state is built from --state (earlier events of the order) plus this event, then
-    the facts are computed at --now (default: the event's time; for a rule with `after`/`at`, the
-    moment its timer would fire). Exit code 0 whether or not the rule matches, 2 on unreadable input.
+    the facts are computed at --now (default: the event's time). For a rule with `after`/`at`, the
+    timing line shows when its timer fires: pass that as --now to see the facts the decision will
+    read. Exit code 0 whether or not the rule matches, 2 on unreadable input.
 
     \b
     Examples:
@@ -150,7 +149,7 @@ def explain(
         except (ValueError, TypeError) as exc:
             fail(f"--now: '{now_text}' is not an RFC 3339 time ({exc}); e.g. 2026-03-01T10:00:00Z")
     else:
-        now = due_at if (due_at is not None and due_at > event.time and not is_own_timer) else event.time
+        now = event.time
     facts = build_facts(state, event, History(), now)
     trace = explain_logic(rule.when, facts)
     condition_holds = truthy(trace.value)
@@ -226,6 +225,9 @@ def _print_explanation(result: Mapping[str, Any], tree: str) -> None:
     mark = "[green]yes[/]" if trigger["matches"] else "[red]no[/]"
     console.print(f"[bold]Trigger[/]    {mark}  {event['detail-type']} vs on: [{', '.join(trigger['on'])}]")
     console.print(f"[bold]Timing[/]     {_escape(result['timing']['kind'])}")
+    due_at = result["timing"]["due_at"]
+    if due_at is not None and due_at != result["now"]:
+        console.print(f"           [dim]to evaluate as the timer will: --now {_time(due_at)}[/]")
     console.print(f"[bold]Now[/]        {_time(result['now'])}")
     console.print("[bold]Condition[/]")
     for line in tree.splitlines():

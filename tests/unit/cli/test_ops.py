@@ -195,7 +195,7 @@ def test_explain_json_carries_the_trace_and_facts(rules: Path, tmp_path: Path) -
     assert report["now"] == "2026-03-09T12:00:00Z"
 
 
-def test_explain_a_delayed_rule_evaluates_at_its_due_time(rules: Path, tmp_path: Path) -> None:
+def test_explain_a_delayed_rule_shows_its_due_time(rules: Path, tmp_path: Path) -> None:
     # GIVEN a payment event for a rule that decides 48h later
     paid = _envelope(
         "PaymentSucceeded",
@@ -205,12 +205,28 @@ def test_explain_a_delayed_rule_evaluates_at_its_due_time(rules: Path, tmp_path:
     )
     event = _write(tmp_path / "paid.json", paid)
     state = _write(tmp_path / "state.json", [ORDER_PLACED])
-    # WHEN it is explained without --now
-    result = _run("explain", str(event), "--rule", "late-shipment-notice", "--state", str(state), "--json")
-    # THEN the facts are those of the due time, and nothing has shipped, so it matches
-    report = json.loads(result.output)
+    # WHEN it is explained without --now, then at the due time
+    at_event = _run("explain", str(event), "--rule", "late-shipment-notice", "--state", str(state))
+    at_due = _run(
+        "explain",
+        str(event),
+        "--rule",
+        "late-shipment-notice",
+        "--state",
+        str(state),
+        "--now",
+        "2026-03-04T11:00:00Z",
+        "--json",
+    )
+    # THEN the facts are those of the event's time, the due time is shown with the --now to use,
+    # and at the due time nothing has shipped, so it matches
+    assert at_event.exit_code == 0, at_event.output
+    assert "after 2d: decided at 2026-03-04T11:00:00Z" in at_event.output
+    assert "--now 2026-03-04T11:00:00Z" in at_event.output
+    assert "Now        2026-03-02T11:00:00Z" in at_event.output
+    report = json.loads(at_due.output)
     assert report["timing"]["due_at"] == "2026-03-04T11:00:00Z"
-    assert report["now"] == "2026-03-04T11:00:00Z"
+    assert report["facts"]["now"] == "2026-03-04T11:00:00Z"
     assert report["matches"] is True
 
 
