@@ -105,6 +105,16 @@ EXPECTED: dict[str, tuple[str, int, str]] = {
         "'mail' is not allowed (did you mean 'email'?)",
     ),
     "not-a-mapping": ("rules/orders/list.yaml", 1, "a rule file must be a mapping"),
+    "unknown-detail-type": (
+        "rules/reviews/negative-review.yaml",
+        7,
+        "then[1].detail-type: 'SupportCase' is not allowed (did you mean 'SupportCaseRequested'?)",
+    ),
+    "bad-quiet-hours": (
+        "rules/policy.yaml",
+        4,
+        "quiet_hours.start: '9pm' is not a time of day: write it as \"HH:MM\"",
+    ),
     "unknown-category": (
         "rules/orders/order-confirmation.yaml",
         6,
