@@ -207,6 +207,7 @@ class Rule(_Strict):
     at: str | None = Field(
         default=None,
         description="Decide at this timestamp fact (e.g. order.promised_ship_by) + `offset`; past -> now.",
+        examples=["order.promised_ship_by", "order.promised_delivery_by", "order.delivered_at"],
     )
     offset: SignedDuration | None = Field(
         default=None, description="With `at`: shift the moment (e.g. -12h = twelve hours before)."
