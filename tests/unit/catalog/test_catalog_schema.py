@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft7Validator
+from ruamel.yaml import YAML
 
 from touchpoints.catalog import CATEGORIES, CHANNELS, TRIGGER_TYPES
 from touchpoints.catalog.durations import DURATION_PATTERN
 from touchpoints.catalog.schema import policy_json_schema, rule_json_schema, schema_files
+from touchpoints.catalog.yamlsource import to_plain
 from touchpoints.contract import DETAIL_MODELS
 
 
@@ -63,3 +66,53 @@ def test_policy_schema_describes_caps_without_transactional() -> None:
     caps = schema["properties"]["caps"]
     # THEN only service and marketing can be capped
     assert set(caps["propertyNames"]["enum"]) == {"service", "marketing"}
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    return sorted(
+        path
+        for path in folder.rglob("*.yaml")
+        if path.relative_to(folder).parts[0] not in ("tests", "templates") and path.name != "policy.yaml"
+    )
+
+
+def test_every_shipped_rule_and_the_policy_satisfy_the_schemas_editors_use(repo_root: Path) -> None:
+    # GIVEN the shipped playbook and the generated schemas
+    rules = repo_root / "rules"
+    rule_validator = Draft7Validator(rule_json_schema())
+    policy_validator = Draft7Validator(policy_json_schema())
+    files = _yaml_files(rules)
+    assert len(files) >= 10
+    # WHEN each file is checked the way an editor checks it
+    # THEN no editor would underline anything in a valid catalog
+    for path in files:
+        errors = [error.message for error in rule_validator.iter_errors(_load(path))]
+        assert errors == [], f"{path.name}: {errors}"
+    assert list(policy_validator.iter_errors(_load(rules / "policy.yaml"))) == []
+
+
+@pytest.mark.parametrize(
+    ("case", "relative"),
+    [
+        ("unknown-key", "reviews/negative-review.yaml"),
+        ("bad-duration", "shipping/late-shipment.yaml"),
+        ("unknown-trigger", "orders/order-confirmation.yaml"),
+        ("bad-channel", "orders/order-confirmation.yaml"),
+        ("bad-id", "orders/order-confirmation.yaml"),
+        ("missing-key", "orders/no-actions.yaml"),
+        ("unknown-detail-type", "reviews/negative-review.yaml"),
+    ],
+)
+def test_schema_flags_structural_mistakes_in_the_editor(
+    repo_root: Path, case: str, relative: str
+) -> None:
+    # GIVEN a broken rule file whose mistake is structural (no cross-file knowledge needed)
+    path = repo_root / "tests" / "fixtures" / "broken-rules" / "cases" / case / relative
+    # WHEN the editor checks it against the rule schema
+    errors = list(Draft7Validator(rule_json_schema()).iter_errors(_load(path)))
+    # THEN it is underlined before validate even runs
+    assert errors
+
+
+def _load(path: Path) -> Any:
+    return to_plain(YAML(typ="safe").load(path.read_text(encoding="utf-8")))
