@@ -6,9 +6,10 @@ import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+from rich.markup import escape
 
 from touchpoints.cli.output import (
     EXIT_PROBLEMS,
@@ -19,6 +20,9 @@ from touchpoints.cli.output import (
     to_jsonable,
 )
 from touchpoints.errors import TouchpointsError
+
+if TYPE_CHECKING:
+    from touchpoints.catalog import Rule
 
 __all__ = ["explain", "schema", "validate"]
 
@@ -55,7 +59,7 @@ def validate(rules_dir: Path, as_json: bool) -> None:
         else:
             console = stdout_console()
             for problem in problems:
-                console.print(f"[bold]{problem.path}:{problem.line}:[/] {_escape(problem.message)}")
+                console.print(f"[bold]{_escape(problem.path)}:{problem.line}:[/] {_escape(problem.message)}")
             files = len({problem.path for problem in problems})
             count = len(problems)
             console.print(f"[red]{_plural(count, 'problem')} in {_plural(files, 'file')}[/]")
@@ -178,7 +182,7 @@ def explain(
     _print_explanation(result, str(trace))
 
 
-def _timing(rule: Any, event_time: datetime, facts: Mapping[str, Any]) -> tuple[datetime | None, str]:
+def _timing(rule: Rule, event_time: datetime, facts: Mapping[str, Any]) -> tuple[datetime | None, str]:
     """When a delayed rule would decide (None for an immediate rule) and a sentence saying why."""
     from touchpoints.catalog import format_duration
     from touchpoints.contract import parse_timestamp
@@ -318,6 +322,4 @@ def _time(value: Any) -> str:
 
 
 def _escape(text: str) -> str:
-    from rich.markup import escape
-
     return escape(text)
