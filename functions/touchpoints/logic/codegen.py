@@ -5,16 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from touchpoints.logic.explain import bind_custom, interpret
+from touchpoints.logic.errors import LogicError
+from touchpoints.logic.explain import bind_custom, interpret, trace_node
 from touchpoints.logic.js import UNDEFINED, is_array, is_number, loose_eq, strict_eq, truthy
 from touchpoints.logic.nodes import Arr, Lit, Node, Op, literal_var_path
-from touchpoints.logic.operators import BUILTIN_SPECS, member
+from touchpoints.logic.operators import BUILTIN_SPECS, member, missing_literal, missing_literal_keys
 
 __all__ = ["generate", "generate_source"]
 
 _NUMS: Final = frozenset({int, float})
 _COMPARE: Final = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _SCOPED: Final = frozenset({"map", "filter", "all", "none", "some", "reduce"})
+
+
+# The scoped function returns a Python bool (JsonLogic truthiness already applied) for
+# filter/all/none/some. Plain loops: on CPython 3.11 a Python-to-Python call inside a loop is
+# inlined, which measured ~1.5x faster than any(map(fn, items)).
 
 
 def _h_map(items: Any, fn: Callable[[Any], Any]) -> list[Any]:
@@ -32,7 +38,7 @@ def _h_filter(items: Any, fn: Callable[[Any], bool]) -> list[Any]:
 def _h_all(items: Any, fn: Callable[[Any], bool]) -> bool:
     if not (items.__class__ is list or is_array(items)) or not items:
         return False
-    for item in items:  # noqa: SIM110 - a plain loop is faster than all() over a generator
+    for item in items:  # noqa: SIM110 - see above
         if not fn(item):
             return False
     return True
@@ -41,7 +47,7 @@ def _h_all(items: Any, fn: Callable[[Any], bool]) -> bool:
 def _h_none(items: Any, fn: Callable[[Any], bool]) -> bool:
     if not (items.__class__ is list or is_array(items)) or not items:
         return True
-    for item in items:  # noqa: SIM110 - a plain loop is faster than all() over a generator
+    for item in items:  # noqa: SIM110 - see above
         if fn(item):
             return False
     return True
@@ -50,10 +56,15 @@ def _h_none(items: Any, fn: Callable[[Any], bool]) -> bool:
 def _h_some(items: Any, fn: Callable[[Any], bool]) -> bool:
     if not (items.__class__ is list or is_array(items)) or not items:
         return False
-    for item in items:  # noqa: SIM110 - a plain loop is faster than any() over a generator
+    for item in items:  # noqa: SIM110 - see above
         if fn(item):
             return True
     return False
+
+
+def _h_missing_some(data: Any, need: int | float, keys: Any, count: int) -> list[Any]:
+    found = missing_literal(data, keys)
+    return [] if count - len(found) >= need else found
 
 
 def _h_reduce(items: Any, fn: Callable[[Any], Any], initial: Any) -> Any:
@@ -167,7 +178,32 @@ class _Generator:
             return self._compare(node), True
         if op == "in":
             return self._in(node), True
+        if op in ("missing", "missing_some"):
+            return self._missing(node)
         return None
+
+    def _missing(self, node: Op) -> tuple[str, bool] | None:
+        """`missing` / `missing_some` over literal keys: paths are split here, once."""
+        args = node.args
+        if node.op == "missing":
+            items = args[0].items if len(args) == 1 and isinstance(args[0], Arr) else args
+            if not all(isinstance(item, Lit) for item in items):
+                return None
+            keys = missing_literal_keys([item.value for item in items])  # type: ignore[union-attr]
+            if keys is None or (len(args) == 1 and isinstance(args[0], Lit) and not items):
+                return None
+            return f"{self.bind(missing_literal)}(data, {self.bind(keys)})", False
+        need, options = args
+        if not (_lit_number(need) and isinstance(options, Arr)):
+            return None
+        if not all(isinstance(item, Lit) and not is_array(item.value) for item in options.items):
+            return None
+        keys = missing_literal_keys([item.value for item in options.items])  # type: ignore[union-attr]
+        if keys is None:
+            return None
+        need_value = self.bind(need.value)  # type: ignore[union-attr]
+        count = self.bind(len(options.items))
+        return f"{self.bind(_h_missing_some)}(data, {need_value}, {self.bind(keys)}, {count})", False
 
     def _var(self, node: Op) -> tuple[str, bool] | None:
         path = literal_var_path(node)
@@ -327,16 +363,30 @@ class _Generator:
         return f"{fallback}({self.expr(needle)[0]}, {self.expr(haystack)[0]})"
 
 
+def _locator(node: Node) -> Callable[[Any, LogicError], None]:
+    """Re-run a failed evaluation node by node so the error gets the pointer of the node that failed."""
+
+    def locate(data: Any, exc: LogicError) -> None:
+        if not exc.pointer:
+            trace_node(node, data)  # raises the same error, now with its pointer
+
+    return locate
+
+
 def generate_source(node: Node) -> tuple[str, tuple[Any, ...]]:
     """The factory source for a rule and the constants it binds (exposed for tests and debugging)."""
     gen = _Generator()
     body = gen.expr(node)[0]
+    error, locate = gen.bind(LogicError), gen.bind(_locator(node))
     names = [f"_k{i}" for i in range(len(gen.values))]
     lines = ["def _factory(_K):"]
     if names:
         lines.append(f"    ({', '.join(names)},) = _K")
     lines.extend(gen.defs)
-    lines.append(f"    def _rule(data):\n        return {body}\n")
+    lines.append(
+        f"    def _rule(data=None):\n        try:\n            return {body}\n"
+        f"        except {error} as exc:\n            {locate}(data, exc)\n            raise\n"
+    )
     lines.append("    return _rule\n")
     return "\n".join(lines), tuple(gen.values)
 

@@ -248,7 +248,7 @@ def _apply_scoped(node: Op, data: Any, kids: list[Trace]) -> Any:
 def interpret(node: Node) -> Callable[[Any], Any]:
     """A slow but simple evaluator (the compiler's fallback for rules too deep for generated code)."""
 
-    def run(data: Any) -> Any:
+    def run(data: Any = None) -> Any:
         value = trace_node(node, data).value
         return None if value is UNDEFINED else value
 

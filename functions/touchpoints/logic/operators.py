@@ -130,6 +130,29 @@ def op_missing(data: Any, *args: Any) -> list[Any]:
     return found
 
 
+def missing_literal(data: Any, keys: tuple[tuple[Any, tuple[str, ...] | None], ...]) -> list[Any]:
+    """`missing` over literal keys, paths split once at compile time (None = the whole data)."""
+    found: list[Any] = []
+    for key, path in keys:
+        value = data if path is None else get_path(data, path, None)
+        if value is None or (value.__class__ is str and value == ""):
+            found.append(key)
+    return found
+
+
+def missing_literal_keys(keys: Any) -> tuple[tuple[Any, tuple[str, ...] | None], ...] | None:
+    """Pre-split literal `missing` keys (strings and numbers), or None when a key needs the general path."""
+    out: list[tuple[Any, tuple[str, ...] | None]] = []
+    for key in keys:
+        if key.__class__ is str:
+            out.append((key, tuple(key.split(".")) if key else None))
+        elif key.__class__ in (int, float):
+            out.append((key, tuple(to_string(key).split("."))))
+        else:
+            return None
+    return tuple(out)
+
+
 def op_missing_some(data: Any, need_count: Any, options: Any) -> list[Any]:
     """`missing_some`: [] when at least `need_count` of the keys are present, else the missing keys."""
     if options is None or options is UNDEFINED:
@@ -229,6 +252,13 @@ def _mul2(a: int | float, b: int | float) -> int | float:
 
 def op_add(*args: Any) -> int | float:
     """`+`: sum of parseFloat of each argument (so "3" is 3, null and "" are NaN), 0 for none."""
+    if len(args) == 2:
+        a, b = args
+        if a.__class__ is int and b.__class__ is int:  # the common case: two integers
+            total = a + b
+            if -_MAX_SAFE <= total <= _MAX_SAFE:
+                return total
+        return _add2(_add2(0, parse_float(a)), parse_float(b))
     total: int | float = 0
     for arg in args:
         total = _add2(total, parse_float(arg))
@@ -329,12 +359,16 @@ def op_in(needle: Any, haystack: Any) -> bool:
     if haystack.__class__ is str:
         return haystack != "" and to_string(needle) in haystack
     if is_array(haystack):
+        if needle.__class__ is str:  # a string is === only to an equal string: Python's `in` is exact here
+            return needle in haystack
         return any(strict_eq(needle, item) for item in haystack)
     return False
 
 
 def op_cat(*args: Any) -> str:
     """`cat`: join the arguments as JavaScript strings (null is empty, 1.0 is "1", [1,2] is "1,2")."""
+    if all(arg.__class__ is str for arg in args):
+        return "".join(args)
     return "".join("" if arg is None or arg is UNDEFINED else to_string(arg) for arg in args)
 
 
