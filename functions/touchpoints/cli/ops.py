@@ -131,7 +131,7 @@ def explain(
     rule = compiled.rule
     documents = _read_events(event_file)
     if len(documents) != 1:
-        fail(f"{event_file}: holds {len(documents)} events; explain takes a file with exactly one event")
+        fail(f"{_display(event_file)}: holds {len(documents)} events; explain takes exactly one event")
     event = parse_event(documents[0])
     state = None
     if state_file is not None:

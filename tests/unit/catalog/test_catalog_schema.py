@@ -103,9 +103,7 @@ def test_every_shipped_rule_and_the_policy_satisfy_the_schemas_editors_use(repo_
         ("unknown-detail-type", "reviews/negative-review.yaml"),
     ],
 )
-def test_schema_flags_structural_mistakes_in_the_editor(
-    repo_root: Path, case: str, relative: str
-) -> None:
+def test_schema_flags_structural_mistakes_in_the_editor(repo_root: Path, case: str, relative: str) -> None:
     # GIVEN a broken rule file whose mistake is structural (no cross-file knowledge needed)
     path = repo_root / "tests" / "fixtures" / "broken-rules" / "cases" / case / relative
     # WHEN the editor checks it against the rule schema

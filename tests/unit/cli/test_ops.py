@@ -259,7 +259,7 @@ def test_explain_a_rule_that_other_events_trigger_does_not_match(rules: Path, tm
         (json.dumps({"detail-type": "ReviewSubmitted", "id": "x"}), [], "event x (ReviewSubmitted)"),
         (json.dumps(ORDER_PLACED), ["--rule", "order-confirmaton"], "did you mean 'order-confirmation'"),
         (json.dumps(ORDER_PLACED), ["--now", "yesterday"], "--now: 'yesterday' is not an RFC 3339 time"),
-        (json.dumps([ORDER_PLACED, ORDER_PLACED]), [], "explain takes a file with exactly one event"),
+        (json.dumps([ORDER_PLACED, ORDER_PLACED]), [], "explain takes exactly one event"),
     ],
 )
 def test_explain_bad_input_exits_2_with_a_clear_message(
