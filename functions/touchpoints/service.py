@@ -106,6 +106,9 @@ def process_event(
         except ConflictError:
             if attempt >= max_attempts:
                 raise
+            # Retry on fresh data: with the customer id, the store reads the ledger itself rather
+            # than a copy kept with the order (which may be what went stale).
+            customer_id = customer_id or loaded.customer_id
             continue
         for timer in decision.timers:
             timers.schedule(timer)

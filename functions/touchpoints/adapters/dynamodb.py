@@ -89,6 +89,10 @@ class StateRow(_Row):
     history: str = Field(default="[]", description="the order's ContactEntries, JSON")
     action_keys: str = Field(default="{}", description="action id -> sort key of its action row, JSON")
     version: int
+    ledger_snapshot: str | None = Field(
+        default=None, description="the customer's ledger entries as of this order's last commit, JSON"
+    )
+    ledger_version: int = Field(default=0, description="the ledger version the snapshot was taken at")
 
 
 class EventMarkerRow(_Row):
@@ -329,6 +333,7 @@ class DynamoDBDecisionStore:
         from touchpoints.journey import ContactEntry, History, OrderJourney
 
         state: OrderJourney | None = None
+        snapshot: str | None = None
         self._keys_by_order[order_id] = {}
         order_history: list[ContactEntry] = []
         state_version = 0
@@ -340,8 +345,15 @@ class DynamoDBDecisionStore:
             self._keys_by_order[order_id] = json.loads(row.action_keys)
             if customer_id is None:
                 customer_id = row.customer_id
+                snapshot = row.ledger_snapshot if row.customer_id is not None else None
         customer_history: list[ContactEntry] = []
         ledger_version = 0
+        if snapshot is not None and state_item is not None:
+            # The event did not name the customer: use the ledger as this order last saw it. The
+            # commit checks the ledger's version, so a stale snapshot is a ConflictError, never a
+            # wrong decision, and the retry reads the ledger itself.
+            customer_history = [_parse(ContactEntry, entry, row) for entry in json.loads(snapshot)]
+            ledger_version = row.ledger_version
         if ledger_item is not None:
             ledger: LedgerRow = LedgerRow.from_item(ledger_item)
             customer_history = [_parse(ContactEntry, entry, ledger) for entry in json.loads(ledger.entries)]
@@ -353,6 +365,7 @@ class DynamoDBDecisionStore:
             history=History(order=order_history, customer=customer_history),
             state_version=state_version,
             ledger_version=ledger_version,
+            has_ledger=ledger_item is not None or snapshot is not None or customer_id is None,
         )
 
     def load_event(self, order_id: str, event_id: str) -> Event | None:
@@ -471,29 +484,44 @@ class DynamoDBDecisionStore:
 
         history = _merge(loaded.history.order, decision.contacts)
         customer = decision.state.customer
+        customer_id = loaded.customer_id
+        ledger_entries: list[ContactEntry] | None = None
+        ledger_row: LedgerRow | None = None
+        if customer_id is not None:
+            contacts = [entry for entry in decision.contacts if entry.customer_id in (None, customer_id)]
+            ledger_entries = list(loaded.history.customer)
+            if contacts:
+                ledger_entries = self.ledger.prune(_merge(loaded.history.customer, contacts))
+                ledger_row = LedgerRow(
+                    pk=customer_pk(customer_id),
+                    sk=LEDGER_SK,
+                    entries=_dump_entries(ledger_entries),
+                    version=loaded.ledger_version + 1,
+                )
+        state_customer = customer.id if customer is not None else customer_id
+        # The ledger as this transaction leaves it, kept with the state: the next event of this
+        # order that does not name its customer decides on it without a second read.
+        snapshot = ledger_entries is not None and state_customer == customer_id
         state_row = StateRow(
             pk=pk,
             sk=STATE_SK,
-            customer_id=customer.id if customer is not None else loaded.customer_id,
+            customer_id=state_customer,
             state=decision.state.model_dump_json(),
             history=_dump_entries(history),
             action_keys=json.dumps({**action_keys, **new_keys}, separators=(",", ":"), sort_keys=True),
             version=loaded.state_version + 1,
+            ledger_snapshot=_dump_entries(ledger_entries)
+            if snapshot and ledger_entries is not None
+            else None,
+            ledger_version=(ledger_row.version if ledger_row is not None else loaded.ledger_version)
+            if snapshot
+            else 0,
         )
         items.append(self._versioned_put(state_row, loaded.state_version))
         roles.append("state")
 
-        customer_id = loaded.customer_id
         if customer_id is not None:
-            contacts = [entry for entry in decision.contacts if entry.customer_id in (None, customer_id)]
-            if contacts:
-                entries = self.ledger.prune(_merge(loaded.history.customer, contacts))
-                ledger_row = LedgerRow(
-                    pk=customer_pk(customer_id),
-                    sk=LEDGER_SK,
-                    entries=_dump_entries(entries),
-                    version=loaded.ledger_version + 1,
-                )
+            if ledger_row is not None:
                 items.append(self._versioned_put(ledger_row, loaded.ledger_version))
             else:
                 # Nothing to add, but the decision read the ledger: it must not have moved meanwhile.
