@@ -1,0 +1,201 @@
+"""AWS calls per event, counted with botocore `before-call` hooks around the real ProcessEvents handler."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from touchpoints.local import ACCOUNT_ID, REGION, FakeLambdaContext
+
+CONTEXT = FakeLambdaContext()
+READS = {"GetItem", "BatchGetItem", "Query", "Scan"}
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+_runs = itertools.count(1)
+
+
+class CallCounter:
+    """Every AWS API call the handler makes, as (service, operation), via each client's event hooks."""
+
+    def __init__(self, clients: dict[str, Any]) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self._clients = [clients[name] for name in ("dynamodb", "scheduler", "sesv2", "sns", "events", "sqs")]
+        for client in self._clients:
+            client.meta.events.register("before-call", self._record, unique_id="aws-call-counter")
+
+    def _record(self, model: Any, **_: Any) -> None:
+        self.calls.append((model.service_model.service_name, model.name))
+
+    def close(self) -> None:
+        for client in self._clients:
+            client.meta.events.unregister("before-call", unique_id="aws-call-counter")
+
+    def dynamodb(self) -> Counter[str]:
+        return Counter(operation for service, operation in self.calls if service == "dynamodb")
+
+    def reads(self) -> int:
+        return sum(n for op, n in self.dynamodb().items() if op in READS)
+
+    def writes(self) -> int:
+        return sum(n for op, n in self.dynamodb().items() if op in WRITES)
+
+
+@pytest.fixture
+def counter(clients: dict[str, Any]) -> Iterator[CallCounter]:
+    """Hooks on the very clients the handlers' runtime uses (the local stack shares them)."""
+    counting = CallCounter(clients)
+    yield counting
+    counting.close()
+
+
+def _fresh(event: dict[str, Any], run: int) -> dict[str, Any]:
+    """The sample event for a new order and customer (the session shares one table)."""
+    fresh = copy.deepcopy(event)
+    fresh["id"] = f"calls-{run}-{event['id']}"
+    fresh["detail"]["order_id"] = f"{event['detail']['order_id']}-calls-{run}"
+    customer = fresh["detail"].get("customer")
+    if customer:
+        customer["id"] = f"{customer['id']}-calls-{run}"
+    return fresh
+
+
+def _process(local: Any, counter: CallCounter, event: dict[str, Any]) -> CallCounter:
+    """Run one event through ProcessEvents as a one-record SQS batch, counting only its calls."""
+    from touchpoints.handlers import process_events
+
+    local.driver.now = datetime.fromisoformat(event["time"].replace("Z", "+00:00")).astimezone(UTC)
+    record = {
+        "messageId": event["id"],
+        "receiptHandle": "rh",
+        "body": json.dumps(event),
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:touchpoints-local-events",
+        "awsRegion": REGION,
+    }
+    counter.calls.clear()
+    response = process_events.handler({"Records": [record]}, CONTEXT)
+    assert response == {"batchItemFailures": []}
+    return counter
+
+
+def _journey(sample_events: dict[str, list[dict[str, Any]]], *scenarios: str) -> list[dict[str, Any]]:
+    run = next(_runs)
+    return [_fresh(event, run) for scenario in scenarios for event in sample_events[scenario]]
+
+
+# Every detail-type of the contract, in journeys where it is meaningful.
+SCENARIOS = ("happy-path", "payment-recovered", "carrier-delay", "damaged-parcel", "cancelled")
+
+
+def test_each_event_costs_one_read_and_one_transactional_write(
+    local: Any, counter: CallCounter, sample_events: dict[str, list[dict[str, Any]]]
+) -> None:
+    # GIVEN journeys covering every platform detail-type
+    events = _journey(sample_events, *SCENARIOS)
+    assert {e["detail-type"] for e in events} >= {
+        "OrderPlaced",
+        "OrderCancelled",
+        "PaymentSucceeded",
+        "PaymentFailed",
+        "ShipmentDispatched",
+        "ShipmentDelayed",
+        "ShipmentException",
+        "ShipmentDelivered",
+        "ReturnRequested",
+        "ReviewSubmitted",
+    }
+    costs = []
+    for event in events:
+        # WHEN each event is processed for the first time
+        calls = _process(local, counter, event)
+        costs.append((event["detail-type"], dict(calls.dynamodb())))
+        # THEN DynamoDB sees exactly one read and one TransactWriteItems, and nothing else
+        assert calls.dynamodb()["TransactWriteItems"] == 1, costs[-1]
+        assert calls.writes() == 1, costs[-1]
+        assert calls.reads() == 1, costs[-1]
+    # ... and the only other service a decision calls is Scheduler, once per timer
+    assert {service for service, _ in counter.calls} <= {"dynamodb", "scheduler"}
+
+
+def test_a_duplicate_event_reads_once_and_writes_nothing(
+    local: Any, counter: CallCounter, sample_events: dict[str, list[dict[str, Any]]]
+) -> None:
+    # GIVEN a journey whose events were all processed once
+    events = _journey(sample_events, *SCENARIOS)
+    for event in events:
+        _process(local, counter, event)
+    for event in events:
+        # WHEN each is delivered again
+        calls = _process(local, counter, event)
+        # THEN it costs one read and no write of any kind, and schedules nothing
+        assert calls.writes() == 0, (event["detail-type"], dict(calls.dynamodb()))
+        assert calls.reads() == 1, (event["detail-type"], dict(calls.dynamodb()))
+        assert [c for c in calls.calls if c[0] != "dynamodb"] == []
+
+
+def test_a_timer_costs_one_read_and_one_write(
+    local: Any, counter: CallCounter, clients: dict[str, Any], sample_events: dict[str, list[dict[str, Any]]]
+) -> None:
+    # GIVEN an order whose OrderPlaced scheduled timers (delayed rules)
+    placed = _journey(sample_events, "not-shipped-on-time")[0]
+    calls = _process(local, counter, placed)
+    created = [op for service, op in calls.calls if service == "scheduler"]
+    assert created
+    assert set(created) == {"CreateSchedule"}
+    group = local.resources.outputs["ScheduleGroupName"]
+    order_id = placed["detail"]["order_id"]
+    names = [
+        s["Name"]
+        for page in clients["scheduler"].get_paginator("list_schedules").paginate(GroupName=group)
+        for s in page["Schedules"]
+    ]
+    timers = []
+    for name in names:
+        target = clients["scheduler"].get_schedule(Name=name, GroupName=group)["Target"]
+        fired = json.loads(target["Input"])
+        if fired["detail"]["order_id"] == order_id:
+            timers.append(fired)
+    assert len(timers) == len(created)
+    for timer in timers:
+        # WHEN the timer fires (its TimerFired event reaches the queue)
+        timer["time"] = timer["detail"]["due_at"]
+        calls = _process(local, counter, timer)
+        # THEN it too costs one read and one transactional write
+        assert (calls.reads(), calls.writes()) == (1, 1), dict(calls.dynamodb())
+
+
+def test_a_stale_ledger_copy_costs_a_retry_not_a_wrong_decision(
+    local: Any, counter: CallCounter, sample_events: dict[str, list[dict[str, Any]]]
+) -> None:
+    # GIVEN order A of a customer, then order B of the same customer (the ledger moves on)
+    first = _journey(sample_events, "happy-path")
+    second = _journey(sample_events, "happy-path")
+    customer_id = first[0]["detail"]["customer"]["id"]
+    second[0]["detail"]["customer"]["id"] = customer_id
+    _process(local, counter, first[0])
+    _process(local, counter, second[0])
+    # WHEN an event of order A that does not name the customer arrives (A's ledger copy is stale)
+    paid = first[1]
+    assert "customer" not in paid["detail"]
+    calls = _process(local, counter, paid)
+    # THEN the commit is refused and retried on the real ledger: two reads, one cancelled transaction
+    assert dict(calls.dynamodb()) == {"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 2}
+    # ... and nothing is lost: the ledger still holds both orders' contacts, the payment is recorded
+    loaded = local.store.load(paid["detail"]["order_id"], customer_id)
+    assert {entry.order_id for entry in loaded.history.customer} == {
+        first[0]["detail"]["order_id"],
+        second[0]["detail"]["order_id"],
+    }
+    assert loaded.state.paid_at is not None
+    # ... and the next such event is back to one read (the copy was refreshed by that commit)
+    calls = _process(local, counter, first[2])
+    assert (calls.reads(), calls.writes()) == (1, 1), dict(calls.dynamodb())
