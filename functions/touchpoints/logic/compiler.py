@@ -29,7 +29,9 @@ class CompiledLogic:
 
     __slots__ = ("_node", "function", "rule", "source")
 
-    def __new__(cls, rule: Any, node: Node, function: Callable[[Any], Any], source: str | None) -> CompiledLogic:
+    def __new__(
+        cls, rule: Any, node: Node, function: Callable[[Any], Any], source: str | None
+    ) -> CompiledLogic:
         bound = type(cls.__name__, (cls,), {"__slots__": (), "__call__": staticmethod(function)})
         return object.__new__(bound)
 

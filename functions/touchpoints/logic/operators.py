@@ -255,9 +255,9 @@ def op_add(*args: Any) -> int | float:
     if len(args) == 2:
         a, b = args
         if a.__class__ is int and b.__class__ is int:  # the common case: two integers
-            total = a + b
-            if -_MAX_SAFE <= total <= _MAX_SAFE:
-                return total
+            pair = a + b
+            if -_MAX_SAFE <= pair <= _MAX_SAFE:
+                return pair
         return _add2(_add2(0, parse_float(a)), parse_float(b))
     total: int | float = 0
     for arg in args:
