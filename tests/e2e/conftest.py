@@ -23,9 +23,9 @@ _ENV = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def endpoint_url() -> Iterator[str]:
-    """A ThreadedMotoServer on 127.0.0.1 and a free port, stopped after the module."""
+    """A ThreadedMotoServer on 127.0.0.1 and a free port, for the e2e tier (moto's state is per process)."""
     from touchpoints.local import start_moto_server
 
     saved = {name: os.environ.get(name) for name in _ENV}
@@ -40,7 +40,7 @@ def endpoint_url() -> Iterator[str]:
             os.environ[name] = value
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stack(endpoint_url: str, repo_root: Path) -> Iterator[Any]:
     """The stack over HTTP (stage `e2e`, so names never clash with an in-process moto in the same run)."""
     from touchpoints.handlers.runtime import set_runtime

@@ -55,28 +55,29 @@ def _explain_store_error(message: str, store: DynamoDBDecisionStore, endpoint_ur
 
 
 def records_table(records: Sequence[DecisionRecord], title: str, *, show_order: bool = True) -> Table:
-    """The audit trail as a table: one row per decision, oldest first (message ids: see `--json`)."""
+    """The audit trail as a table: one row per decision, oldest first (message ids: see `--json`).
+
+    Narrow on purpose (status and reason in one cell, send time only when it differs), so that an
+    80-column terminal still shows rule ids whole.
+    """
     table = Table(title=title, title_justify="left")
-    columns = ["decided (UTC)", "order", "rule", "channel", "status", "why", "send at (UTC)", "to"]
-    if not show_order:
-        columns.remove("order")
-    for column in columns:
-        no_wrap = column in ("decided (UTC)", "send at (UTC)", "status")
-        table.add_column(column, overflow="fold", no_wrap=no_wrap)
+    table.add_column("decided (UTC)", no_wrap=True)
+    if show_order:
+        table.add_column("order", overflow="fold")
+    table.add_column("rule", overflow="fold")
+    table.add_column("via", overflow="fold")
+    table.add_column("outcome", overflow="fold")
+    table.add_column("to", overflow="fold")
     for record in records:
-        what = record.template or record.detail_type or "-"
-        row = [
-            record.decided_at.strftime("%m-%d %H:%M"),
-            record.order_id,
-            record.rule_id,
-            f"{record.channel}: {what} ({record.locale})",
-            record.status,
-            record.reason or record.error or "",
-            record.send_at.strftime("%m-%d %H:%M") if record.send_at != record.decided_at else "",
-            record.address or "",
-        ]
-        if not show_order:
-            del row[1]
+        outcome = record.status
+        if record.reason or record.error:
+            outcome += f": {record.reason or record.error}"
+        if record.send_at != record.decided_at:
+            outcome += f" (send {record.send_at:%m-%d %H:%M})"
+        row = [record.decided_at.strftime("%m-%d %H:%M")]
+        if show_order:
+            row.append(record.order_id)
+        row += [record.rule_id, f"{record.channel}/{record.locale}", outcome, record.address or ""]
         table.add_row(*row)
     return table
 

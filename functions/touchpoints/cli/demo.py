@@ -99,12 +99,17 @@ def run_demo(local: LocalStack, events: list[dict[str, Any]]) -> DemoResult:
     orders = {order_id: store.records_for_order(order_id) for order_id in order_ids}
     by_message = {r.message_id: r for records in orders.values() for r in records if r.message_id}
     messages: list[dict[str, Any]] = []
+    # Only messages of this run's decisions (moto's backends are per process, not per server).
     for mail in local.sent_emails():
         record = by_message.get(mail["id"])
+        if record is None:
+            continue
         to = [a for addresses in mail["destinations"].values() for a in addresses]
         messages.append(_message("email", record, mask_address(to[0]) if to else None, mail["subject"]))
     for sms in local.sent_sms():
         record = by_message.get(sms["message_id"])
+        if record is None:
+            continue
         messages.append(_message("sms", record, mask_address(sms["phone"]), sms["body"][:70]))
     for records in orders.values():
         for record in records:
@@ -131,15 +136,15 @@ def run_demo(local: LocalStack, events: list[dict[str, Any]]) -> DemoResult:
     )
 
 
-def _message(channel: str, record: DecisionRecord | None, to: str | None, subject: str) -> dict[str, Any]:
+def _message(channel: str, record: DecisionRecord, to: str | None, subject: str) -> dict[str, Any]:
     return {
         "channel": channel,
-        "order_id": record.order_id if record else None,
-        "rule_id": record.rule_id if record else None,
-        "locale": record.locale if record else None,
+        "order_id": record.order_id,
+        "rule_id": record.rule_id,
+        "locale": record.locale,
         "to": to,
         "subject": subject,
-        "sent_at": record.send_at.isoformat().replace("+00:00", "Z") if record else None,
+        "sent_at": record.send_at.isoformat().replace("+00:00", "Z"),
     }
 
 
@@ -163,12 +168,20 @@ def _message(channel: str, record: DecisionRecord | None, to: str | None, subjec
     help="SAM template (default: ./template.yaml).",
 )
 @click.option(
+    "--stage", default="local", show_default=True, help="The template's Stage parameter (resource names)."
+)
+@click.option(
     "--keep-running", is_flag=True, help="Leave the emulated AWS endpoint up for `touchpoints audit`."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON document.")
 @handle_errors
 def demo(
-    events_dir: Path | None, rules_dir: Path | None, template: Path | None, keep_running: bool, as_json: bool
+    events_dir: Path | None,
+    rules_dir: Path | None,
+    template: Path | None,
+    stage: str,
+    keep_running: bool,
+    as_json: bool,
 ) -> None:
     """Run the sample journeys through the real handlers on an embedded AWS emulation (no account needed).
 
@@ -197,7 +210,10 @@ def demo(
     server, endpoint_url = start_moto_server()
     try:
         local = start_local_stack(
-            endpoint_url=endpoint_url, template=template, rules_dir=rules_dir or _default_dir("rules")
+            endpoint_url=endpoint_url,
+            template=template,
+            rules_dir=rules_dir or _default_dir("rules"),
+            parameters={"Stage": stage},
         )
         result = run_demo(local, events)
         if as_json:
@@ -222,9 +238,9 @@ def _print(result: DemoResult) -> None:
     for message in result.messages:
         table.add_row(
             message["channel"],
-            message["order_id"] or "?",
-            message["rule_id"] or "?",
-            message["locale"] or "",
+            message["order_id"],
+            message["rule_id"],
+            message["locale"],
             message["to"] or "(bus)",
             message["subject"],
         )

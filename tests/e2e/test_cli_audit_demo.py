@@ -1,0 +1,110 @@
+"""`touchpoints audit` against the emulated endpoint, and `touchpoints demo` end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from touchpoints.cli.main import cli
+from touchpoints.local import free_port
+
+
+def test_audit_reads_an_orders_decisions_from_the_endpoint(
+    stack: Any, journeys: dict[str, list[dict[str, Any]]]
+) -> None:
+    # GIVEN a journey processed on the emulated stack
+    stack.install()
+    events = journeys["carrier-delay"]
+    stack.driver.replay(events)
+    order_id = events[0]["detail"]["order_id"]
+    table = stack.resources.outputs["TableName"]
+    # WHEN an operator audits the order over the endpoint, as JSON lines
+    result = CliRunner().invoke(
+        cli, ["audit", "--order", order_id, "--table", table, "--endpoint-url", stack.endpoint_url, "--json"]
+    )
+    # THEN exit 0 and one line per stored decision, with masked addresses only
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    stored = stack.store.records_for_order(order_id)
+    assert sorted(r["action_id"] for r in lines) == sorted(r.action_id for r in stored)
+    assert all("***" in (r["address"] or "***") for r in lines)
+
+
+def test_audit_by_customer_prints_a_table(stack: Any, journeys: dict[str, list[dict[str, Any]]]) -> None:
+    # GIVEN a processed journey
+    stack.install()
+    events = journeys["happy-path"]
+    stack.driver.replay(events)
+    customer_id = events[0]["detail"]["customer"]["id"]
+    table = stack.resources.outputs["TableName"]
+    # WHEN audited by customer
+    result = CliRunner().invoke(
+        cli,
+        ["audit", "--customer", customer_id, "--table", table, "--endpoint-url", stack.endpoint_url],
+        env={"COLUMNS": "160"},
+    )
+    # THEN the table names the customer and the rules that fired
+    assert result.exit_code == 0, result.output
+    assert f"Decisions for customer {customer_id}" in result.output
+    assert "order-confirmation" in result.output
+
+
+def test_audit_of_a_missing_table_is_a_clear_error(stack: Any) -> None:
+    # GIVEN no such table WHEN audited THEN exit 2, the table named, a hint, no traceback
+    result = CliRunner().invoke(
+        cli, ["audit", "--order", "A1", "--table", "nope", "--endpoint-url", stack.endpoint_url]
+    )
+    assert result.exit_code == 2
+    assert "nope" in result.output
+    assert "--table" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_audit_of_an_unreachable_endpoint_is_a_clear_error() -> None:
+    # GIVEN nothing listening on a port WHEN audited THEN exit 2 with a hint about the endpoint
+    url = f"http://127.0.0.1:{free_port()}"
+    result = CliRunner().invoke(cli, ["audit", "--order", "A1", "--endpoint-url", url])
+    assert result.exit_code == 2
+    assert url in result.output
+    assert "Traceback" not in result.output
+
+
+def test_audit_needs_exactly_one_of_order_or_customer() -> None:
+    # GIVEN neither option WHEN audited THEN a usage error
+    result = CliRunner().invoke(cli, ["audit"])
+    assert result.exit_code == 2
+    assert "exactly one of --order ID or --customer ID" in result.output
+
+
+def test_demo_runs_a_journey_through_the_emulated_stack(repo_root: Path, tmp_path: Path) -> None:
+    # GIVEN one sample journey
+    events = repo_root / "events" / "happy-path"
+    # WHEN the demo runs it, as JSON
+    result = CliRunner().invoke(
+        cli,
+        [
+            "demo",
+            "--events",
+            str(events),
+            "--rules",
+            str(repo_root / "rules"),
+            "--template",
+            str(repo_root / "template.yaml"),
+            "--stage",
+            "demotest",
+            "--json",
+        ],
+    )
+    # THEN exit 0, the order's decisions, and the emails that went out (masked addresses)
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.output[result.output.index("{") :])
+    (order_id,) = outcome["orders"]
+    assert {r["rule_id"] for r in outcome["orders"][order_id]} >= {"order-confirmation"}
+    emails = [m for m in outcome["messages"] if m["channel"] == "email"]
+    assert emails
+    assert all(m["to"].startswith("e***@") for m in emails)
+    assert outcome["stats"]["events"] == len(list(events.glob("*.json")))
+    assert outcome["stats"]["handler_failures"] == []
