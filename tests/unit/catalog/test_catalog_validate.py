@@ -105,6 +105,7 @@ EXPECTED: dict[str, tuple[str, int, str]] = {
         "'mail' is not allowed (did you mean 'email'?)",
     ),
     "not-a-mapping": ("rules/orders/list.yaml", 1, "a rule file must be a mapping"),
+    "duplicate-key": ("rules/reviews/negative-review.yaml", 8, 'found duplicate key "priority"'),
     "unknown-detail-type": (
         "rules/reviews/negative-review.yaml",
         7,
