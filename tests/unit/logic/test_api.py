@@ -270,3 +270,18 @@ def test_date_operators_read_time_only_from_data() -> None:
     rule = {">=": [{"hours_between": [{"var": "placed_at"}, {"var": "now"}]}, 48]}
     assert evaluate(rule, {"placed_at": "2026-03-01T00:00:00Z", "now": "2026-03-03T00:00:00Z"}) is True
     assert evaluate(rule, {"placed_at": "2026-03-01T00:00:00Z", "now": "2026-03-02T23:59:59Z"}) is False
+
+
+def test_documented_arity_table_matches_the_registry(repo_root: Any) -> None:
+    # GIVEN the arity table in docs/readme/logic.md
+    text = (repo_root / "docs" / "readme" / "logic.md").read_text(encoding="utf-8")
+    table = text.split("### Operators and arity", 1)[1].split("###", 1)[0]
+    documented: dict[str, str] = {}
+    for line in table.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[0].startswith("`"):
+            for name in cells[0].split(","):
+                documented[name.strip().strip("`")] = cells[1]
+    # WHEN comparing with the default registry THEN every operator is documented with its real arity
+    registry = default_operators()
+    assert documented == {name: spec.arity_text() for name, spec in registry.items()}
