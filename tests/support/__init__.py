@@ -1,0 +1,1 @@
+"""Shared test support: deterministic event streams and the moto-backed pipeline harness."""

@@ -1,0 +1,184 @@
+"""Hypothesis strategies for malformed EventBridge events, as the SQS body text ProcessEvents receives."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from hypothesis import strategies as st
+
+from touchpoints.contract.models import (
+    CANCEL_REASONS,
+    DELAY_REASONS,
+    EXCEPTION_KINDS,
+    PAYMENT_FAILURE_REASONS,
+    RETURN_REASONS,
+)
+
+__all__ = ["MALFORMATIONS", "malformed_body"]
+
+_KNOWN_TYPES = frozenset(
+    {
+        "OrderPlaced",
+        "OrderCancelled",
+        "PaymentSucceeded",
+        "PaymentFailed",
+        "ShipmentDispatched",
+        "ShipmentDelayed",
+        "ShipmentException",
+        "ShipmentDelivered",
+        "ReturnRequested",
+        "ReviewSubmitted",
+        "TimerFired",
+    }
+)
+
+# Required fields per detail-type and what kind of value each must be.
+_REQUIRED: dict[str, dict[str, str]] = {
+    "OrderPlaced": {"order_id": "id", "customer": "customer", "total": "money", "items": "items"},
+    "OrderCancelled": {"order_id": "id", "reason": "enum"},
+    "PaymentSucceeded": {"order_id": "id", "payment_id": "id", "amount": "money"},
+    "PaymentFailed": {"order_id": "id", "payment_id": "id", "amount": "money", "reason_code": "enum", "attempt": "count"},
+    "ShipmentDispatched": {"order_id": "id", "shipment_id": "id", "carrier": "id", "tracking_number": "id"},
+    "ShipmentDelayed": {"order_id": "id", "shipment_id": "id", "new_estimate": "time"},
+    "ShipmentException": {"order_id": "id", "shipment_id": "id", "kind": "enum"},
+    "ShipmentDelivered": {"order_id": "id", "shipment_id": "id"},
+    "ReturnRequested": {"order_id": "id", "return_id": "id", "reason": "enum"},
+    "ReviewSubmitted": {"order_id": "id", "review_id": "id", "rating": "rating"},
+}
+_ENVELOPE = {"id": "id", "detail-type": "type", "source": "id", "time": "time", "detail": "object"}
+
+_ENUM_VALUES = frozenset(CANCEL_REASONS + DELAY_REASONS + EXCEPTION_KINDS + PAYMENT_FAILURE_REASONS + RETURN_REASONS)
+_LETTERS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_-", min_size=1, max_size=20)
+_NOT_DECIMAL = _LETTERS.filter(lambda t: t.lower().lstrip("+-_") not in {"nan", "inf", "infinity", "snan"})
+_HUGE = st.integers(min_value=20_000, max_value=300_000).map(lambda n: "x" * n)
+_NON_STRING = st.one_of(
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.none(),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(_LETTERS, st.integers(), max_size=2),
+)
+_BAD_TIMES = st.one_of(
+    st.sampled_from(
+        [
+            "2026-03-01T10:00:00",  # no offset
+            "2026-03-01",  # date only
+            "2026-03-01 10:00",  # no offset, no seconds
+            "2026-13-01T10:00:00Z",  # month 13
+            "2026-02-30T10:00:00Z",  # no such day
+            "01/03/2026 10:00",
+            "yesterday",
+            "",
+        ]
+    ),
+    st.integers(min_value=0, max_value=2**40),  # epoch seconds are not RFC 3339
+    _LETTERS,
+    _HUGE,
+    _NON_STRING.filter(lambda v: not isinstance(v, str)),
+)
+_WRONG: dict[str, st.SearchStrategy[Any]] = {
+    "id": st.one_of(_NON_STRING, st.sampled_from(["", "   "])),
+    "type": st.one_of(_NON_STRING, _LETTERS.filter(lambda t: t not in _KNOWN_TYPES), _HUGE),
+    "time": _BAD_TIMES,
+    "object": st.one_of(_NON_STRING.filter(lambda v: not isinstance(v, dict)), _LETTERS, _HUGE),
+    "enum": st.one_of(_NON_STRING, _LETTERS.filter(lambda t: t not in _ENUM_VALUES), _HUGE),
+    "count": st.one_of(
+        st.integers(max_value=0), _LETTERS, st.floats(min_value=1.1, max_value=1.9), st.booleans()
+    ),
+    "rating": st.one_of(
+        st.integers(max_value=0), st.integers(min_value=6), _LETTERS, st.sampled_from(["5", "4", 4.5, True, None]), _HUGE
+    ),
+    "money": st.one_of(
+        _NON_STRING.filter(lambda v: not isinstance(v, dict)),
+        st.builds(lambda a: {"amount": a, "currency": "USD"}, st.one_of(_NOT_DECIMAL, _HUGE, st.none(), st.lists(st.integers(), max_size=1))),
+        st.builds(lambda c: {"amount": "10.00", "currency": c}, st.one_of(_LETTERS.filter(lambda t: len(t) != 3 or not t.isupper()), _HUGE, st.integers())),
+        st.just({"amount": "10.00"}),
+    ),
+    "customer": st.one_of(
+        _NON_STRING.filter(lambda v: not isinstance(v, dict)),
+        st.just({"email": "someone@example.com"}),  # no id
+        st.builds(lambda i: {"id": i}, st.one_of(_NON_STRING, st.just(""))),
+    ),
+    "items": st.one_of(
+        st.just([]),
+        _NON_STRING.filter(lambda v: not isinstance(v, list) or v == []),
+        st.builds(lambda q: [{"sku": "S", "name": "n", "quantity": q, "unit_price": {"amount": "1.00", "currency": "USD"}}],
+                  st.one_of(st.integers(max_value=0), _LETTERS, st.floats(allow_nan=False, min_value=0.1, max_value=0.9))),
+    ),
+}
+
+
+def _load(body: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(body)
+    return loaded
+
+
+def _wrong_field(base: Mapping[str, Any], draw: st.DrawFn) -> str:
+    event = json.loads(json.dumps(base))
+    detail_type = str(event["detail-type"])
+    choices = [("envelope", name) for name in _ENVELOPE] + [("detail", name) for name in _REQUIRED[detail_type]]
+    where, name = draw(st.sampled_from(choices))
+    kind = _ENVELOPE[name] if where == "envelope" else _REQUIRED[detail_type][name]
+    value = draw(_WRONG[kind])
+    (event if where == "envelope" else event["detail"])[name] = value
+    return json.dumps(event)
+
+
+def _missing_field(base: Mapping[str, Any], draw: st.DrawFn) -> str:
+    event = json.loads(json.dumps(base))
+    detail_type = str(event["detail-type"])
+    choices = [("envelope", name) for name in _ENVELOPE] + [("detail", name) for name in _REQUIRED[detail_type]]
+    where, name = draw(st.sampled_from(choices))
+    del (event if where == "envelope" else event["detail"])[name]
+    return json.dumps(event)
+
+
+def _forged(base: Mapping[str, Any], draw: st.DrawFn) -> str:
+    event = json.loads(json.dumps(base))
+    if draw(st.booleans()):
+        event["source"] = "touchpoints.timers"  # a platform event claiming to be ours
+    else:
+        event["detail-type"] = "TimerFired"  # a timer from outside
+        event["detail"] = {"order_id": event["detail"]["order_id"], "rule_id": "order-confirmation",
+                           "trigger_event_id": "x", "due_at": "2026-03-01T10:00:00Z"}
+    return json.dumps(event)
+
+
+def _not_json(base: Mapping[str, Any], draw: st.DrawFn) -> str:
+    text = json.dumps(base)
+    cut = draw(st.integers(min_value=1, max_value=len(text) - 1))
+    return text[:cut]  # a truncated body is never a complete JSON document
+
+
+def _not_object(base: Mapping[str, Any], draw: st.DrawFn) -> str:
+    return json.dumps(draw(st.one_of(_NON_STRING.filter(lambda v: not isinstance(v, dict)), _LETTERS, st.just([dict(base)]))))
+
+
+def _garbage(base: Mapping[str, Any], draw: st.DrawFn) -> str:
+    text = draw(st.one_of(st.text(max_size=200), _HUGE.map(lambda s: "{" + s)))
+    try:
+        json.loads(text)
+    except ValueError:
+        return text
+    return "{" + text  # it happened to be JSON: make it not
+
+
+MALFORMATIONS = {
+    "wrong type or value": _wrong_field,
+    "missing field": _missing_field,
+    "forged timer source": _forged,
+    "invalid JSON (truncated)": _not_json,
+    "JSON but not an object": _not_object,
+    "not JSON at all": _garbage,
+}
+
+
+@st.composite
+def malformed_body(draw: st.DrawFn, bases: list[dict[str, Any]]) -> tuple[str, str]:
+    """(kind, body): one valid event from `bases`, broken in one of the MALFORMATIONS ways."""
+    base = draw(st.sampled_from(bases))
+    kind = draw(st.sampled_from(sorted(MALFORMATIONS)))
+    return kind, MALFORMATIONS[kind](base, draw)
