@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +22,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CUSTOMER_INDEX",
+    "ERASED",
     "RULE_INDEX",
     "ActionRow",
     "DynamoDBDecisionStore",
     "EventMarkerRow",
+    "ForgetReport",
     "LedgerRetention",
     "LedgerRow",
     "StateRow",
@@ -236,6 +239,26 @@ def ledger_retention(catalog: Catalog) -> LedgerRetention:
         elif limit.scope == "customer":
             keep.add(compiled.rule.id)
     return LedgerRetention(window=max(windows) + timedelta(days=1), keep_rules=frozenset(keep))
+
+
+# ---------------------------------------------------------------------------------------- erasure
+
+ERASED = "[erased]"
+"""What an erased address reads as in the audit trail."""
+
+_ERASED_CUSTOMER: dict[str, None] = {"email": None, "phone": None, "name": None}
+
+
+@dataclass
+class ForgetReport:
+    """What `forget_customer` changed: the orders found and how many items of each kind."""
+
+    customer_id: str
+    orders: list[str]
+    states: int = 0
+    events: int = 0
+    actions: int = 0
+    ledger_deleted: bool = False
 
 
 # ---------------------------------------------------------------------------------------- store
@@ -604,9 +627,141 @@ class DynamoDBDecisionStore:
             return str(item["sk"]["S"])
         return None
 
+    # -- erasure (touchpoints forget) ---------------------------------------------------------------
+
+    def forget_customer(self, customer_id: str) -> ForgetReport:
+        """Erase a customer's personal data and keep the audit trail's shape (GDPR right to erasure).
+
+        - the contact ledger `CUSTOMER#<id> / CONTACTS` is deleted;
+        - in each of their orders (found through the by-customer index and the ledger), the journey
+          state loses the customer's email, phone and name and the parcels' `signed_by`; the
+          stored events lose the same fields; the action rows' masked `address` becomes `[erased]`.
+
+        Action rows are never deleted and keep their status, rule and times: "how many messages
+        did this rule send" still has the same answer. Safe to re-run; the STATE write is
+        version-checked, so an event processed meanwhile is retried, never overwritten.
+        An order on which nothing was ever decided has no row in the index and is not found.
+        """
+        orders = {record.order_id for record in self.records_for_customer(customer_id)}
+        ledger_key = {"pk": {"S": customer_pk(customer_id)}, "sk": {"S": LEDGER_SK}}
+        ledger_item = self._call(
+            "GetItem", TableName=self.table_name, Key=ledger_key, ConsistentRead=True
+        ).get("Item")
+        if ledger_item is not None:
+            ledger: LedgerRow = LedgerRow.from_item(ledger_item)
+            orders |= {entry["order_id"] for entry in json.loads(ledger.entries) if entry.get("order_id")}
+        report = ForgetReport(customer_id=customer_id, orders=sorted(orders))
+        for order_id in report.orders:
+            for item in list(
+                self._query(
+                    KeyConditionExpression="pk = :pk",
+                    ExpressionAttributeValues={":pk": {"S": order_pk(order_id)}},
+                    ConsistentRead=True,
+                )
+            ):
+                sk = str(item["sk"]["S"])
+                if sk == STATE_SK:
+                    report.states += self._erase_state(order_id, customer_id)
+                elif sk.startswith("EVENT#"):
+                    report.events += self._erase_event(item, customer_id)
+                elif sk.startswith("ACTION#"):
+                    report.actions += self._erase_action(item, customer_id)
+        if ledger_item is not None:
+            self._call("DeleteItem", TableName=self.table_name, Key=ledger_key)
+            report.ledger_deleted = True
+        return report
+
+    def _erase_state(self, order_id: str, customer_id: str, attempts: int = 5) -> int:
+        """Blank the customer's contact fields in the journey (version-checked); 1 if changed."""
+        from touchpoints.journey import OrderJourney
+
+        key = {"pk": {"S": order_pk(order_id)}, "sk": {"S": STATE_SK}}
+        for _ in range(attempts):
+            item = self._call("GetItem", TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
+            if item is None:
+                return 0
+            row: StateRow = StateRow.from_item(item)
+            state: OrderJourney = _parse(OrderJourney, row.state, row)
+            customer = state.customer
+            if row.customer_id != customer_id and (customer is None or customer.id != customer_id):
+                return 0
+            erased = state.model_copy(
+                update={
+                    "customer": customer.model_copy(update=_ERASED_CUSTOMER)
+                    if customer is not None
+                    else None,
+                    "shipments": {
+                        sid: shipment.model_copy(update={"signed_by": None})
+                        for sid, shipment in state.shipments.items()
+                    },
+                }
+            )
+            if erased == state and row.ledger_snapshot is None:
+                return 0  # erased before
+            updated = row.model_copy(
+                update={
+                    "state": erased.model_dump_json(),
+                    "version": row.version + 1,
+                    "ledger_snapshot": None,
+                    "ledger_version": 0,
+                }
+            )
+            put = self._versioned_put(updated, row.version)["Put"]
+            try:
+                self._call("PutItem", **put)
+            except StoreError as exc:
+                if _error_code(exc.__cause__) == "ConditionalCheckFailedException":
+                    continue  # an event was committed meanwhile: erase its state instead
+                raise
+            return 1
+        raise StoreError(f"order {order_id} kept changing while erasing customer {customer_id}; run again")
+
+    def _erase_event(self, item: Mapping[str, Any], customer_id: str) -> int:
+        """Drop the customer's contact fields from a stored event; 1 if changed."""
+        row: EventMarkerRow = EventMarkerRow.from_item(item)
+        event = json.loads(row.event)
+        detail = event.get("detail") if isinstance(event, dict) else None
+        if not isinstance(detail, dict):
+            return 0
+        changed = detail.pop("signed_by", None) is not None
+        customer = detail.get("customer")
+        if isinstance(customer, dict) and customer.get("id") == customer_id:
+            for field in _ERASED_CUSTOMER:
+                changed = customer.pop(field, None) is not None or changed
+        if not changed:
+            return 0
+        self._call(
+            "UpdateItem",
+            TableName=self.table_name,
+            Key={"pk": {"S": row.pk}, "sk": {"S": row.sk}},
+            UpdateExpression="SET #event = :event",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#event": "event"},
+            ExpressionAttributeValues={":event": {"S": json.dumps(event, separators=(",", ":"))}},
+        )
+        return 1
+
+    def _erase_action(self, item: Mapping[str, Any], customer_id: str) -> int:
+        """Replace an action row's masked address with `[erased]`, status and counts untouched."""
+        address = item.get("address", {}).get("S")
+        owner = item.get("customer_id", {}).get("S")
+        if owner not in (None, customer_id) or address in (None, ERASED):
+            return 0
+        self._call(
+            "UpdateItem",
+            TableName=self.table_name,
+            Key={"pk": item["pk"], "sk": item["sk"]},
+            UpdateExpression="SET address = :erased",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":erased": {"S": ERASED}},
+        )
+        return 1
+
 
 _SNAKE = {
     "GetItem": "get_item",
+    "PutItem": "put_item",
+    "DeleteItem": "delete_item",
     "BatchGetItem": "batch_get_item",
     "Query": "query",
     "TransactWriteItems": "transact_write_items",
