@@ -1,0 +1,75 @@
+"""`touchpoints forget`: erase a customer's personal data and keep the audit trail's counts."""
+
+from __future__ import annotations
+
+import click
+
+from touchpoints.cli.output import EXIT_PROBLEMS, echo_json, fail, handle_errors, stdout_console
+
+__all__ = ["forget"]
+
+
+@click.command()
+@click.option("--customer", "customer_id", required=True, metavar="ID", help="The customer to erase.")
+@click.option(
+    "--table", metavar="NAME", help="Table name (default: $TABLE_NAME or touchpoints-dev-decisions)."
+)
+@click.option("--endpoint-url", metavar="URL", help="DynamoDB endpoint (local emulation).")
+@click.option("--region", metavar="REGION", help="AWS region (default: $AWS_REGION).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was erased as JSON.")
+@handle_errors
+def forget(
+    customer_id: str,
+    table: str | None,
+    endpoint_url: str | None,
+    region: str | None,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """Erase a customer's personal data (right to erasure), keeping the audit counts.
+
+    Deletes the customer's contact ledger; removes their email, phone and name (and who signed
+    for a parcel) from the journey state and the stored events of each of their orders; replaces
+    the masked address of each decision record with `[erased]`. Decision records themselves stay,
+    with their rule, status and times, so audits and rule statistics keep their numbers.
+    Messages still pending for the customer fail at send time (no address any more).
+    Safe to run again. Orders are found through the customer's decision records and ledger.
+
+    \b
+    Examples:
+      touchpoints forget --customer C1001 --table touchpoints-prod-decisions
+      touchpoints forget --customer C1001 --endpoint-url http://127.0.0.1:5000 --yes --json
+    """
+    from touchpoints.adapters.ports import StoreError
+    from touchpoints.cli.audit import connect_store
+
+    store = connect_store(table, endpoint_url, region)
+    if not yes:
+        click.confirm(f"Erase the personal data of customer {customer_id} in {store.table_name}?", abort=True)
+    try:
+        report = store.forget_customer(customer_id)
+    except StoreError as exc:
+        fail(
+            f"erasing customer {customer_id} stopped: {exc}",
+            exit_code=EXIT_PROBLEMS,
+            hint="nothing is lost by running it again",
+        )
+    if as_json:
+        echo_json(
+            {
+                "customer_id": report.customer_id,
+                "orders": report.orders,
+                "states": report.states,
+                "events": report.events,
+                "actions": report.actions,
+                "ledger_deleted": report.ledger_deleted,
+            }
+        )
+        return
+    stdout_console().print(
+        f"Erased customer {customer_id}: {len(report.orders)} order(s); "
+        f"{report.states} journey state(s), {report.events} stored event(s), "
+        f"{report.actions} decision record address(es); "
+        f"contact ledger {'deleted' if report.ledger_deleted else 'not found'}."
+    )
