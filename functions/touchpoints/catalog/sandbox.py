@@ -1,0 +1,216 @@
+"""The Jinja2 side of templates: the render sandbox and the validate-time linter (imported on first use)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import Template as JinjaTemplate
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from touchpoints.catalog.templates import PathChecker, TemplateIssue
+
+__all__ = ["compiled", "lint_source"]
+
+_MAX_RANGE = 100
+"""`range()` in a template must have literal bounds no larger than this (no CPU bombs)."""
+_ALLOWED_GLOBALS = frozenset({"range", "dict", "namespace", "cycler", "joiner"})
+
+
+class _FactsEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, where `order.items` means the fact `items`, not the dict method `.items()`.
+
+    Facts are plain dicts; without this, keys named like dict methods (items, values, keys)
+    would silently resolve to the method and break the template at send time.
+
+    `**` and `*` are intercepted too: Jinja2's sandbox bounds `range()` but not `9**9**9` or
+    `"x" * 10**9`, which would stall or exhaust the Lambda if a template slipped past `validate`.
+    """
+
+    intercepted_binops = frozenset({"**", "*"})
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Mapping) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            raise SecurityError("'**' is not allowed in templates")
+        if operator == "*" and any(isinstance(side, str | list | tuple) for side in (left, right)):
+            counts = [side for side in (left, right) if isinstance(side, int) and not isinstance(side, bool)]
+            if any(abs(count) > _MAX_RANGE for count in counts):
+                raise SecurityError(
+                    f"repeating text more than {_MAX_RANGE} times is not allowed in templates"
+                )
+        return super().call_binop(context, operator, left, right)
+
+
+_ENVIRONMENT = _FactsEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+@functools.lru_cache(maxsize=1024)
+def compiled(source: str) -> JinjaTemplate:
+    """The sandboxed, compiled template for a text (cached: each text is compiled once per process)."""
+    return _ENVIRONMENT.from_string(source)
+
+
+def lint_source(source: str, check_path: PathChecker | None = None) -> list[TemplateIssue]:
+    """Parse a template text and walk its AST for hostile or mistaken constructs (lint_template_source)."""
+    try:
+        tree = _ENVIRONMENT.parse(source)
+    except TemplateSyntaxError as exc:
+        return [TemplateIssue(exc.lineno or 1, f"template syntax error: {exc.message}")]
+    linter = _Linter(check_path)
+    linter.run(tree)
+    return sorted(linter.issues, key=lambda issue: issue.line)
+
+
+class _Linter:
+    """Walks a Jinja2 AST with parent links and collects issues."""
+
+    def __init__(self, check_path: PathChecker | None) -> None:
+        self.check_path = check_path
+        self.issues: list[TemplateIssue] = []
+        self.local_names: set[str] = {"loop"}
+
+    def run(self, tree: nodes.Template) -> None:
+        for name_node in tree.find_all(nodes.Name):
+            if name_node.ctx in ("store", "param"):
+                self.local_names.add(name_node.name)
+        self._visit(tree, None)
+
+    def _add(self, node: nodes.Node, message: str) -> None:
+        self.issues.append(TemplateIssue(node.lineno or 1, message))
+
+    def _visit(self, node: nodes.Node, parent: nodes.Node | None) -> None:
+        self._check(node, parent)
+        for child in node.iter_child_nodes():
+            self._visit(child, node)
+
+    def _check(self, node: nodes.Node, parent: nodes.Node | None) -> None:
+        if isinstance(node, nodes.Extends | nodes.Include | nodes.Import | nodes.FromImport):
+            self._add(node, "templates cannot extend, include or import other templates; write the text here")
+        elif isinstance(node, nodes.Macro | nodes.CallBlock):
+            self._add(node, "macros are not allowed in templates (they can recurse); write the text directly")
+        elif isinstance(node, nodes.For):
+            self._check_loop(node)
+        elif isinstance(node, nodes.Call):
+            self._check_call(node)
+        elif isinstance(node, nodes.Pow):
+            self._add(node, "'**' is not allowed in templates (it can build huge numbers)")
+        elif isinstance(node, nodes.Mul):
+            for side in (node.left, node.right):
+                if isinstance(side, nodes.Const) and isinstance(side.value, int) and side.value > _MAX_RANGE:
+                    self._add(node, f"multiplying by {side.value} is not allowed (at most {_MAX_RANGE})")
+        elif isinstance(node, nodes.Getattr):
+            if node.attr.startswith("_"):
+                self._add(node, _private(node.attr))
+        elif isinstance(node, nodes.Getitem):
+            self._check_item(node)
+        elif isinstance(node, nodes.Filter) and node.name == "attr":
+            for arg in node.args:
+                if isinstance(arg, nodes.Const) and str(arg.value).startswith("_"):
+                    self._add(node, _private(str(arg.value)))
+        is_reference = isinstance(node, nodes.Name | nodes.Getattr | nodes.Getitem)
+        if is_reference and not _continues_chain(node, parent):
+            self._check_reference(node, parent)
+
+    def _check_item(self, node: nodes.Getitem) -> None:
+        key = node.arg
+        if isinstance(key, nodes.Const):
+            if isinstance(key.value, str) and key.value.startswith("_"):
+                self._add(node, _private(key.value))
+        elif isinstance(key, nodes.Slice):
+            bounds = (key.start, key.stop, key.step)
+            if not all(bound is None or isinstance(bound, nodes.Const) for bound in bounds):
+                self._add(node, "slices need literal numbers, e.g. order.placed_at[:10]")
+        elif not isinstance(key, nodes.Name | nodes.Getattr | nodes.Getitem):
+            self._add(node, "computed keys (built from strings or expressions) are not allowed in templates")
+
+    def _check_call(self, node: nodes.Call) -> None:
+        callee = node.node
+        if not isinstance(callee, nodes.Name) or callee.name in self.local_names:
+            return
+        if callee.name == "range":
+            arguments = [*node.args, *(kw.value for kw in node.kwargs)]
+            small = all(
+                isinstance(arg, nodes.Const) and isinstance(arg.value, int) and abs(arg.value) <= _MAX_RANGE
+                for arg in arguments
+            )
+            if not small or node.dyn_args is not None or node.dyn_kwargs is not None:
+                self._add(node, f"range() needs literal numbers no larger than {_MAX_RANGE}")
+        elif callee.name not in _ALLOWED_GLOBALS:
+            self._add(node, f"calling '{callee.name}' is not allowed in templates")
+
+    def _check_loop(self, node: nodes.For) -> None:
+        if node.recursive:
+            self._add(node, "recursive loops are not allowed in templates")
+        iterable: nodes.Node = node.iter
+        while isinstance(iterable, nodes.Filter) and iterable.node is not None:
+            iterable = iterable.node
+        is_range = (
+            isinstance(iterable, nodes.Call)
+            and isinstance(iterable.node, nodes.Name)
+            and iterable.node.name == "range"
+        )
+        is_fact = _chain(iterable) is not None
+        is_literal = isinstance(iterable, nodes.List | nodes.Tuple) and all(
+            isinstance(item, nodes.Const) for item in iterable.items
+        )
+        if not (is_range or is_fact or is_literal):
+            self._add(node, "a loop must go over a fact list (e.g. order.items) or range(<small number>)")
+
+    def _check_reference(self, node: nodes.Node, parent: nodes.Node | None) -> None:
+        path = _chain(node)
+        if path is None or not path:
+            return
+        if isinstance(parent, nodes.Call) and parent.node is node:
+            if len(path) == 1:
+                return  # a call to a global function: checked by _check_call
+            path = path[:-1]  # a method call such as customer.name.upper(): check the receiver
+        if any(part.startswith("_") for part in path):
+            return  # already reported as private access
+        root = path[0]
+        if root in self.local_names or (root in _ALLOWED_GLOBALS and len(path) == 1):
+            return
+        if root == "lipsum":
+            return
+        if self.check_path is not None:
+            message = self.check_path(".".join(path))
+            if message is not None:
+                self._add(node, message)
+
+
+def _private(name: str) -> str:
+    return f"access to '{name}' is not allowed (names starting with '_' are private)"
+
+
+def _continues_chain(node: nodes.Node, parent: nodes.Node | None) -> bool:
+    """True when the parent extends this node's chain (`order` in `order.total`): only check the longest."""
+    if isinstance(parent, nodes.Getattr):
+        return parent.node is node
+    return isinstance(parent, nodes.Getitem) and parent.node is node and isinstance(parent.arg, nodes.Const)
+
+
+def _chain(node: nodes.Node) -> list[str] | None:
+    """`order.items[0].name` -> ['order', 'items', '0', 'name']; None when not a plain variable chain."""
+    parts: list[str] = []
+    current = node
+    while True:
+        if isinstance(current, nodes.Name):
+            parts.append(current.name)
+            return parts[::-1]
+        if isinstance(current, nodes.Getattr):
+            parts.append(current.attr)
+            current = current.node
+        elif isinstance(current, nodes.Getitem):
+            if not isinstance(current.arg, nodes.Const):
+                return None
+            parts.append(str(current.arg.value))
+            current = current.node
+        else:
+            return None
