@@ -28,6 +28,7 @@ __all__ = [
     "Cap",
     "ContactPolicy",
     "Duration",
+    "Group",
     "GroupPolicy",
     "Limit",
     "Locales",
@@ -269,6 +270,9 @@ class GroupPolicy(_Strict):
     window: Duration = Field(description="How long one action of the group excludes the others (e.g. 72h).")
     description: str | None = Field(default=None, description="What the group is for.")
 
+
+Group = GroupPolicy
+"""The name docs/ARCHITECTURE.md uses for an exclusion group's settings."""
 
 DEFAULT_FALLBACKS: dict[str, list[str]] = {
     "zh-Hant": ["zh", "en"],
