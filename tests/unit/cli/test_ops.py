@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
 from touchpoints.cli.main import cli
+from touchpoints.cli.output import handle_errors, to_jsonable
+from touchpoints.errors import TouchpointsError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "broken-rules"
 VALID_BASE = FIXTURES / "valid-base"
@@ -326,3 +331,35 @@ def test_help_shows_examples(command: str) -> None:
     assert result.exit_code == 0
     assert "Examples:" in result.output
     assert f"touchpoints {command}" in result.output
+
+
+# -- shared output helpers (touchpoints.cli.output) -----------------------------------------------
+
+
+def test_to_jsonable_writes_utc_times_with_z_and_keeps_decimals_exact() -> None:
+    # GIVEN values our models hold
+    value = {"at": datetime(2026, 3, 1, 10, 0, tzinfo=UTC), "amount": Decimal("59.90"), "tags": {"b", "a"}}
+    # WHEN converted for --json
+    converted = to_jsonable(value)
+    # THEN times end in Z, decimals stay exact text, sets are sorted lists
+    assert converted == {"at": "2026-03-01T10:00:00Z", "amount": "59.90", "tags": ["a", "b"]}
+
+
+def test_handle_errors_turns_our_errors_into_exit_2_without_traceback() -> None:
+    # GIVEN a command that fails with a deliberate error, and one that hits a missing file
+    @click.command()
+    @click.option("--missing", is_flag=True)
+    @handle_errors
+    def broken(missing: bool) -> None:
+        if missing:
+            Path("/no/such/file.json").read_text(encoding="utf-8")
+        raise TouchpointsError("rule 'x' is broken at rules/x.yaml:3")
+
+    # WHEN each runs
+    ours = CliRunner().invoke(broken, [])
+    missing = CliRunner().invoke(broken, ["--missing"])
+    # THEN each exits 2 with the message, and no traceback
+    assert (ours.exit_code, missing.exit_code) == (2, 2)
+    assert "error: rule 'x' is broken at rules/x.yaml:3" in ours.output
+    assert "/no/such/file.json: No such file or directory" in missing.output
+    assert "Traceback" not in ours.output + missing.output
