@@ -17,7 +17,7 @@ from touchpoints.policy.contact import NO_CONSENT, NO_CONTACT
 
 if TYPE_CHECKING:
     from touchpoints.catalog import Catalog, CompiledRule, Rule
-    from touchpoints.contract import Customer, Event
+    from touchpoints.contract import Channel, Customer, DecisionReason, DecisionStatus, Event
     from touchpoints.journey import History, OrderJourney
 
 __all__ = ["Decision", "TimerRequest", "action_id_for", "decide"]
@@ -207,12 +207,12 @@ class _Builder:
         removed address suppresses the action. Caps and limits were applied when it was decided.
         """
         customer = self.customer
-        reason: str | None = None
+        reason: DecisionReason | None = None
         if customer is None or address_for(entry.channel, customer) is None:
             reason = NO_CONTACT
         elif not has_consent(rule.category, entry.channel, customer):
             reason = NO_CONSENT
-        status = "suppressed" if reason else "pending"
+        status: DecisionStatus = "suppressed" if reason else "pending"
         record = self._record(
             rule,
             entry.channel,
@@ -256,7 +256,7 @@ class _Builder:
             self.timers.append(timer)
 
     def _record(
-        self, rule: Rule, channel: str, verdict: Verdict, *, event_id: str, trigger: str
+        self, rule: Rule, channel: Channel, verdict: Verdict, *, event_id: str, trigger: str
     ) -> DecisionRecord:
         customer = self.customer
         spec = next((a for a in rule.then if a.channel == channel), None)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from touchpoints.policy.quiet_hours import customer_zone, quiet_until
 
 if TYPE_CHECKING:
     from touchpoints.catalog import ContactPolicy, Rule
-    from touchpoints.contract import Customer
+    from touchpoints.contract import Customer, DecisionReason, DecisionStatus
     from touchpoints.journey import ContactEntry
 
 __all__ = [
@@ -33,12 +33,12 @@ __all__ = [
     "winners_by_group",
 ]
 
-RULE_LIMIT = "rule_limit"
-GROUP_EXCLUSION = "group_exclusion"
-NO_CONTACT = "no_contact"
-NO_CONSENT = "no_consent"
-RATE_LIMIT = "rate_limit"
-QUIET_HOURS = "quiet_hours"
+RULE_LIMIT: Final = "rule_limit"
+GROUP_EXCLUSION: Final = "group_exclusion"
+NO_CONTACT: Final = "no_contact"
+NO_CONSENT: Final = "no_consent"
+RATE_LIMIT: Final = "rate_limit"
+QUIET_HOURS: Final = "quiet_hours"
 
 POLICY_ORDER: tuple[str, ...] = (RULE_LIMIT, GROUP_EXCLUSION, NO_CONTACT, NO_CONSENT, RATE_LIMIT, QUIET_HOURS)
 """The fixed order the checks run in; the first that objects gives the record its reason."""
@@ -50,8 +50,8 @@ _NOT_COUNTED = frozenset({"suppressed"})
 class Verdict:
     """The policy's answer for one action: `pending` now, `scheduled` for `send_at`, or `suppressed`."""
 
-    status: str
-    reason: str | None
+    status: DecisionStatus
+    reason: DecisionReason | None
     send_at: datetime
 
 
