@@ -93,6 +93,17 @@ def test_malformed_events_name_file_position_and_field_and_the_rest_is_read(tmp_
     assert "detail.rating" in second.message
 
 
+def test_a_json_file_holding_json_lines_is_read_line_by_line(tmp_path: Path) -> None:
+    # GIVEN a .json file with one event per line (what `jq -c` writes)
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(FAILED) + "\n" + json.dumps(PAID) + "\n")
+    # WHEN read
+    items = list(read_events([path]))
+    # THEN both events come, with no problem
+    assert [e.id for e in events_of(items)] == ["F1", "P1"]
+    assert problems_of(items) == []
+
+
 def test_unreadable_input_is_flagged(tmp_path: Path) -> None:
     # GIVEN a missing file, a file that is not JSON, and a JSON Lines file with a broken line
     broken = tmp_path / "broken.json"
