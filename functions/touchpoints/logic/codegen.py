@@ -8,12 +8,13 @@ from typing import Any, Final
 from touchpoints.logic.errors import LogicError
 from touchpoints.logic.explain import bind_custom, interpret, trace_node
 from touchpoints.logic.js import UNDEFINED, is_array, is_number, loose_eq, strict_eq, truthy
-from touchpoints.logic.nodes import Arr, Lit, Node, Op, literal_var_path
+from touchpoints.logic.nodes import Arr, Lit, Node, Op, literal_var_path, walk
 from touchpoints.logic.operators import BUILTIN_SPECS, member, missing_literal, missing_literal_keys
 
 __all__ = ["generate", "generate_source"]
 
 _NUMS: Final = frozenset({int, float})
+_PLAIN_TRUTH: Final = frozenset({bool, str, int, list, type(None)})
 _COMPARE: Final = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _SCOPED: Final = frozenset({"map", "filter", "all", "none", "some", "reduce"})
 
@@ -110,6 +111,7 @@ class _Generator:
     """Turns nodes into Python expressions; every constant and helper is a bound name `_kN`."""
 
     def __init__(self) -> None:
+        self.fast = False  # fast mode: `var` assumes objects all the way down (see generate_source)
         self.values: list[Any] = []
         self._names: dict[int, str] = {}
         self.defs: list[str] = []
@@ -132,7 +134,11 @@ class _Generator:
     def truth(self, node: Node) -> str:
         """An expression for the JsonLogic truthiness of `node` (a Python bool)."""
         source, is_bool = self.expr(node)
-        return source if is_bool else f"{self.bind(truthy)}({source})"
+        if is_bool:
+            return source
+        temp = self.temp()  # for these classes Python's truth is JsonLogic's: no call needed
+        plain, as_bool, js_truthy = self.bind(_PLAIN_TRUTH), self.bind(bool), self.bind(truthy)
+        return f"({as_bool}({temp}) if ({temp} := {source}).__class__ in {plain} else {js_truthy}({temp}))"
 
     def expr(self, node: Node) -> tuple[str, bool]:
         """(Python expression, whether it always yields a bool) for one node."""
@@ -212,6 +218,17 @@ class _Generator:
         if path == "":
             return "data", False
         has_default = len(node.args) == 2
+        if self.fast:  # plain .get chain: anything but an object on the way raises AttributeError
+            missing = self.bind(UNDEFINED)
+            chain = "data"
+            for key in path.split("."):
+                key_name = self.bind(key)
+                chain = f"{chain}.get({key_name}, {missing})" if has_default else f"{chain}.get({key_name})"
+            if not has_default:
+                return chain, False
+            result = self.temp()
+            default = self.expr(node.args[1])[0]
+            return f"({result} if ({result} := {chain}) is not {missing} else {default})", False
         # Without a default, "not found" is null, so a plain dict.get chain is exact: a null on the way
         # also ends as null. With a default, absent keys must be told apart from null values.
         missing = self.bind(UNDEFINED) if has_default else "None"
@@ -262,7 +279,7 @@ class _Generator:
         return source, all_bool
 
     def _scoped(self, op: str, args: tuple[Node, ...]) -> str:
-        name = f"_s{len(self.defs)}_{self.temp()[2:]}"
+        name = f"_s{len(self.defs)}_{self.temp()[2:]}{'f' if self.fast else ''}"
         body = self.expr(args[1])[0] if op in ("map", "reduce") else self.truth(args[1])
         self.defs.append(f"    def {name}(data):\n        return {body}\n")
         items = self.expr(args[0])[0]
@@ -378,13 +395,31 @@ def generate_source(node: Node) -> tuple[str, tuple[Any, ...]]:
     gen = _Generator()
     body = gen.expr(node)[0]
     error, locate = gen.bind(LogicError), gen.bind(_locator(node))
+    fast_body = None
+    if all(not isinstance(n, Op) or (_is_builtin(n) and n.op != "log") for n in walk(node)):
+        gen.fast = True
+        fast_body = gen.expr(node)[0]
+    attribute_error = gen.bind(AttributeError)
     names = [f"_k{i}" for i in range(len(gen.values))]
     lines = ["def _factory(_K):"]
     if names:
         lines.append(f"    ({', '.join(names)},) = _K")
     lines.extend(gen.defs)
+    # The fast body reads data with plain dict.get chains; when a path meets null, a list or a
+    # string, Python raises AttributeError and the rule is evaluated again by the checked body,
+    # which implements every JavaScript case. Evaluation has no side effects (custom operators
+    # excepted, and they are called only after their arguments are evaluated), so a retry is safe.
+    # Only rules without custom operators or `log` get the fast body, so a retry repeats nothing
+    # anyone can observe.
+    lines.append("    def _rule(data=None):\n")
+    if fast_body is not None:
+        lines.append(
+            f"        try:\n            return {fast_body}\n"
+            f"        except {attribute_error}:\n            pass\n"
+            f"        except {error} as exc:\n            {locate}(data, exc)\n            raise\n"
+        )
     lines.append(
-        f"    def _rule(data=None):\n        try:\n            return {body}\n"
+        f"        try:\n            return {body}\n"
         f"        except {error} as exc:\n            {locate}(data, exc)\n            raise\n"
     )
     lines.append("    return _rule\n")

@@ -112,8 +112,20 @@ def op_var(data: Any, path: Any = UNDEFINED, default: Any = UNDEFINED) -> Any:
     return get_path(data, to_string(path).split("."), not_found)
 
 
+def _refuse_data_as_logic(value: Any) -> None:
+    """json-logic-js re-applies some values as rules; a one-key object from the data would run as an
+    operation there. We never run data as logic: raise instead (json-logic-js throws for most of them)."""
+    items = value if is_array(value) else (value,)
+    for item in items:
+        if isinstance(item, Mapping) and len(item) == 1:
+            raise EvaluationError(
+                f"a one-key object ({next(iter(item))!r}) would be evaluated as a rule here"
+            )
+
+
 def _var_of(data: Any, key: Any) -> Any:
     """What `apply({"var": key}, data)` gives, as `missing` uses it (an array key is var's argument list)."""
+    _refuse_data_as_logic(key)
     if is_array(key):
         return op_var(data, *list(key)[:2])
     return op_var(data, key)
@@ -157,15 +169,13 @@ def op_missing_some(data: Any, need_count: Any, options: Any) -> list[Any]:
     """`missing_some`: [] when at least `need_count` of the keys are present, else the missing keys."""
     if options is None or options is UNDEFINED:
         raise EvaluationError("missing_some needs an array of keys as its second argument, got null")
+    _refuse_data_as_logic(options)
     keys = list(options) if is_array(options) else [options]
     are_missing = op_missing(data, *keys)
-    if is_array(options):
-        length: float = len(options)
-    elif options.__class__ is str:
-        length = _js_len(options)
-    else:
-        length = NAN
-    if le(need_count, length - len(are_missing)):
+    # JavaScript reads `options.length`: an array's or string's length, an object's own "length" key
+    # (so {"length": 1, ...} counts as one key), anything else undefined (NaN: never enough).
+    present = op_sub(member(options, "length"), len(are_missing))
+    if le(need_count, present):
         return []
     return are_missing
 
