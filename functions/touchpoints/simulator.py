@@ -56,12 +56,23 @@ class InputProblem:
         return f"{where}:{who} {self.message}"
 
 
+def is_schema_file(path: Path, root: Path) -> bool:
+    """JSON Schemas published beside the samples (`events/schemas/`, `*.schema.json`) are not events."""
+    return "schemas" in path.relative_to(root).parts[:-1] or path.name.endswith(".schema.json")
+
+
 def event_files(paths: Sequence[Path]) -> Iterator[Path | InputProblem]:
-    """Expand paths into event files: files as given, folders recursively in sorted path order."""
+    """Expand paths into event files: files as given, folders recursively in sorted path order.
+
+    Inside folders, JSON Schema files are skipped so that `touchpoints simulate events/` reads the
+    samples and not the schemas published next to them.
+    """
     for path in paths:
         if path.is_dir():
             yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in EVENT_FILE_SUFFIXES
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in EVENT_FILE_SUFFIXES and not is_schema_file(p, path)
             )
         elif path.is_file():
             yield path
