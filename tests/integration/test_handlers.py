@@ -182,3 +182,26 @@ def test_a_broken_catalog_fails_the_function_with_the_validation_report(tmp_path
                 process_events.handler(_sqs_event("{}"), CONTEXT)
     finally:
         set_runtime(working)
+
+
+def test_a_journey_respects_quiet_hours_in_the_customers_time_zone(
+    local: Any, sample_events: dict[str, list[dict[str, Any]]]
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    # GIVEN the late-night journey (a customer in Taipei whose parcel arrives at night)
+    events = [_fresh(event, next(_runs)) for event in sample_events["late-night-delivery"]]
+    for event in events:
+        event["detail"]["order_id"] = events[0]["detail"]["order_id"]
+    zone = ZoneInfo(events[0]["detail"]["customer"]["timezone"])
+    # WHEN the whole journey runs through the stack, timers included, on the driver's clock
+    local.driver.replay(events)
+    # THEN marketing messages went out, none inside 21:00-09:00 of the customer's own clock
+    records = local.store.records_for_order(events[0]["detail"]["order_id"])
+    rules = local.runtime.catalog.rules
+    marketing = [r for r in records if r.status == "sent" and rules[r.rule_id].rule.category == "marketing"]
+    assert marketing
+    local_hours = [r.send_at.astimezone(zone).hour for r in marketing]
+    assert all(9 <= hour < 21 for hour in local_hours), local_hours
+    # AND nothing was left waiting or failed once the timers had fired
+    assert not [r for r in records if r.status in ("pending", "scheduled", "failed")]
