@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -49,12 +50,25 @@ def stdout_console() -> Console:
     captures the output, and so that piping to a file or `grep` never gets escape codes.
     Long lines are not wrapped: `file:line: message` must stay on one line for editors and CI.
     """
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True, width=_width(sys.stdout))
+
+
+def _width(stream: Any) -> int | None:
+    """Terminals report their own width; pipes and CI logs get a wide default (or `COLUMNS`).
+
+    rich falls back to 80 columns off a terminal, which folds the decision tables of `simulate`
+    and `demo` into unreadable two-line cells in CI logs and `| less`.
+    """
+    isatty = getattr(stream, "isatty", None)
+    if isatty is not None and isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() else 160
 
 
 def stderr_console() -> Console:
     """A console on the current stderr, for errors and warnings (same colour rule as stdout)."""
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True, width=_width(sys.stderr))
 
 
 def to_jsonable(value: Any) -> Any:
