@@ -68,6 +68,21 @@ def _h_missing_some(data: Any, need: int | float, keys: Any, count: int) -> list
     return [] if count - len(found) >= need else found
 
 
+def _h_missing_values(keys: tuple[Any, ...], values: tuple[Any, ...]) -> list[Any]:
+    """Fast-mode `missing`: the values were read by inlined dict.get chains (a plain loop measured
+    3x faster than a comprehension over zip)."""
+    found = []
+    for index, value in enumerate(values):
+        if value is None or value == "":
+            found.append(keys[index])
+    return found
+
+
+def _h_missing_some_values(need: int | float, keys: tuple[Any, ...], values: tuple[Any, ...]) -> list[Any]:
+    found = _h_missing_values(keys, values)
+    return [] if len(keys) - len(found) >= need else found
+
+
 def _h_reduce(items: Any, fn: Callable[[Any], Any], initial: Any) -> Any:
     if not (items.__class__ is list or is_array(items)):
         return initial
@@ -198,6 +213,17 @@ class _Generator:
             keys = missing_literal_keys([item.value for item in items])  # type: ignore[union-attr]
             if keys is None or (len(args) == 1 and isinstance(args[0], Lit) and not items):
                 return None
+            if self.fast and keys:
+                names = tuple(key for key, _ in keys)
+                reads = self._fast_reads(keys)
+                if len(keys) == 1:
+                    temp = self.temp()
+                    return (
+                        f"([{self.bind(names[0])}] if ({temp} := {reads[0]}) is None "
+                        f"or {temp} == '' else [])",
+                        False,
+                    )
+                return f"{self.bind(_h_missing_values)}({self.bind(names)}, ({', '.join(reads)},))", False
             return f"{self.bind(missing_literal)}(data, {self.bind(keys)})", False
         need, options = args
         if not (_lit_number(need) and isinstance(options, Arr)):
@@ -208,6 +234,10 @@ class _Generator:
         if keys is None:
             return None
         need_value = self.bind(need.value)  # type: ignore[union-attr]
+        if self.fast and keys:
+            key_names = self.bind(tuple(key for key, _ in keys))
+            joined = ", ".join(self._fast_reads(keys))
+            return f"{self.bind(_h_missing_some_values)}({need_value}, {key_names}, ({joined},))", False
         count = self.bind(len(options.items))
         return f"{self.bind(_h_missing_some)}(data, {need_value}, {self.bind(keys)}, {count})", False
 
@@ -247,6 +277,16 @@ class _Generator:
         default = self.expr(node.args[1])[0]
         result = self.temp()
         return f"({result} if ({result} := {chain}) is not {missing} else {default})", False
+
+    def _fast_reads(self, keys: Any) -> list[str]:
+        """Inlined dict.get chains for pre-split `missing` keys (fast mode: AttributeError = retry)."""
+        reads = []
+        for _, path in keys:
+            chain = "data"
+            for key in path or ():
+                chain = f"{chain}.get({self.bind(key)})"
+            reads.append(chain)
+        return reads
 
     def _and_or(self, op: str, args: tuple[Node, ...]) -> tuple[str, bool]:
         parts = [self.expr(arg) for arg in args]

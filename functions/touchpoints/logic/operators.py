@@ -377,7 +377,10 @@ def op_in(needle: Any, haystack: Any) -> bool:
 
 def op_cat(*args: Any) -> str:
     """`cat`: join the arguments as JavaScript strings (null is empty, 1.0 is "1", [1,2] is "1,2")."""
-    if all(arg.__class__ is str for arg in args):
+    for arg in args:
+        if arg.__class__ is not str:
+            break
+    else:
         return "".join(args)
     return "".join("" if arg is None or arg is UNDEFINED else to_string(arg) for arg in args)
 
