@@ -108,3 +108,22 @@ def test_demo_runs_a_journey_through_the_emulated_stack(repo_root: Path, tmp_pat
     assert all(m["to"].startswith("e***@") for m in emails)
     assert outcome["stats"]["events"] == len(list(events.glob("*.json")))
     assert outcome["stats"]["handler_failures"] == []
+
+
+def test_audit_without_credentials_is_a_clear_error(tmp_path: Path) -> None:
+    # GIVEN an environment with no AWS credentials anywhere (no env, no files, no instance metadata)
+    env: dict[str, str | None] = {
+        "AWS_ACCESS_KEY_ID": None,
+        "AWS_SECRET_ACCESS_KEY": None,
+        "AWS_SESSION_TOKEN": None,
+        "AWS_PROFILE": None,
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_REGION": "us-east-1",
+    }
+    # WHEN audit talks to AWS itself THEN exit 2 with a hint about credentials, no traceback
+    result = CliRunner().invoke(cli, ["audit", "--order", "A1", "--table", "t"], env=env)
+    assert result.exit_code == 2, result.output
+    assert "credentials" in result.output
+    assert "Traceback" not in result.output

@@ -36,9 +36,12 @@ def connect_store(table: str | None, endpoint_url: str | None, region: str | Non
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     config = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2, "mode": "standard"})
     try:
-        client = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region, config=config)
+        # A session of its own: credentials are resolved now, from this environment (never a cached default).
+        session = boto3.session.Session(region_name=region)
+        client = session.client("dynamodb", endpoint_url=endpoint_url, config=config)
     except BotoCoreError as exc:
-        fail(f"cannot connect to DynamoDB: {exc}", hint="pass --region or set AWS_REGION")
+        hint = "pass --region or set AWS_REGION" if "region" in str(exc).lower() else "check AWS_PROFILE"
+        fail(f"cannot connect to DynamoDB: {exc}", hint=hint)
     return DynamoDBDecisionStore(table or os.environ.get("TABLE_NAME") or DEFAULT_TABLE, client=client)
 
 
