@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from touchpoints.adapters.ports import (
     Channel,
-    ChannelError,
     ConflictError,
     DecisionStore,
     DuplicateEventError,
     OutboundMessage,
+    StoreError,
     TimerService,
 )
 from touchpoints.decide import decide
@@ -137,12 +137,20 @@ def dispatch_action(
     event that triggered the decision (kept with the event marker), built with `build_facts` at
     `now`. The current status is read back from the store first, so an action that is not
     `pending` any more is skipped and never sent twice.
+
+    A StoreError (throttled, timed out) before the send is raised, not recorded: nothing was
+    sent, and the stream retries the record. Just before the send the action is marked in flight
+    (still `pending`, `error` = IN_FLIGHT); a retry that finds that mark cannot know whether the
+    provider took the message, so it records `failed` with that explanation instead of sending
+    it a second time. A failed `sent` update after an accepted send is retried a few times first.
     """
     from touchpoints.journey import build_facts
 
     current = _current_record(store, record)
     if current is None or current.status != "pending":
         return DispatchResult(action_id=record.action_id, status="skipped")
+    if current.error == IN_FLIGHT:
+        return _fail(store, current, UNKNOWN_OUTCOME)
     try:
         loaded = store.load(current.order_id, current.customer_id)
         trigger = store.load_event(current.order_id, current.event_id)
@@ -156,13 +164,39 @@ def dispatch_action(
         channel = channels.get(current.channel)
         if channel is None:
             raise _DispatchError(f"action {current.action_id}: no channel configured for {current.channel!r}")
+    except StoreError:
+        raise  # transient: nothing was sent, the stream retries the record
+    except TouchpointsError as exc:
+        return _fail(store, current, str(exc))
+    store.update_action(current.order_id, current.action_id, "pending", error=IN_FLIGHT)
+    try:
         message_id = channel.send(message)
-    except (ChannelError, _DispatchError, TouchpointsError) as exc:
-        error = str(exc)
-        store.update_action(current.order_id, current.action_id, "failed", error=error)
-        return DispatchResult(action_id=current.action_id, status="failed", error=error)
-    store.update_action(current.order_id, current.action_id, "sent", message_id=message_id)
+    except TouchpointsError as exc:  # ChannelError: the provider refused or was unreachable
+        return _fail(store, current, str(exc))
+    for attempt in range(_MARK_ATTEMPTS):
+        try:
+            store.update_action(current.order_id, current.action_id, "sent", message_id=message_id)
+            break
+        except StoreError:
+            if attempt + 1 == _MARK_ATTEMPTS:
+                raise  # the retry finds IN_FLIGHT and records the unknown outcome; nothing is resent
     return DispatchResult(action_id=current.action_id, status="sent", message_id=message_id)
+
+
+IN_FLIGHT = "dispatch in flight"
+"""`error` of a `pending` action whose message is being handed to the provider right now."""
+
+UNKNOWN_OUTCOME = (
+    "an earlier dispatch attempt stopped after handing the message to the provider and before recording "
+    "the result; it is not sent again, so the customer never gets it twice"
+)
+_MARK_ATTEMPTS = 3
+
+
+def _fail(store: DecisionStore, current: DecisionRecord, error: str) -> DispatchResult:
+    """Record the action as `failed` with `error` (the audit says why) and report it."""
+    store.update_action(current.order_id, current.action_id, "failed", error=error)
+    return DispatchResult(action_id=current.action_id, status="failed", error=error)
 
 
 class _DispatchError(TouchpointsError):
