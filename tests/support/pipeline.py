@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,19 +47,23 @@ def fast_moto_transactions() -> Iterator[None]:
 
     original = models.DynamoDBBackend.transact_write_items
     real_copy = models.copy
-
-    class _Marker:
-        def __init__(self, table: Any) -> None:
-            self.table = table
+    lock = threading.RLock()
 
     class _CopyShim:
         @staticmethod
         def deepcopy(value: Any, memo: Any = None) -> Any:
+            # moto's "backup" of a table becomes the table itself: its rollback is then a no-op
+            # assignment, and the saved items below are what is put back.
             if isinstance(value, Table):
-                return _Marker(value)
+                return value
             return real_copy.deepcopy(value, memo)
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        # DynamoDB serialises transactions on the same items; moto does not (threads could interleave).
+        with lock:
+            _transact(self, transact_items)
+
+    def _transact(self: Any, transact_items: list[dict[str, Any]]) -> None:
         saved: list[tuple[Any, Any, Any, Any]] = []
         streams: dict[int, tuple[Any, int]] = {}
         for entry in transact_items:
@@ -82,9 +87,6 @@ def fast_moto_transactions() -> Iterator[None]:
         try:
             original(self, transact_items)
         except Exception:
-            for name, value in list(self.tables.items()):
-                if isinstance(value, _Marker):
-                    self.tables[name] = value.table
             for table, hash_key, range_key, existing in reversed(saved):
                 _restore(table, hash_key, range_key, existing)
             for shard, length in streams.values():
