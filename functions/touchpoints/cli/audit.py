@@ -72,7 +72,7 @@ def records_table(records: Sequence[DecisionRecord], title: str, *, show_order: 
     table.add_column("outcome", overflow="fold")
     table.add_column("to", overflow="fold")
     for record in records:
-        outcome = record.status
+        outcome: str = record.status
         if record.reason or record.error:
             outcome += f": {record.reason or record.error}"
         if record.send_at != record.decided_at:
