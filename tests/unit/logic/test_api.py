@@ -285,3 +285,26 @@ def test_documented_arity_table_matches_the_registry(repo_root: Any) -> None:
     # WHEN comparing with the default registry THEN every operator is documented with its real arity
     registry = default_operators()
     assert documented == {name: spec.arity_text() for name, spec in registry.items()}
+
+
+def test_explain_of_some_shows_each_item_until_the_first_match() -> None:
+    # GIVEN a `some` over three items, the second of which matches
+    rule = {"some": [{"var": "items"}, {">": [{"var": "price"}, 100]}]}
+    trace = explain(rule, {"items": [{"price": 5}, {"price": 150}, {"price": 1}]})
+    # WHEN printing THEN the per-item logic appears once per evaluated item, and stops at the match
+    lines = str(trace).splitlines()
+    assert lines[0] == "some -> true"
+    assert lines.count("  > -> false") == 1
+    assert lines.count("  > -> true") == 1
+    assert "    var price -> 1" not in lines
+
+
+def test_fast_path_and_checked_path_agree_when_paths_cross_null_lists_and_strings() -> None:
+    # GIVEN one rule and data shapes that make the dict.get fast path fall back to the checked path
+    rule = {"cat": [{"var": "a.b"}, "|", {"var": ["a.0", "d"]}, "|", {"var": "a.length"}]}
+    compiled = compile(rule)
+    # WHEN evaluating on an object, null, an array and a string THEN the JavaScript answers come back
+    assert compiled({"a": {"b": "x", "0": "y", "length": 2}}) == "x|y|2"
+    assert compiled({"a": None}) == "|d|"
+    assert compiled({"a": ["p", "q"]}) == "|p|2"
+    assert compiled({"a": "str"}) == "|s|3"
