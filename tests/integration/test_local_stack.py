@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from touchpoints.local import TemplateError, load_template, matches_pattern
 from touchpoints.settings import SettingsError, load_settings
@@ -128,31 +127,3 @@ def test_the_driver_fires_a_due_schedule_into_the_queue_and_deletes_it(
     for message_body in bodies:  # hand them back, so the queue is as the other tests expect it
         local.clients["sqs"].send_message(QueueUrl=outputs["QueueUrl"], MessageBody=json.dumps(message_body))
     local.driver.drain_queue()
-
-
-def test_forget_erases_a_customers_orders_and_ledger(
-    local: Any, sample_events: dict[str, list[dict[str, Any]]]
-) -> None:
-    from touchpoints.cli.main import cli
-
-    # GIVEN a customer with a processed order
-    event = json.loads(json.dumps(sample_events["happy-path"][0]))
-    event["id"], event["detail"]["order_id"], event["detail"]["customer"]["id"] = (
-        "forget-1",
-        "FORGET-1",
-        "CFORGET",
-    )
-    local.driver.now = local.driver.now.fromisoformat(event["time"].replace("Z", "+00:00"))
-    local.driver.put_events([event])
-    local.driver.settle()
-    assert local.store.records_for_order("FORGET-1") != []
-    # WHEN forget runs for the customer
-    result = CliRunner().invoke(
-        cli, ["forget", "--customer", "CFORGET", "--table", local.table_name, "--yes"]
-    )
-    # THEN the order's items and the ledger are gone
-    assert result.exit_code == 0, result.output
-    assert local.store.records_for_order("FORGET-1") == []
-    loaded = local.store.load("FORGET-1", "CFORGET")
-    assert loaded.state is None
-    assert loaded.history.customer == []

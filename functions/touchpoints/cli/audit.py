@@ -1,4 +1,4 @@
-"""`touchpoints audit` (decision records from DynamoDB) and `touchpoints forget` (erase a customer)."""
+"""`touchpoints audit`: decision records from DynamoDB, by order or by customer."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.table import Table
 
-from touchpoints.cli.output import EXIT_PROBLEMS, echo_json_lines, fail, handle_errors, stdout_console
+from touchpoints.cli.forget import forget  # the root group's table names it here too; one implementation
+from touchpoints.cli.output import echo_json_lines, fail, handle_errors, stdout_console
 
 if TYPE_CHECKING:
     from touchpoints.adapters.dynamodb import DynamoDBDecisionStore
@@ -157,74 +158,3 @@ def audit(
         console.print(f"{title}: none (table {store.table_name})")
         return
     console.print(records_table(records, title))
-
-
-@click.command()
-@click.option("--customer", "customer_id", required=True, metavar="ID", help="The customer to erase.")
-@_options
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@handle_errors
-def forget(
-    customer_id: str, table: str | None, endpoint_url: str | None, region: str | None, yes: bool
-) -> None:
-    """Erase a customer: their orders' journeys, events and decisions, and their contact ledger.
-
-    Orders are found through the customer's decision records (by-customer index), so an order of
-    theirs on which nothing was ever decided is found only if it has a decision. Deletion is
-    item by item and can be re-run safely.
-
-    \b
-    Example:
-      touchpoints forget --customer C1001 --table touchpoints-prod-decisions --yes
-    """
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from touchpoints.adapters.dynamodb import customer_pk, order_pk
-    from touchpoints.adapters.ports import StoreError
-
-    store = connect_store(table, endpoint_url, region)
-    try:
-        orders = sorted({r.order_id for r in store.records_for_customer(customer_id)})
-    except StoreError as exc:
-        fail(str(exc), hint=_explain_store_error(str(exc), store, endpoint_url))
-    console = stdout_console()
-    if not yes:
-        click.confirm(
-            f"Erase customer {customer_id} and {len(orders)} order(s) from {store.table_name}?", abort=True
-        )
-    client = store.client
-    deleted = 0
-    try:
-        for pk in [order_pk(order_id) for order_id in orders]:
-            keys = [item["sk"]["S"] for item in _all_keys(client, store.table_name, pk)]
-            for sk in keys:
-                client.delete_item(TableName=store.table_name, Key={"pk": {"S": pk}, "sk": {"S": sk}})
-                deleted += 1
-        client.delete_item(
-            TableName=store.table_name, Key={"pk": {"S": customer_pk(customer_id)}, "sk": {"S": "CONTACTS"}}
-        )
-    except (BotoCoreError, ClientError) as exc:  # report, never a traceback
-        fail(
-            f"erasing customer {customer_id} stopped after {deleted} item(s): {exc}", exit_code=EXIT_PROBLEMS
-        )
-    console.print(
-        f"Erased customer {customer_id}: {len(orders)} order(s), {deleted} item(s), and the contact ledger."
-    )
-
-
-def _all_keys(client: Any, table: str, pk: str) -> list[dict[str, Any]]:
-    keys: list[dict[str, Any]] = []
-    start: dict[str, Any] | None = None
-    while True:
-        extra = {"ExclusiveStartKey": start} if start else {}
-        response = client.query(
-            TableName=table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": pk}},
-            ProjectionExpression="sk",
-            **extra,
-        )
-        keys.extend(response.get("Items", []))
-        start = response.get("LastEvaluatedKey")
-        if not start:
-            return keys
