@@ -96,6 +96,16 @@ def main() -> None:
         "few datalogic-py differences are its `missing` / `missing_some`, which do not count a present "
         "`null` as missing (json-logic-js does).",
         "",
+        "## Spread across rounds",
+        "",
+        "| library | slowest round (evals/s) | fastest round (evals/s) |",
+        "|---|---:|---:|",
+        *[
+            f"| {lib} | {min(r['evals_per_second'] for r in runs if r['library'] == lib):,} "
+            f"| {best[lib]['evals_per_second']:,} |"
+            for lib in sorted(best, key=lambda name: -best[name]["evals_per_second"])
+        ],
+        "",
         "## Reproduce",
         "",
         "```",
