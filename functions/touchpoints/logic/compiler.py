@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from functools import lru_cache
@@ -12,7 +11,7 @@ from touchpoints.logic.codegen import generate
 from touchpoints.logic.errors import InvalidRuleError
 from touchpoints.logic.explain import Trace, trace_node
 from touchpoints.logic.js import UNDEFINED
-from touchpoints.logic.nodes import Arr, Lit, Node, VarRef, literal_var_path, parse
+from touchpoints.logic.nodes import Arr, Lit, Node, VarRef, literal_var_path, parse, to_json
 from touchpoints.logic.operators import OperatorRegistry, default_operators
 
 __all__ = ["CompiledLogic", "compile", "evaluate", "explain", "variable_references", "variables"]
@@ -52,18 +51,19 @@ class CompiledLogic:
         return f"CompiledLogic({json.dumps(self.rule, default=repr)[:120]})"
 
 
-def _parse(logic: Any, operators: OperatorRegistry | None) -> Node:
+def _parse(logic: Any, operators: OperatorRegistry | None) -> tuple[Any, Node]:
+    """The rule as plain JSON (a private copy) and its checked node tree."""
     registry = default_operators() if operators is None else operators
     try:
-        return parse(logic, registry)
+        rule = to_json(logic)
+        return rule, parse(rule, registry)
     except RecursionError:
         raise InvalidRuleError("rule is nested too deeply to compile") from None
 
 
 def compile(logic: Any, operators: OperatorRegistry | None = None) -> CompiledLogic:
     """Check a rule (unknown operators and bad arity fail here, with a pointer) and compile it."""
-    rule = copy.deepcopy(logic)
-    node = _parse(rule, operators)
+    rule, node = _parse(logic, operators)
     function, source = generate(node)
     return CompiledLogic(rule, node, function, source)
 
@@ -87,7 +87,7 @@ def evaluate(logic: Any, data: Any = None, operators: OperatorRegistry | None = 
 
 def explain(logic: Any, data: Any = None, operators: OperatorRegistry | None = None) -> Trace:
     """Evaluate node by node: `str(trace)` is an indented tree, `trace.value` the rule's value."""
-    node = _parse(copy.deepcopy(logic), operators)
+    _, node = _parse(logic, operators)
     trace = trace_node(node, data)
     if trace.value is UNDEFINED:
         trace.value = None
@@ -124,7 +124,7 @@ def variable_references(logic: Any, operators: OperatorRegistry | None = None) -
     so they are not listed.
     """
     out: list[VarRef] = []
-    _collect(_parse(logic, operators), out)
+    _collect(_parse(logic, operators)[1], out)
     return out
 
 

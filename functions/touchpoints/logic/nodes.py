@@ -12,7 +12,18 @@ from touchpoints.logic.errors import ArityError, InvalidRuleError, UnknownOperat
 from touchpoints.logic.js import to_string
 from touchpoints.logic.operators import OperatorRegistry, OperatorSpec
 
-__all__ = ["Arr", "Lit", "Node", "Op", "VarRef", "literal_var_path", "parse", "pointer_join", "walk"]
+__all__ = [
+    "Arr",
+    "Lit",
+    "Node",
+    "Op",
+    "VarRef",
+    "literal_var_path",
+    "parse",
+    "pointer_join",
+    "to_json",
+    "walk",
+]
 
 
 def pointer_join(pointer: str, token: str | int) -> str:
@@ -57,26 +68,35 @@ class VarRef(NamedTuple):
     pointer: str
 
 
-def _check_literal(value: Any, pointer: str) -> None:
-    """Reject values JSON cannot carry, so a YAML date or a Python set fails at compile time."""
-    if value is None or value.__class__ in (bool, int, str):
-        return
-    if value.__class__ is float:
+def to_json(value: Any, pointer: str = "") -> Any:
+    """A fresh copy of a rule in plain JSON types (dict, list, str, int, float, bool, None).
+
+    Rules arrive from ruamel.yaml as CommentedMap / ScalarFloat / str subclasses; the compiler
+    works on plain types only. A YAML date, a set or NaN fails here, with the pointer of the value.
+    """
+    if value is None or value is True or value is False:
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
         if not math.isfinite(value):
             raise InvalidRuleError(
                 f"rule holds a non-finite number {value!r}; JSON has no such value", pointer
             )
-        return
+        return float(value)
     if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidRuleError(f"object key {key!r} is not a string", pointer)
-            _check_literal(item, pointer_join(pointer, key))
-        return
+            out[str(key)] = to_json(item, pointer_join(pointer, key))
+        return out
     if isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _check_literal(item, pointer_join(pointer, index))
-        return
+        return [to_json(item, pointer_join(pointer, index)) for index, item in enumerate(value)]
     raise InvalidRuleError(
         f"rule holds a {type(value).__name__} ({value!r}); only JSON values are allowed "
         "(quote timestamps in YAML so they stay strings)",
@@ -98,7 +118,6 @@ def parse(rule: Any, registry: OperatorRegistry, pointer: str = "") -> Node:
         )
     if isinstance(rule, Mapping):
         if len(rule) != 1:
-            _check_literal(rule, pointer)
             return Lit(rule, pointer)
         ((op, raw_args),) = rule.items()
         if not isinstance(op, str):
@@ -118,7 +137,6 @@ def parse(rule: Any, registry: OperatorRegistry, pointer: str = "") -> Node:
                 f"operator {op!r} takes {spec.arity_text()} arguments, got {count} {noun}", op_pointer
             )
         return Op(op, args, spec, pointer)
-    _check_literal(rule, pointer)
     return Lit(rule, pointer)
 
 

@@ -308,3 +308,18 @@ def test_fast_path_and_checked_path_agree_when_paths_cross_null_lists_and_string
     assert compiled({"a": None}) == "|d|"
     assert compiled({"a": ["p", "q"]}) == "|p|2"
     assert compiled({"a": "str"}) == "|s|3"
+
+
+def test_rules_loaded_by_ruamel_yaml_compile_as_plain_json() -> None:
+    # GIVEN a condition as ruamel.yaml's round-trip loader gives it (CommentedMap, ScalarFloat, HexInt)
+    from ruamel.yaml import YAML
+
+    when = YAML().load(
+        'and:\n  - ">=": [{var: order.total}, 49.5]\n  - in: [{var: code}, [0x10, 1_000]]\n'
+        '  - "==": [{var: tier}, gold]\n'
+    )
+    # WHEN compiling THEN the YAML scalar types behave as the JSON values they spell
+    compiled = compile(when)
+    assert compiled({"order": {"total": 50}, "code": 16, "tier": "gold"}) is True
+    assert compiled({"order": {"total": 49}, "code": 16, "tier": "gold"}) is False
+    assert variable_references(when)[0] == VarRef("order.total", "/and/0/>=/0")
