@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Mapping
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, nodes, pass_context
 from jinja2 import Template as JinjaTemplate
 from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from touchpoints.catalog.templates import PathChecker, TemplateIssue
+from touchpoints.catalog.templates import (
+    TEMPLATE_LOCALE_KEY,
+    PathChecker,
+    TemplateIssue,
+    format_local_date,
+    format_local_datetime,
+)
 
-__all__ = ["compiled", "lint_source"]
+__all__ = ["FILTERS", "compiled", "lint_source", "local_date", "local_datetime"]
 
 _MAX_RANGE = 100
 """`range()` in a template must have literal bounds no larger than this (no CPU bombs)."""
@@ -49,7 +57,52 @@ class _FactsEnvironment(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
+def _customer_setting(context: Context, name: str) -> object:
+    """`customer.<name>` from the render context, or None (a preview without a customer still renders)."""
+    customer = context.get("customer")
+    if isinstance(customer, Mapping):
+        value = customer.get(name)
+        return None if isinstance(value, Undefined) else value
+    return None
+
+
+def _arguments(context: Context, tz: object, locale: object) -> tuple[object, str | None]:
+    """The zone and locale a date filter uses: explicit arguments, else the customer's zone and
+    the template's own locale (a `fr` customer reading the `en` fallback gets English dates),
+    else the customer's locale."""
+    zone = _customer_setting(context, "timezone") if tz is None or isinstance(tz, Undefined) else tz
+    if locale is None or isinstance(locale, Undefined):
+        locale = context.get(TEMPLATE_LOCALE_KEY) or _customer_setting(context, "locale")
+    return zone, locale if isinstance(locale, str) else None
+
+
+@pass_context
+def local_date(context: Context, value: object, tz: object = None, locale: object = None) -> str:
+    """Jinja2 filter `{{ order.promised_delivery_by | local_date }}`: the day in the customer's zone.
+
+    A missing fact (undefined or null) prints "" rather than failing: guard the sentence with
+    `{% if ... %}` so the customer never reads "by ."; see format_local_date for the formats.
+    """
+    if isinstance(value, Undefined):
+        return ""
+    zone, language = _arguments(context, tz, locale)
+    return format_local_date(value, zone, language)
+
+
+@pass_context
+def local_datetime(context: Context, value: object, tz: object = None, locale: object = None) -> str:
+    """Jinja2 filter `{{ event.new_estimate | local_datetime }}`: day and time in the customer's zone."""
+    if isinstance(value, Undefined):
+        return ""
+    zone, language = _arguments(context, tz, locale)
+    return format_local_datetime(value, zone, language)
+
+
+FILTERS = {"local_date": local_date, "local_datetime": local_datetime}
+"""Our filters, registered on the sandbox next to Jinja2's built-in ones."""
+
 _ENVIRONMENT = _FactsEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_ENVIRONMENT.filters.update(FILTERS)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -115,6 +168,8 @@ class _Linter:
             for arg in node.args:
                 if isinstance(arg, nodes.Const) and str(arg.value).startswith("_"):
                     self._add(node, _private(str(arg.value)))
+        if isinstance(node, nodes.Filter | nodes.Test):
+            self._check_known(node)
         is_reference = isinstance(node, nodes.Name | nodes.Getattr | nodes.Getitem)
         if is_reference and not _continues_chain(node, parent):
             self._check_reference(node, parent)
@@ -130,6 +185,19 @@ class _Linter:
                 self._add(node, "slices need literal numbers, e.g. order.placed_at[:10]")
         elif not isinstance(key, nodes.Name | nodes.Getattr | nodes.Getitem):
             self._add(node, "computed keys (built from strings or expressions) are not allowed in templates")
+
+    def _check_known(self, node: nodes.Filter | nodes.Test) -> None:
+        """A misspelt filter or test fails at send time (Jinja2 resolves some only when reached)."""
+        kind, known = (
+            ("filter", _ENVIRONMENT.filters)
+            if isinstance(node, nodes.Filter)
+            else ("test", _ENVIRONMENT.tests)
+        )
+        if node.name in known:
+            return
+        close = difflib.get_close_matches(node.name, list(known), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        self._add(node, f"unknown {kind} '{node.name}'{hint}")
 
     def _check_call(self, node: nodes.Call) -> None:
         callee = node.node

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,11 +16,15 @@ from touchpoints.errors import TouchpointsError
 
 __all__ = [
     "MESSAGE_FIELDS",
+    "TEMPLATE_LOCALE_KEY",
     "RenderedMessage",
     "Template",
     "TemplateFile",
     "TemplateIssue",
     "TemplateRenderError",
+    "date_style",
+    "format_local_date",
+    "format_local_datetime",
     "lint_template_source",
     "render_template",
     "resolve_template_locale",
@@ -25,6 +32,14 @@ __all__ = [
 
 MESSAGE_FIELDS = ("subject", "body", "sms")
 """The parts of a template file, each a Jinja2 template."""
+
+
+TEMPLATE_LOCALE_KEY = "touchpoints:template-locale"
+"""Render-context key holding the locale of the template being rendered.
+
+Not a Jinja2 name (it has a colon), so a template cannot read or shadow it; the date filters
+read it to print dates in the language the message is written in.
+"""
 
 
 class TemplateRenderError(TouchpointsError):
@@ -77,6 +92,7 @@ def render_template(template: Template, facts: Mapping[str, Any]) -> RenderedMes
     from touchpoints.catalog.sandbox import compiled as _compiled
 
     context = dict(facts)
+    context[TEMPLATE_LOCALE_KEY] = template.locale
     try:
         subject = _compiled(template.subject).render(context).strip()
         body = _compiled(template.body).render(context)
@@ -140,3 +156,123 @@ def iter_template_parts(data: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         value = data.get(field)
         if isinstance(value, str):
             yield field, value
+
+
+# --- dates in the customer's time zone ---------------------------------------------------------
+
+DateStyle = Literal["en", "zh-Hans", "zh-Hant"]
+"""The date conventions we print: English, Simplified and Traditional Chinese."""
+
+_EN_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+_EN_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_ZH_WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+_TRADITIONAL_REGIONS = frozenset({"tw", "hk", "mo"})
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "UCT", "Etc/UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu"})
+
+
+def date_style(locale: str | None) -> DateStyle:
+    """The date convention for a BCP 47 tag: zh-Hant/zh-TW/zh-HK/zh-MO, other zh, else English.
+
+    Anything we have no convention for prints in English, the language of the fallback templates.
+    """
+    if not isinstance(locale, str):
+        return "en"
+    parts = locale.replace("_", "-").lower().split("-")
+    if parts[0] != "zh":
+        return "en"
+    if "hant" in parts[1:] or any(part in _TRADITIONAL_REGIONS for part in parts[1:]):
+        return "zh-Hant"
+    return "zh-Hans"
+
+
+@functools.lru_cache(maxsize=256)
+def _zone(name: str) -> tzinfo | None:
+    """The IANA zone `name`, or None when it is not one (typo, path, empty: never an exception)."""
+    try:
+        return ZoneInfo(name)
+    except (ValueError, LookupError, OSError):  # bad key, unknown zone, a folder such as "America"
+        return None
+
+
+def _resolve_zone(tz: object) -> tzinfo:
+    """The customer's zone; UTC when missing or not a valid IANA name (a date must still print)."""
+    zone = _zone(tz) if isinstance(tz, str) and tz else None
+    return zone if zone is not None else UTC
+
+
+def _parse_moment(value: object) -> datetime | date | str | None:
+    """A fact timestamp as an aware datetime (naive = UTC), a date-only value as a date.
+
+    None for a missing value; the text itself when it is not a timestamp, so a mistake shows in
+    `touchpoints preview` instead of vanishing.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if len(text) == 10:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return text
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _date_text(day: date, style: DateStyle, weekday: bool) -> str:
+    if style == "en":
+        text = f"{day.day} {_EN_MONTHS[day.month - 1]} {day.year}"
+        return f"{_EN_WEEKDAYS[day.weekday()]}, {text}" if weekday else text
+    text = f"{day.year}年{day.month}月{day.day}日"
+    return f"{text}（{_ZH_WEEKDAYS[day.weekday()]}）" if weekday else text
+
+
+def format_local_date(value: object, tz: object = None, locale: str | None = None) -> str:
+    """A timestamp as the day in the customer's zone: `Saturday, 7 March 2026`, `2026年3月7日（星期六）`.
+
+    Why: slicing the UTC string (`[:10]`) shows an evening promise in New York as the next day.
+    A missing value gives "" (templates guard optional facts); a zone that is not a valid IANA
+    name gives the UTC day. A date-only value (`2026-03-07`) is shown as that day, unconverted.
+    """
+    moment = _parse_moment(value)
+    if moment is None:
+        return ""
+    if isinstance(moment, str):
+        return moment
+    day = moment.astimezone(_resolve_zone(tz)).date() if isinstance(moment, datetime) else moment
+    return _date_text(day, date_style(locale), weekday=True)
+
+
+def format_local_datetime(value: object, tz: object = None, locale: str | None = None) -> str:
+    """A timestamp as day and time in the customer's zone: `7 March 2026, 8:00 pm`, `2026年3月7日 20:00`.
+
+    A missing value gives ""; a zone that is missing or not a valid IANA name gives UTC time,
+    labelled `UTC` so the customer is not misled into reading it as local time.
+    """
+    moment = _parse_moment(value)
+    if moment is None:
+        return ""
+    if isinstance(moment, str):
+        return moment
+    if not isinstance(moment, datetime):
+        return _date_text(moment, date_style(locale), weekday=False)
+    zone = _resolve_zone(tz)
+    local = moment.astimezone(zone)
+    style = date_style(locale)
+    day = _date_text(local.date(), style, weekday=False)
+    if style == "en":
+        hour = local.hour % 12 or 12
+        text = f"{day}, {hour}:{local.minute:02d} {'am' if local.hour < 12 else 'pm'}"
+    else:
+        text = f"{day} {local.hour:02d}:{local.minute:02d}"
+    is_utc = zone is UTC or getattr(zone, "key", None) in _UTC_NAMES
+    return f"{text} UTC" if is_utc else text
