@@ -250,6 +250,23 @@ def test_update_action_marks_sent_with_the_provider_message_id(store: DynamoDBDe
     assert (stored.status, stored.message_id, stored.error) == ("sent", "msg-1", None)
 
 
+def test_marking_an_action_after_loading_its_order_is_a_single_update(store: DynamoDBDecisionStore) -> None:
+    # GIVEN a pending action, and its order loaded (as the dispatcher does to render the message)
+    order_id, customer_id = f"O{next(_ids)}", f"C{next(_ids)}"
+    event = _order_placed(order_id, customer_id)
+    record = _record(event, "rule-a")
+    store.commit(store.load(order_id, customer_id), event, _decision(None, event, [record]))
+    fresh = DynamoDBDecisionStore(store.table_name, client=store.client)
+    fresh.load(order_id, customer_id)
+    fresh.calls.clear()
+    # WHEN it is marked failed
+    fresh.update_action(order_id, record.action_id, "failed", error="SES refused")
+    # THEN the sort key came from the loaded state: one UpdateItem, no Query
+    assert fresh.calls == {"UpdateItem": 1}
+    (stored,) = store.records_for_order(order_id)
+    assert (stored.status, stored.error) == ("failed", "SES refused")
+
+
 def test_update_of_an_unknown_action_is_a_store_error(store: DynamoDBDecisionStore) -> None:
     # GIVEN no such action WHEN it is updated THEN StoreError names it
     with pytest.raises(StoreError, match="no action nope"):

@@ -612,6 +612,10 @@ class DynamoDBDecisionStore:
         )
 
     def _action_sk(self, order_id: str, action_id: str) -> str | None:
+        """The action row's sort key: from the order's STATE if loaded (the dispatcher does), else a Query."""
+        known = self._keys_by_order.get(order_id, {}).get(action_id)
+        if known is not None:
+            return known
         items = self._query(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
             FilterExpression="action_id = :action_id",
