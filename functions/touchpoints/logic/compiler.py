@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol, cast, runtime_checkable
 
 from touchpoints.logic.codegen import generate
 from touchpoints.logic.errors import InvalidRuleError
@@ -19,36 +19,23 @@ __all__ = ["CompiledLogic", "compile", "evaluate", "explain", "variable_referenc
 _SCOPED = frozenset({"map", "filter", "all", "none", "some", "reduce"})
 
 
-class CompiledLogic:
-    """A rule compiled to a Python function: call it with the data, get the JsonLogic value.
+@runtime_checkable
+class CompiledLogic(Protocol):
+    """A compiled rule: call it with the data, get the JsonLogic value.
 
-    Each instance gets a one-off subclass whose `__call__` *is* the generated function (a
-    staticmethod), so `compiled(data)` costs no extra Python frame over calling the function itself.
+    It *is* the generated Python function (no wrapper object, so no extra call per evaluation),
+    carrying the attributes below.
     """
 
-    __slots__ = ("_node", "function", "rule", "source")
+    rule: Any  # the rule as plain JSON (a private copy)
+    source: str | None  # the generated Python (None when the interpreter fallback runs the rule)
+    function: Callable[[Any], Any]  # the function itself, for callers that want it by name
 
-    def __new__(
-        cls, rule: Any, node: Node, function: Callable[[Any], Any], source: str | None
-    ) -> CompiledLogic:
-        bound = type(cls.__name__, (cls,), {"__slots__": (), "__call__": staticmethod(function)})
-        return object.__new__(bound)
-
-    def __init__(self, rule: Any, node: Node, function: Callable[[Any], Any], source: str | None) -> None:
-        self.rule = rule
-        self._node = node
-        self.function = function  # the generated function itself
-        self.source = source  # the generated Python (None when the interpreter fallback runs the rule)
-
-    def __call__(self, data: Any = None) -> Any:  # replaced per instance by the generated function
-        return self.function(data)
+    def __call__(self, data: Any = None) -> Any:
+        """The rule's value on `data`."""
 
     def explain(self, data: Any = None) -> Trace:
         """Each node of this rule with the value it produced on `data`."""
-        return trace_node(self._node, data)
-
-    def __repr__(self) -> str:
-        return f"CompiledLogic({json.dumps(self.rule, default=repr)[:120]})"
 
 
 def _parse(logic: Any, operators: OperatorRegistry | None) -> tuple[Any, Node]:
@@ -65,7 +52,18 @@ def compile(logic: Any, operators: OperatorRegistry | None = None) -> CompiledLo
     """Check a rule (unknown operators and bad arity fail here, with a pointer) and compile it."""
     rule, node = _parse(logic, operators)
     function, source = generate(node)
-    return CompiledLogic(rule, node, function, source)
+
+    def explain_rule(data: Any = None) -> Trace:
+        return trace_node(node, data)
+
+    for name, value in (
+        ("rule", rule),
+        ("source", source),
+        ("function", function),
+        ("explain", explain_rule),
+    ):
+        setattr(function, name, value)
+    return cast(CompiledLogic, function)
 
 
 @lru_cache(maxsize=512)
