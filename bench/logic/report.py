@@ -71,7 +71,7 @@ def main() -> None:
     ]
     paths = {
         "touchpoints": "`compile(rule)(facts)`",
-        "touchpoints-bare": "`compile(rule).function(facts)`",
+        "touchpoints-bare": "`compile(rule).function(facts)` (the same function: a control for noise)",
         "datalogic-py-session": "`Session.evaluate_data(rule, DataHandle(event))`, one handle per event",
         "datalogic-py-many": "`Session.evaluate_many(rules, DataHandle(event))` (JSON text results)",
         "panzi-json-logic": "`jsonLogic(rule, data)` (interpreter)",
