@@ -323,3 +323,16 @@ def test_rules_loaded_by_ruamel_yaml_compile_as_plain_json() -> None:
     assert compiled({"order": {"total": 50}, "code": 16, "tier": "gold"}) is True
     assert compiled({"order": {"total": 49}, "code": 16, "tier": "gold"}) is False
     assert variable_references(when)[0] == VarRef("order.total", "/and/0/>=/0")
+
+
+def test_compiled_logic_is_the_generated_function_with_its_attributes() -> None:
+    # GIVEN a compiled rule
+    rule = {"==": [{"var": "a"}, 1]}
+    compiled = compile(rule)
+    # WHEN inspecting it THEN it is a CompiledLogic carrying the rule, its source and explain
+    assert isinstance(compiled, logic.CompiledLogic)
+    assert compiled.function is compiled
+    assert compiled.rule == rule
+    assert compiled.source is not None
+    assert compiled.explain({"a": 1}).value is True
+    assert compiled() is False  # no data: `var` reads null
