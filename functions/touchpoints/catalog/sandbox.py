@@ -182,7 +182,7 @@ class _Linter:
         elif isinstance(key, nodes.Slice):
             bounds = (key.start, key.stop, key.step)
             if not all(bound is None or isinstance(bound, nodes.Const) for bound in bounds):
-                self._add(node, "slices need literal numbers, e.g. order.placed_at[:10]")
+                self._add(node, "slices need literal numbers, e.g. customer.name[:20]")
         elif not isinstance(key, nodes.Name | nodes.Getattr | nodes.Getitem):
             self._add(node, "computed keys (built from strings or expressions) are not allowed in templates")
 
@@ -195,8 +195,13 @@ class _Linter:
         )
         if node.name in known:
             return
-        close = difflib.get_close_matches(node.name, list(known), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        close = difflib.get_close_matches(node.name, list(known), n=1, cutoff=0.75)
+        if close:
+            hint = f" (did you mean '{close[0]}'?)"
+        elif kind == "filter":
+            hint = " (dates and times: local_date, local_datetime)"
+        else:
+            hint = ""
         self._add(node, f"unknown {kind} '{node.name}'{hint}")
 
     def _check_call(self, node: nodes.Call) -> None:
