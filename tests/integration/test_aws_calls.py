@@ -46,12 +46,27 @@ class CallCounter:
         return sum(n for op, n in self.dynamodb().items() if op in WRITES)
 
 
+def _schedules(local: Any, clients: dict[str, Any]) -> set[str]:
+    group = local.resources.outputs["ScheduleGroupName"]
+    pages = clients["scheduler"].get_paginator("list_schedules").paginate(GroupName=group)
+    return {schedule["Name"] for page in pages for schedule in page["Schedules"]}
+
+
 @pytest.fixture
-def counter(clients: dict[str, Any]) -> Iterator[CallCounter]:
-    """Hooks on the very clients the handlers' runtime uses (the local stack shares them)."""
+def counter(local: Any, clients: dict[str, Any]) -> Iterator[CallCounter]:
+    """Hooks on the very clients the handlers' runtime uses (the local stack shares them).
+
+    The session shares the stack: the timers these tests schedule are deleted afterwards and the
+    driver's clock is put back, so no other test fires them or starts at a later time.
+    """
+    clock, before = local.driver.now, _schedules(local, clients)
     counting = CallCounter(clients)
     yield counting
     counting.close()
+    group = local.resources.outputs["ScheduleGroupName"]
+    for name in _schedules(local, clients) - before:
+        clients["scheduler"].delete_schedule(Name=name, GroupName=group)
+    local.driver.now = clock
 
 
 def _fresh(event: dict[str, Any], run: int) -> dict[str, Any]:
