@@ -3,32 +3,30 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from touchpoints.adapters.dynamodb import ActionRow
-from touchpoints.handlers.runtime import count, get_runtime
+from touchpoints.handlers.runtime import count, get_runtime, process_batch
 from touchpoints.service import dispatch_action
 
 __all__ = ["handler", "record_handler"]
 
 logger = Logger()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
-def record_handler(record: DynamoDBRecord) -> None:
+def record_handler(record: Mapping[str, Any]) -> None:
     """One stream record of an action row: send it if it is still pending, then mark it."""
     runtime = get_runtime()
     logger.remove_keys(
         ["correlation_id", "order_id", "rule_id", "channel"]
     )  # keys of the previous record must not leak into this one
-    image = record.dynamodb.new_image if record.dynamodb is not None else {}
-    action = ActionRow.model_validate(image).to_record()
+    image = (record.get("dynamodb") or {}).get("NewImage") or {}
+    action = ActionRow.from_item(image).to_record()
     logger.set_correlation_id(action.action_id)
     logger.append_keys(order_id=action.order_id, rule_id=action.rule_id, channel=action.channel)
     result = dispatch_action(
@@ -42,10 +40,12 @@ def record_handler(record: DynamoDBRecord) -> None:
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
     get_runtime()  # a broken catalog fails the whole invocation here, not each record
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
-    return dict(response)
+    return process_batch(event.get("Records", []), record_handler, _sequence_number, logger)
+
+
+def _sequence_number(record: Mapping[str, Any]) -> str:
+    """A stream record's item identifier in the partial batch response."""
+    return str((record.get("dynamodb") or {}).get("SequenceNumber", ""))
 
 
 def _wrap(function: Any) -> Any:

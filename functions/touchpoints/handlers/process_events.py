@@ -3,38 +3,38 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from touchpoints.contract import InvalidEventError, parse_event
-from touchpoints.handlers.runtime import count, get_runtime, redact
+from touchpoints.handlers.runtime import count, get_runtime, process_batch, redact
 from touchpoints.service import process_event
 
 __all__ = ["handler", "record_handler"]
 
 logger = Logger()
 metrics = Metrics()
-# A batch whose every record is bad still answers with batchItemFailures (each record retried, then
-# dead-lettered on its own) instead of failing the invocation.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-def record_handler(record: SQSRecord) -> None:
+def record_handler(record: Mapping[str, Any]) -> None:
     """One queued event: parse it (a bad one is this record's failure, with a readable reason), decide."""
     runtime = get_runtime()
     logger.remove_keys(
         ["correlation_id", "order_id", "detail_type"]
     )  # keys of the previous record must not leak into this one
     try:
-        event = parse_event(record.body)
+        event = parse_event(record["body"])
     except InvalidEventError as exc:
         logger.warning(
             "event rejected",
-            extra={"message_id": record.message_id, "event_id": exc.event_id, "reason": redact(str(exc))},
+            extra={
+                "message_id": record.get("messageId"),
+                "event_id": exc.event_id,
+                "reason": redact(str(exc)),
+            },
         )
         metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=1)
         raise
@@ -61,10 +61,9 @@ def record_handler(record: SQSRecord) -> None:
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
     get_runtime()  # a broken catalog fails the whole invocation here, not each record
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
-    return dict(response)
+    # A batch whose every record is bad still answers with batchItemFailures (each record retried,
+    # then dead-lettered on its own) instead of failing the invocation.
+    return process_batch(event.get("Records", []), record_handler, lambda r: str(r["messageId"]), logger)
 
 
 def _wrap(function: Any) -> Any:
