@@ -32,6 +32,7 @@ _ENV = {
     "POWERTOOLS_SERVICE_NAME": "touchpoints",
 }
 
+
 @pytest.fixture(scope="session")
 def reliability_aws() -> Iterator[dict[str, Any]]:
     """Fake credentials, one in-process moto for the session (linear-time transactions), shared clients."""

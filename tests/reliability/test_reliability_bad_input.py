@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from tests.support.malformed import MALFORMATIONS, malformed_body
 from tests.support.pipeline import Pipeline
 from tests.support.streams import event_time, generate_stream
@@ -67,7 +66,11 @@ def test_ten_thousand_malformed_records_mixed_into_good_batches(
         deadline=None,
         derandomize=True,
         database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.large_base_example,
+        ],
     )
     @given(
         bad=st.lists(malformed_body(list(bases.values())), min_size=BAD_PER_BATCH, max_size=BAD_PER_BATCH),
@@ -76,7 +79,9 @@ def test_ten_thousand_malformed_records_mixed_into_good_batches(
     def one_batch(bad: list[tuple[str, str]], seed: int) -> None:
         goods = [next(good) for _ in range(GOOD_PER_BATCH)]
         pipeline.now = max(pipeline.now, max(event_time(e) for e in goods) + timedelta(minutes=1))
-        bodies: list[tuple[str, str]] = [(kind, body) for kind, body in bad] + [("good", json.dumps(e)) for e in goods]
+        bodies: list[tuple[str, str]] = [(kind, body) for kind, body in bad] + [
+            ("good", json.dumps(e)) for e in goods
+        ]
         random.Random(seed).shuffle(bodies)
 
         # WHEN the mixed batches are delivered (once: this test looks at the first answer)
@@ -124,3 +129,28 @@ def test_a_rejection_reason_names_the_field_and_hides_personal_data(
     assert "customer.email" in reason
     assert "items.0.quantity" in reason
     assert "ana.lopez" not in reason
+
+
+@pytest.mark.parametrize("field", ["detail.order_id", "detail.customer.id", "id"])
+def test_an_id_too_long_for_a_dynamodb_key_fails_alone_and_the_rest_of_the_batch_goes_on(
+    make_pipeline: Callable[..., Pipeline], field: str
+) -> None:
+    # GIVEN a batch of a good event and one whose id is 300,000 characters long (valid JSON, but no
+    # DynamoDB key can hold it)
+    pipeline = make_pipeline()
+    events = generate_stream(2, seed=63).events
+    placed = [e for e in events if e["detail-type"] == "OrderPlaced"]
+    good, bad = placed[0], json.loads(json.dumps(placed[1]))
+    target = bad
+    *path, last = field.split(".")
+    for part in path:
+        target = target[part]
+    target[last] = "x" * 300_000
+    pipeline.now = max(event_time(good), event_time(bad)) + timedelta(minutes=1)
+
+    # WHEN the batch is delivered
+    reports = pipeline.deliver([json.dumps(bad), json.dumps(good)], receives=1)
+
+    # THEN only the oversized record is a batch item failure, and the good one was processed
+    assert [r.failed for r in reports] == [[reports[0].message_ids[0]]]
+    assert [str(row["sk"]) for row in pipeline.items("EVENT#")] == [f"EVENT#{good['id']}"]

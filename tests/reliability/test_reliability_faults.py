@@ -1,4 +1,4 @@
-"""AWS calls fail (throttling, conflicts, timeouts, provider refusals): nothing is lost, nothing is sent twice."""
+"""AWS calls fail (throttling, conflicts, timeouts, refusals): nothing is lost, nothing is sent twice."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-
 from tests.support.faults import conflict, inject, throttled, timeout, transaction_marker
 from tests.support.pipeline import Pipeline, RunReport, sent_emails, sent_sms
 from tests.support.streams import GeneratedStream, generate_stream

@@ -1,4 +1,4 @@
-"""A rule catalog that does not validate never reaches production decisions: it fails loudly, file:line first."""
+"""A rule catalog that does not validate never reaches production: it fails loudly, file:line first."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from tests.support.pipeline import Pipeline
 from tests.support.streams import generate_stream
 
@@ -18,8 +17,12 @@ _RULE = Path("payments") / "payment-unresolved-reminder.yaml"
 # (what is broken, the line to change, what it becomes)
 BREAKAGES = [
     ("a duration that is not one", "after: 24h", "after: 24 hours"),
-    ("a fact that does not exist", "- {\"!\": {var: order.is_paid}}", "- {\"!\": {var: order.is_payed}}"),
-    ("a template that does not exist", "- {channel: email, template: payment-reminder}", "- {channel: email, template: payment-nudge}"),
+    ("a fact that does not exist", '- {"!": {var: order.is_paid}}', '- {"!": {var: order.is_payed}}'),
+    (
+        "a template that does not exist",
+        "- {channel: email, template: payment-reminder}",
+        "- {channel: email, template: payment-nudge}",
+    ),
     ("a misspelt key", "priority: 70", "priorty: 70"),
 ]
 
@@ -37,7 +40,9 @@ def _break(repo: Path, tmp_path: Path, old: str, new: str) -> tuple[Path, int]:
 
 
 @pytest.mark.parametrize(("what", "old", "new"), BREAKAGES, ids=[b[0] for b in BREAKAGES])
-def test_validate_finds_the_broken_rule_first(repo: Path, tmp_path: Path, what: str, old: str, new: str) -> None:
+def test_validate_finds_the_broken_rule_first(
+    repo: Path, tmp_path: Path, what: str, old: str, new: str
+) -> None:
     # GIVEN the shipped rules with one mistake
     rules, line = _break(repo, tmp_path, old, new)
     from touchpoints.cli.main import cli

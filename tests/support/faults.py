@@ -17,7 +17,9 @@ Fault = Callable[[str, Mapping[str, Any], int], Exception | None]
 
 def throttled(operation: str, code: str = "ProvisionedThroughputExceededException") -> ClientError:
     """The error AWS answers when the request rate is too high."""
-    return ClientError({"Error": {"Code": code, "Message": "Rate of requests exceeds the allowed throughput."}}, operation)
+    return ClientError(
+        {"Error": {"Code": code, "Message": "Rate of requests exceeds the allowed throughput."}}, operation
+    )
 
 
 def conflict() -> ClientError:
@@ -25,9 +27,12 @@ def conflict() -> ClientError:
     response: dict[str, Any] = {
         "Error": {
             "Code": "TransactionCanceledException",
-            "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]",
+            "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons"
+            " [TransactionConflict]",
         },
-        "CancellationReasons": [{"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}],
+        "CancellationReasons": [
+            {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}
+        ],
     }
     return ClientError(response, "TransactWriteItems")  # type: ignore[arg-type]
 

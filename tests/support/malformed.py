@@ -39,7 +39,13 @@ _REQUIRED: dict[str, dict[str, str]] = {
     "OrderPlaced": {"order_id": "id", "customer": "customer", "total": "money", "items": "items"},
     "OrderCancelled": {"order_id": "id", "reason": "enum"},
     "PaymentSucceeded": {"order_id": "id", "payment_id": "id", "amount": "money"},
-    "PaymentFailed": {"order_id": "id", "payment_id": "id", "amount": "money", "reason_code": "enum", "attempt": "count"},
+    "PaymentFailed": {
+        "order_id": "id",
+        "payment_id": "id",
+        "amount": "money",
+        "reason_code": "enum",
+        "attempt": "count",
+    },
     "ShipmentDispatched": {"order_id": "id", "shipment_id": "id", "carrier": "id", "tracking_number": "id"},
     "ShipmentDelayed": {"order_id": "id", "shipment_id": "id", "new_estimate": "time"},
     "ShipmentException": {"order_id": "id", "shipment_id": "id", "kind": "enum"},
@@ -49,7 +55,9 @@ _REQUIRED: dict[str, dict[str, str]] = {
 }
 _ENVELOPE = {"id": "id", "detail-type": "type", "source": "id", "time": "time", "detail": "object"}
 
-_ENUM_VALUES = frozenset(CANCEL_REASONS + DELAY_REASONS + EXCEPTION_KINDS + PAYMENT_FAILURE_REASONS + RETURN_REASONS)
+_ENUM_VALUES = frozenset(
+    CANCEL_REASONS + DELAY_REASONS + EXCEPTION_KINDS + PAYMENT_FAILURE_REASONS + RETURN_REASONS
+)
 _LETTERS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_-", min_size=1, max_size=20)
 _NOT_DECIMAL = _LETTERS.filter(lambda t: t.lower().lstrip("+-_") not in {"nan", "inf", "infinity", "snan"})
 _HUGE = st.integers(min_value=20_000, max_value=300_000).map(lambda n: "x" * n)
@@ -89,12 +97,22 @@ _WRONG: dict[str, st.SearchStrategy[Any]] = {
         st.integers(max_value=0), _LETTERS, st.floats(min_value=1.1, max_value=1.9), st.booleans()
     ),
     "rating": st.one_of(
-        st.integers(max_value=0), st.integers(min_value=6), _LETTERS, st.sampled_from(["5", "4", 4.5, True, None]), _HUGE
+        st.integers(max_value=0),
+        st.integers(min_value=6),
+        _LETTERS,
+        st.sampled_from(["5", "4", 4.5, True, None]),
+        _HUGE,
     ),
     "money": st.one_of(
         _NON_STRING.filter(lambda v: not isinstance(v, dict)),
-        st.builds(lambda a: {"amount": a, "currency": "USD"}, st.one_of(_NOT_DECIMAL, _HUGE, st.none(), st.lists(st.integers(), max_size=1))),
-        st.builds(lambda c: {"amount": "10.00", "currency": c}, st.one_of(_LETTERS.filter(lambda t: len(t) != 3 or not t.isupper()), _HUGE, st.integers())),
+        st.builds(
+            lambda a: {"amount": a, "currency": "USD"},
+            st.one_of(_NOT_DECIMAL, _HUGE, st.none(), st.lists(st.integers(), max_size=1)),
+        ),
+        st.builds(
+            lambda c: {"amount": "10.00", "currency": c},
+            st.one_of(_LETTERS.filter(lambda t: len(t) != 3 or not t.isupper()), _HUGE, st.integers()),
+        ),
         st.just({"amount": "10.00"}),
     ),
     "customer": st.one_of(
@@ -105,8 +123,14 @@ _WRONG: dict[str, st.SearchStrategy[Any]] = {
     "items": st.one_of(
         st.just([]),
         _NON_STRING.filter(lambda v: not isinstance(v, list) or v == []),
-        st.builds(lambda q: [{"sku": "S", "name": "n", "quantity": q, "unit_price": {"amount": "1.00", "currency": "USD"}}],
-                  st.one_of(st.integers(max_value=0), _LETTERS, st.floats(allow_nan=False, min_value=0.1, max_value=0.9))),
+        st.builds(
+            lambda q: [
+                {"sku": "S", "name": "n", "quantity": q, "unit_price": {"amount": "1.00", "currency": "USD"}}
+            ],
+            st.one_of(
+                st.integers(max_value=0), _LETTERS, st.floats(allow_nan=False, min_value=0.1, max_value=0.9)
+            ),
+        ),
     ),
 }
 
@@ -119,7 +143,9 @@ def _load(body: str) -> dict[str, Any]:
 def _wrong_field(base: Mapping[str, Any], draw: st.DrawFn) -> str:
     event = json.loads(json.dumps(base))
     detail_type = str(event["detail-type"])
-    choices = [("envelope", name) for name in _ENVELOPE] + [("detail", name) for name in _REQUIRED[detail_type]]
+    choices = [("envelope", name) for name in _ENVELOPE] + [
+        ("detail", name) for name in _REQUIRED[detail_type]
+    ]
     where, name = draw(st.sampled_from(choices))
     kind = _ENVELOPE[name] if where == "envelope" else _REQUIRED[detail_type][name]
     value = draw(_WRONG[kind])
@@ -130,7 +156,9 @@ def _wrong_field(base: Mapping[str, Any], draw: st.DrawFn) -> str:
 def _missing_field(base: Mapping[str, Any], draw: st.DrawFn) -> str:
     event = json.loads(json.dumps(base))
     detail_type = str(event["detail-type"])
-    choices = [("envelope", name) for name in _ENVELOPE] + [("detail", name) for name in _REQUIRED[detail_type]]
+    choices = [("envelope", name) for name in _ENVELOPE] + [
+        ("detail", name) for name in _REQUIRED[detail_type]
+    ]
     where, name = draw(st.sampled_from(choices))
     del (event if where == "envelope" else event["detail"])[name]
     return json.dumps(event)
@@ -142,8 +170,12 @@ def _forged(base: Mapping[str, Any], draw: st.DrawFn) -> str:
         event["source"] = "touchpoints.timers"  # a platform event claiming to be ours
     else:
         event["detail-type"] = "TimerFired"  # a timer from outside
-        event["detail"] = {"order_id": event["detail"]["order_id"], "rule_id": "order-confirmation",
-                           "trigger_event_id": "x", "due_at": "2026-03-01T10:00:00Z"}
+        event["detail"] = {
+            "order_id": event["detail"]["order_id"],
+            "rule_id": "order-confirmation",
+            "trigger_event_id": "x",
+            "due_at": "2026-03-01T10:00:00Z",
+        }
     return json.dumps(event)
 
 
@@ -154,7 +186,11 @@ def _not_json(base: Mapping[str, Any], draw: st.DrawFn) -> str:
 
 
 def _not_object(base: Mapping[str, Any], draw: st.DrawFn) -> str:
-    return json.dumps(draw(st.one_of(_NON_STRING.filter(lambda v: not isinstance(v, dict)), _LETTERS, st.just([dict(base)]))))
+    return json.dumps(
+        draw(
+            st.one_of(_NON_STRING.filter(lambda v: not isinstance(v, dict)), _LETTERS, st.just([dict(base)]))
+        )
+    )
 
 
 def _garbage(base: Mapping[str, Any], draw: st.DrawFn) -> str:

@@ -41,9 +41,15 @@ def fast_moto_transactions() -> Iterator[None]:
     they are put back, which is the same all-or-nothing outcome. A Query on the base table
     scans every item of the table for the partition key; here it looks at that partition only.
     """
-    from moto.dynamodb import models
+    from moto.core.responses import ActionResult
+    from moto.dynamodb import models as typed_models
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
+
+    # Patched at runtime: typed as Any so the assignments below are allowed.
+    models: Any = typed_models
+    table_class: Any = Table
+    result_class: Any = ActionResult
 
     original = models.DynamoDBBackend.transact_write_items
     real_copy = models.copy
@@ -78,12 +84,12 @@ def fast_moto_transactions() -> Iterator[None]:
             range_key = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr in attrs else None
             try:
                 existing = table.get_item(hash_key, range_key)
-            except Exception:  # noqa: BLE001 - moto validates again and raises the proper error
+            except Exception:
                 continue
             saved.append((table, hash_key, range_key, real_copy.deepcopy(existing)))
             if table.stream_shard is not None:
                 streams[id(table)] = (table.stream_shard, len(table.stream_shard.items))
-        models.copy = _CopyShim  # type: ignore[assignment]
+        models.copy = _CopyShim
         try:
             original(self, transact_items)
         except Exception:
@@ -95,7 +101,7 @@ def fast_moto_transactions() -> Iterator[None]:
         finally:
             models.copy = real_copy
 
-    original_query = Table.query
+    original_query = table_class.query
 
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get("index_name") or hash_key is None:
@@ -108,9 +114,7 @@ def fast_moto_transactions() -> Iterator[None]:
         finally:
             del self.all_items
 
-    from moto.core.responses import ActionResult
-
-    original_execute = ActionResult.execute_result
+    original_execute = result_class.execute_result
 
     def execute_result(self: Any, context: Any) -> Any:
         # DynamoDB data-plane answers are JSON already: skip the model-driven serializer.
@@ -128,14 +132,14 @@ def fast_moto_transactions() -> Iterator[None]:
         return original_execute(self, context)
 
     models.DynamoDBBackend.transact_write_items = transact_write_items
-    Table.query = query
-    ActionResult.execute_result = execute_result
+    table_class.query = query
+    result_class.execute_result = execute_result
     try:
         yield
     finally:
         models.DynamoDBBackend.transact_write_items = original
-        Table.query = original_query
-        ActionResult.execute_result = original_execute
+        table_class.query = original_query
+        result_class.execute_result = original_execute
 
 
 _PLAIN_JSON_OPERATIONS = frozenset(
@@ -185,7 +189,9 @@ class RunReport:
 class Pipeline:
     """One stack (its own Stage, so its own table/queues) with the handlers' runtime bound to it."""
 
-    def __init__(self, clients: Mapping[str, Any], repo_root: Path, *, stage: str, rules_dir: Path | None = None):
+    def __init__(
+        self, clients: Mapping[str, Any], repo_root: Path, *, stage: str, rules_dir: Path | None = None
+    ):
         from touchpoints.handlers.runtime import get_runtime
         from touchpoints.local import create_stack, start_local_stack
 
@@ -236,7 +242,7 @@ class Pipeline:
             "body": text,
             "attributes": {"ApproximateReceiveCount": "1"},
             "messageAttributes": {},
-            "md5OfBody": hashlib.md5(text.encode()).hexdigest(),  # noqa: S324 - what SQS sends
+            "md5OfBody": hashlib.md5(text.encode()).hexdigest(),
             "eventSource": "aws:sqs",
             "eventSourceARN": self.resources.outputs["QueueArn"],
             "awsRegion": "us-east-1",
@@ -279,7 +285,7 @@ class Pipeline:
 
         backend = get_backend("scheduler")["123456789012"]["us-east-1"]
         group = backend.schedule_groups[self.resources.outputs["ScheduleGroupName"]]
-        return group.schedules  # type: ignore[no-any-return]
+        return group.schedules
 
     def next_timer_due(self) -> datetime | None:
         """The earliest due time of this stack's pending schedules."""
@@ -372,7 +378,7 @@ class Pipeline:
         """
         from tests.support.streams import deliver_twice
 
-        times = list(arrivals) if arrivals is not None else [event_time(body) for body in events]
+        times = list(arrivals) if arrivals is not None else [_arrival(body) for body in events]
         buckets: dict[datetime, list[Any]] = {}
         for body, moment in zip(events, times, strict=True):
             buckets.setdefault(_bucket_end(moment), []).append(body)
@@ -422,7 +428,9 @@ class Pipeline:
 
     def journeys(self) -> dict[str, dict[str, Any]]:
         """Every order's journey state (the STATE rows' `state` JSON), by order id."""
-        return {str(row["pk"]).removeprefix("ORDER#"): json.loads(row["state"]) for row in self.items("STATE")}
+        return {
+            str(row["pk"]).removeprefix("ORDER#"): json.loads(row["state"]) for row in self.items("STATE")
+        }
 
 
 def sent_emails() -> list[dict[str, Any]]:
@@ -453,6 +461,11 @@ def _plain(value: Mapping[str, Any]) -> Any:
     if "BOOL" in value:
         return value["BOOL"]
     return None
+
+
+def _arrival(body: Mapping[str, Any] | str) -> datetime:
+    """When an event arrives by default: its envelope time."""
+    return event_time(json.loads(body) if isinstance(body, str) else body)
 
 
 def _bucket_end(moment: datetime) -> datetime:

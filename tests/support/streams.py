@@ -54,7 +54,14 @@ _PRODUCTS = (
     ("CHAIR-OAK", "Oak chair", "500.00"),
     ("CANDLE-3", "Candles, set of 3", "10.00"),
 )
-_TIMEZONES = ("America/New_York", "America/Los_Angeles", "Europe/London", "Asia/Taipei", "Asia/Shanghai", "UTC")
+_TIMEZONES = (
+    "America/New_York",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Asia/Taipei",
+    "Asia/Shanghai",
+    "UTC",
+)
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,9 @@ def _ts(moment: datetime) -> str:
 class _Order:
     """Builds one order's events; offsets are hours after the order was placed."""
 
-    def __init__(self, rng: random.Random, seed: int, order_id: str, customer: dict[str, Any], placed: datetime):
+    def __init__(
+        self, rng: random.Random, seed: int, order_id: str, customer: dict[str, Any], placed: datetime
+    ):
         self.rng = rng
         self.seed = seed
         self.order_id = order_id
@@ -97,11 +106,18 @@ class _Order:
         self.events: list[dict[str, Any]] = []
         count = rng.randint(1, 3)
         lines = [rng.choice(_PRODUCTS) for _ in range(count)]
-        self.items = [
-            {"sku": sku, "name": name, "quantity": rng.randint(1, 2), "unit_price": {"amount": price, "currency": "USD"}}
+        self.items: list[dict[str, Any]] = [
+            {
+                "sku": sku,
+                "name": name,
+                "quantity": rng.randint(1, 2),
+                "unit_price": {"amount": price, "currency": "USD"},
+            }
             for sku, name, price in lines
         ]
-        cents = sum(int(item["unit_price"]["amount"].replace(".", "")) * item["quantity"] for item in self.items)
+        cents = sum(
+            int(item["unit_price"]["amount"].replace(".", "")) * item["quantity"] for item in self.items
+        )
         self.total = {"amount": f"{cents // 100}.{cents % 100:02d}", "currency": "USD"}
         self.shipment_id = f"S-{order_id}"
 
@@ -127,7 +143,9 @@ class _Order:
         )
         return moment
 
-    def placed_event(self, *, ship_by: float | None = 40, deliver_by: float | None = 120, always: bool = False) -> None:
+    def placed_event(
+        self, *, ship_by: float | None = 40, deliver_by: float | None = 120, always: bool = False
+    ) -> None:
         detail: dict[str, Any] = {"customer": self.customer, "total": self.total, "items": self.items}
         if not always and self.rng.random() < 0.6:
             # Most platforms promise nothing on most orders; promises (and their timers) on the rest.
@@ -148,7 +166,9 @@ class _Order:
             hours,
             payment_id=f"PF-{self.order_id}-{attempt}",
             amount=self.total,
-            reason_code=self.rng.choice(("card_declined", "insufficient_funds", "bank_timeout", "expired_card")),
+            reason_code=self.rng.choice(
+                ("card_declined", "insufficient_funds", "bank_timeout", "expired_card")
+            ),
             attempt=attempt,
             retry_url=f"https://shop.example.com/pay/{self.order_id}",
         )
@@ -168,7 +188,13 @@ class _Order:
         self.add("ShipmentDelivered", hours, shipment_id=self.shipment_id, signed_by="front desk")
 
     def exception(self, hours: float, kind: str) -> None:
-        self.add("ShipmentException", hours, shipment_id=self.shipment_id, kind=kind, note=f"carrier reports {kind}")
+        self.add(
+            "ShipmentException",
+            hours,
+            shipment_id=self.shipment_id,
+            kind=kind,
+            note=f"carrier reports {kind}",
+        )
 
     def delayed(self, hours: float, new_estimate: float, previous: float | None = None) -> None:
         detail: dict[str, Any] = {
@@ -181,7 +207,13 @@ class _Order:
         self.add("ShipmentDelayed", hours, **detail)
 
     def returned(self, hours: float, reason: str) -> None:
-        self.add("ReturnRequested", hours, return_id=f"R-{self.order_id}", reason=reason, skus=[self.items[0]["sku"]])
+        self.add(
+            "ReturnRequested",
+            hours,
+            return_id=f"R-{self.order_id}",
+            reason=reason,
+            skus=[self.items[0]["sku"]],
+        )
 
     def review(self, hours: float, rating: int) -> None:
         self.add(
@@ -195,7 +227,12 @@ class _Order:
         )
 
     def cancelled(self, hours: float, reason: str) -> None:
-        self.add("OrderCancelled", hours, reason=reason, cancelled_by="customer" if reason == "customer_request" else "system")
+        self.add(
+            "OrderCancelled",
+            hours,
+            reason=reason,
+            cancelled_by="customer" if reason == "customer_request" else "system",
+        )
 
 
 def _happy(o: _Order) -> None:
@@ -366,7 +403,9 @@ def generate_stream(
         customer_of[order_id] = str(customer["id"])
         by_customer.setdefault(str(customer["id"]), []).append(order_id)
     events.sort(key=lambda e: (event_time(e), e["id"]))
-    return GeneratedStream(events=events, scenario_of=scenario_of, customer_of=customer_of, orders_by_customer=by_customer)
+    return GeneratedStream(
+        events=events, scenario_of=scenario_of, customer_of=customer_of, orders_by_customer=by_customer
+    )
 
 
 def shuffle_within_orders(events: Sequence[Mapping[str, Any]], *, seed: int = 7) -> list[dict[str, Any]]:
