@@ -127,3 +127,19 @@ def test_audit_without_credentials_is_a_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "credentials" in result.output
     assert "Traceback" not in result.output
+
+
+def test_demo_shows_a_deferral_that_its_audit_row_no_longer_holds(repo_root: Path) -> None:
+    # GIVEN the night-time journey, whose survey falls in the customer's quiet hours
+    events = repo_root / "events" / "late-night-delivery"
+    # WHEN the demo runs it (table output, wide terminal)
+    result = CliRunner().invoke(
+        cli,
+        ["demo", "--events", str(events), "--rules", str(repo_root / "rules"), "--stage", "demotest2"],
+        env={"COLUMNS": "200"},
+    )
+    # THEN the survey's row tells it was deferred for quiet hours before it was sent
+    assert result.exit_code == 0, result.output
+    survey = [line for line in result.output.splitlines() if "follow-up-survey" in line and "email/" in line]
+    assert len(survey) == 1
+    assert "scheduled: quiet_hours -> sent" in survey[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -58,11 +58,18 @@ def _explain_store_error(message: str, store: DynamoDBDecisionStore, endpoint_ur
     return None
 
 
-def records_table(records: Sequence[DecisionRecord], title: str, *, show_order: bool = True) -> Table:
+def records_table(
+    records: Sequence[DecisionRecord],
+    title: str,
+    *,
+    show_order: bool = True,
+    history: Mapping[str, Sequence[str]] | None = None,
+) -> Table:
     """The audit trail as a table: one row per decision, oldest first (message ids: see `--json`).
 
     Narrow on purpose (status and reason in one cell, send time only when it differs), so that an
-    80-column terminal still shows rule ids whole.
+    80-column terminal still shows rule ids whole. `history` (action id -> statuses, as the demo's
+    driver saw them on the stream) shows what a row went through, e.g. `scheduled: quiet_hours -> sent`.
     """
     table = Table(title=title, title_justify="left")
     table.add_column("decided (UTC)", no_wrap=True)
@@ -76,6 +83,11 @@ def records_table(records: Sequence[DecisionRecord], title: str, *, show_order: 
         outcome: str = record.status
         if record.reason or record.error:
             outcome += f": {record.reason or record.error}"
+        earlier = [
+            step for step in (history or {}).get(record.action_id, []) if step.split(":")[0] != "pending"
+        ]
+        if len(earlier) > 1:
+            outcome = " -> ".join([*earlier[:-1], outcome])
         if record.send_at != record.decided_at:
             outcome += f" (send {record.send_at:%m-%d %H:%M})"
         row = [record.decided_at.strftime("%m-%d %H:%M")]

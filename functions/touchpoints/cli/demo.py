@@ -76,6 +76,7 @@ class DemoResult:
     orders: dict[str, list[DecisionRecord]] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    history: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON for `--json`."""
@@ -85,6 +86,7 @@ class DemoResult:
             "orders": {k: [r.model_dump(mode="json") for r in v] for k, v in self.orders.items()},
             "messages": self.messages,
             "stats": self.stats,
+            "history": self.history,
         }
 
 
@@ -128,6 +130,7 @@ def run_demo(local: LocalStack, events: list[dict[str, Any]]) -> DemoResult:
         "seconds": round(time.perf_counter() - started, 2),
     }
     return DemoResult(
+        history=local.driver.history,
         endpoint_url=local.endpoint_url or "",
         table_name=local.table_name,
         orders=orders,
@@ -231,7 +234,7 @@ def _print(result: DemoResult) -> None:
 
     console = stdout_console()
     for order_id, records in result.orders.items():
-        console.print(records_table(records, f"Order {order_id}", show_order=False))
+        console.print(records_table(records, f"Order {order_id}", show_order=False, history=result.history))
     table = Table(title="Messages that went out")
     for column in ("channel", "order", "rule", "locale", "to", "subject / text"):
         table.add_column(column, overflow="fold")

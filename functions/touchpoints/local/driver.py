@@ -106,6 +106,8 @@ class Driver:
         self.stream_dlq_url: str = stack.outputs["DispatchDeadLetterQueueUrl"]
         self._iterators: dict[str, str] = {}
         self._schedules: dict[str, tuple[datetime, dict[str, Any]]] = {}
+        self.history: dict[str, list[str]] = {}
+        """action id -> the statuses its row went through (`scheduled: quiet_hours`, `pending`, `sent`)."""
         self._context = FakeLambdaContext()
 
     def clock(self) -> datetime:
@@ -213,7 +215,21 @@ class Driver:
             if response.get("NextShardIterator"):
                 self._iterators[shard_id] = response["NextShardIterator"]
         self.stats.stream_records += len(records)
+        for record in records:
+            self._note_transition(record)
         return records
+
+    def _note_transition(self, record: Mapping[str, Any]) -> None:
+        """Remember each action's statuses as the stream shows them (an audit row keeps only the last)."""
+        image = record.get("dynamodb", {}).get("NewImage") or {}
+        if not image.get("sk", {}).get("S", "").startswith("ACTION#"):
+            return
+        status = image.get("status", {}).get("S", "?")
+        reason = image.get("reason", {}).get("S")
+        step = f"{status}: {reason}" if reason else status
+        steps = self.history.setdefault(image.get("action_id", {}).get("S", "?"), [])
+        if not steps or steps[-1] != step:
+            steps.append(step)
 
     def _passes_filter(self, record: Mapping[str, Any]) -> bool:
         return any(matches_pattern(pattern, _jsonable(record)) for pattern in self.stream_filters)
