@@ -205,3 +205,19 @@ def test_a_journey_respects_quiet_hours_in_the_customers_time_zone(
     assert all(9 <= hour < 21 for hour in local_hours), local_hours
     # AND nothing was left waiting or failed once the timers had fired
     assert not [r for r in records if r.status in ("pending", "scheduled", "failed")]
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden", "shown"),
+    [
+        ("detail.customer.email: got 'emily.carter@example.com'", "emily.carter", "e***@example.com"),
+        ("detail.customer.phone: got '+12125550143'", "2125550143", "+121*****143"),
+    ],
+)
+def test_rejection_reasons_are_redacted_before_logging(text: str, hidden: str, shown: str) -> None:
+    from touchpoints.handlers.runtime import redact
+
+    # GIVEN a rejection reason quoting a customer's address WHEN redacted THEN only the mask remains
+    redacted = redact(text)
+    assert hidden not in redacted
+    assert shown in redacted
