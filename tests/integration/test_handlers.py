@@ -221,3 +221,54 @@ def test_rejection_reasons_are_redacted_before_logging(text: str, hidden: str, s
     redacted = redact(text)
     assert hidden not in redacted
     assert shown in redacted
+
+
+def test_a_refused_send_marks_the_action_failed_without_failing_the_batch(
+    local: Any, order_placed: dict[str, Any]
+) -> None:
+    from touchpoints.adapters.channels import SesEmailChannel
+
+    # GIVEN SES refusing the sender (an unverified identity), and a pending confirmation
+    local.driver.settle()  # other tests' pending actions go out through the working channel first
+    channels = local.runtime.channels
+    working = channels["email"]
+    channels["email"] = SesEmailChannel("nobody@unverified.example", client=local.clients["sesv2"])
+    try:
+        local.driver.put_events([order_placed])
+        local.driver.drain_queue()
+        failures_before = local.driver.stats.dead_lettered
+        # WHEN the stream is dispatched
+        local.driver.pump_stream()
+    finally:
+        channels["email"] = working
+    # THEN the action is `failed` with SES's reason, and nothing was retried or dead-lettered
+    (record,) = [
+        r
+        for r in local.store.records_for_order(order_placed["detail"]["order_id"])
+        if r.rule_id == "order-confirmation"
+    ]
+    assert record.status == "failed"
+    assert "MessageRejected" in (record.error or "")
+    assert local.driver.stats.dead_lettered == failures_before
+
+
+def test_a_stream_record_that_is_not_an_action_row_fails_alone(
+    local: Any, order_placed: dict[str, Any]
+) -> None:
+    from touchpoints.handlers import dispatch
+
+    # GIVEN a stream batch with a corrupt action image and nothing else
+    corrupt = {
+        "eventID": "1",
+        "eventName": "INSERT",
+        "eventSource": "aws:dynamodb",
+        "dynamodb": {
+            "SequenceNumber": "111",
+            "Keys": {"pk": {"S": "ORDER#X"}, "sk": {"S": "ACTION#x#y"}},
+            "NewImage": {"pk": {"S": "ORDER#X"}, "sk": {"S": "ACTION#x#y"}, "status": {"S": "pending"}},
+        },
+    }
+    # WHEN Dispatch handles it
+    response = dispatch.handler({"Records": [corrupt]}, CONTEXT)
+    # THEN that record is a batch item failure (retried, bisected, then sent to the on-failure DLQ)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "111"}]}
