@@ -301,3 +301,45 @@ def test_ledger_retention_keeps_the_window_and_lifetime_limits() -> None:
     kept = retention.prune([entry("a", 0), entry("a", 1), entry("a", 40), entry("once-ever", 40)])
     # THEN only the old entry of an ordinary rule is dropped
     assert sorted(e.action_id for e in kept) == ["a-0", "a-1", "once-ever-40"]
+
+
+@pytest.mark.parametrize(
+    ("code", "reasons", "error"),
+    [
+        ("ProvisionedThroughputExceededException", None, StoreError),
+        ("TransactionCanceledException", [{"Code": "None"}, {"Code": "TransactionConflict"}], ConflictError),
+        ("TransactionCanceledException", [{"Code": "ThrottlingError"}], StoreError),
+    ],
+)
+def test_provider_errors_on_commit_become_domain_errors(
+    table_name: str, code: str, reasons: list[dict[str, str]] | None, error: type[Exception]
+) -> None:
+    import boto3
+    from botocore.stub import Stubber
+
+    # GIVEN DynamoDB answering the transaction with a throttle, a conflict, or a throttled cancellation
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    store = DynamoDBDecisionStore(table_name, client=client)
+    event = _order_placed(f"O{next(_ids)}", f"C{next(_ids)}")
+    loaded = _empty_load(event)  # no read: the stub answers only the write
+    with Stubber(client) as stub:
+        extra = {"CancellationReasons": reasons} if reasons is not None else {}
+        stub.add_client_error("transact_write_items", code, "refused", modeled_fields=extra)
+        # WHEN the decision is committed THEN a domain error comes out, never a botocore one
+        with pytest.raises(error) as caught:
+            store.commit(loaded, event, _decision(None, event, [_record(event, "rule-a")]))
+    assert type(caught.value) is error
+    assert event.id in str(caught.value) or table_name in str(caught.value)
+
+
+def _empty_load(event: Event) -> Any:
+    from touchpoints.adapters.ports import StoredOrder
+    from touchpoints.journey import History
+
+    customer = event.customer
+    return StoredOrder(
+        order_id=event.order_id,
+        customer_id=customer.id if customer else None,
+        state=None,
+        history=History(order=[], customer=[]),
+    )
