@@ -67,9 +67,11 @@ def _customer_setting(context: Context, name: str) -> object:
 
 
 def _arguments(context: Context, tz: object, locale: object) -> tuple[object, str | None]:
-    """The zone and locale a date filter uses: explicit arguments, else the customer's zone and
-    the template's own locale (a `fr` customer reading the `en` fallback gets English dates),
-    else the customer's locale."""
+    """The zone and locale a date filter uses: explicit arguments, else the customer's and the template's.
+
+    The language is the template's own locale, not the customer's: a `fr` customer reading the
+    `en` fallback gets English dates that match the sentence around them.
+    """
     zone = _customer_setting(context, "timezone") if tz is None or isinstance(tz, Undefined) else tz
     if locale is None or isinstance(locale, Undefined):
         locale = context.get(TEMPLATE_LOCALE_KEY) or _customer_setting(context, "locale")
