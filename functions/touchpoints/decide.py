@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -10,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from touchpoints.catalog import resolve_locale
 from touchpoints.contract import TIMER_SOURCE, DecisionRecord, mask_address
-from touchpoints.journey import ContactEntry, apply_event, build_facts
+from touchpoints.journey import ContactEntry, FactNeeds, apply_event, build_facts_for, fact_needs, merge_needs
+from touchpoints.journey.construct import construct
 from touchpoints.logic import truthy
 from touchpoints.policy import ContactLedger, Verdict, address_for, evaluate_action, has_consent
 from touchpoints.policy.contact import NO_CONSENT, NO_CONTACT
@@ -131,25 +133,37 @@ class _Builder:
         self.history = history
         self.now = now
         self.customer: Customer | None = state.customer if state.customer is not None else event.customer
-        self.ledger = ContactLedger.of(history.order, history.customer)
         self.records: list[DecisionRecord] = []
         self.timers: list[TimerRequest] = []
         self.contacts: list[ContactEntry] = []
+        self._ledger: ContactLedger | None = None
         self._facts: dict[str, Any] | None = None
+        self._needs: FactNeeds | None = None
         self._timer_names: set[str] = set()
 
     @property
+    def ledger(self) -> ContactLedger:
+        """The policy's ledger, copied from the history on first use (most events match no rule)."""
+        if self._ledger is None:
+            self._ledger = ContactLedger.of(self.history.order, self.history.customer)
+        return self._ledger
+
+    @property
     def facts(self) -> dict[str, Any]:
-        """The facts of this moment, built on first use (an event no rule reads builds none)."""
+        """The facts of this moment, built on first use and only the parts the rules at hand read."""
         if self._facts is None:
-            self._facts = build_facts(self.state, self.event, self.history, self.now)
+            self._facts = build_facts_for(self.state, self.event, self.history, self.now, self._needs)
         return self._facts
 
     # -- trigger events -------------------------------------------------------------------------
 
     def on_event(self) -> None:
+        rules = self.catalog.rules_for(self.event.detail_type)
+        if not rules:
+            return
+        self._needs = _plan(self.catalog).for_trigger(self.event.detail_type, rules)
         matched: list[CompiledRule] = []
-        for compiled in self.catalog.rules_for(self.event.detail_type):
+        for compiled in rules:
             rule = compiled.rule
             if not rule.enabled:
                 continue
@@ -197,6 +211,7 @@ class _Builder:
             return
         if compiled.rule.after is None and compiled.rule.at is None:
             return
+        self._needs = _plan(self.catalog).for_rule(compiled)
         if self._matches(compiled):
             self._act([compiled], trigger=compiled.rule.on[0])
 
@@ -265,40 +280,160 @@ class _Builder:
         locale = _locale(self.catalog, template, wanted) if template else wanted
         address = address_for(channel, customer)
         # Every field is computed here from validated inputs: construct without re-validating.
-        return DecisionRecord.model_construct(
-            action_id=action_id_for(event_id, rule.id, channel),
-            order_id=self.event.order_id,
-            customer_id=customer.id if customer is not None else None,
-            rule_id=rule.id,
-            trigger=trigger,
-            event_id=event_id,
-            channel=channel,
-            template=template,
-            locale=locale,
-            status=verdict.status,
-            reason=verdict.reason,
-            decided_at=self.now,
-            send_at=verdict.send_at,
-            catalog_version=self.catalog.version,
-            address=mask_address(address) if address else None,
-            detail_type=spec.detail_type if spec is not None else None,
-            message_id=None,
-            error=None,
+        return construct(
+            DecisionRecord,
+            {
+                "action_id": action_id_for(event_id, rule.id, channel),
+                "order_id": self.event.order_id,
+                "customer_id": customer.id if customer is not None else None,
+                "rule_id": rule.id,
+                "trigger": trigger,
+                "event_id": event_id,
+                "channel": channel,
+                "template": template,
+                "locale": locale,
+                "status": verdict.status,
+                "reason": verdict.reason,
+                "decided_at": self.now,
+                "send_at": verdict.send_at,
+                "catalog_version": self.catalog.version,
+                "address": _masked(address) if address else None,
+                "detail_type": spec.detail_type if spec is not None else None,
+                "message_id": None,
+                "error": None,
+            },
         )
 
     def _contact(self, rule: Rule, record: DecisionRecord) -> ContactEntry:
-        return ContactEntry.model_construct(
-            action_id=record.action_id,
-            order_id=record.order_id,
-            customer_id=record.customer_id,
-            rule_id=record.rule_id,
-            event_id=record.event_id,
-            channel=record.channel,
-            category=rule.category,
-            group=rule.group,
-            status=record.status,
-            at=record.send_at,
+        return construct(
+            ContactEntry,
+            {
+                "action_id": record.action_id,
+                "order_id": record.order_id,
+                "customer_id": record.customer_id,
+                "rule_id": record.rule_id,
+                "event_id": record.event_id,
+                "channel": record.channel,
+                "category": rule.category,
+                "group": rule.group,
+                "status": record.status,
+                "at": record.send_at,
+            },
         )
+
+
+_MASKED: dict[str, str | None] = {}
+
+
+def _masked(address: str) -> str | None:
+    """`mask_address`, memoised (a customer's address is masked once per run, not once per record)."""
+    try:
+        return _MASKED[address]
+    except KeyError:
+        if len(_MASKED) > 65536:
+            _MASKED.clear()
+        masked = _MASKED[address] = mask_address(address)
+        return masked
+
+
+class _FactPlan:
+    """Which facts each rule, and each trigger's rules together, read: computed once per catalog."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, FactNeeds | None] = {}
+        self._triggers: dict[str, FactNeeds | None] = {}
+
+    def for_rule(self, compiled: CompiledRule) -> FactNeeds | None:
+        rule = compiled.rule
+        try:
+            return self._rules[rule.id]
+        except KeyError:
+            paths = _paths_read(rule.when)
+            if paths is not None and rule.at is not None:
+                paths.add(rule.at)
+            needs = self._rules[rule.id] = fact_needs(paths) if paths is not None else None
+            return needs
+
+    def for_trigger(self, detail_type: str, rules: Sequence[CompiledRule]) -> FactNeeds | None:
+        try:
+            return self._triggers[detail_type]
+        except KeyError:
+            needs: FactNeeds | None = {}
+            for compiled in rules:
+                needs = merge_needs(needs, self.for_rule(compiled))
+            self._triggers[detail_type] = needs
+            return needs
+
+
+_PLANS: dict[int, tuple[Catalog, _FactPlan]] = {}
+
+
+def _plan(catalog: Catalog) -> _FactPlan:
+    """The fact plan of this catalog object (by identity: the plan holds the catalog, so ids stay unique)."""
+    found = _PLANS.get(id(catalog))
+    if found is not None and found[0] is catalog:
+        return found[1]
+    if len(_PLANS) > 64:
+        _PLANS.clear()
+    plan = _FactPlan()
+    _PLANS[id(catalog)] = (catalog, plan)
+    return plan
+
+
+_DATA_OPERATORS = frozenset({"var", "missing", "missing_some"})
+
+
+def _paths_read(logic: Any) -> set[str] | None:
+    """Every fact path a JsonLogic rule can read; None when it may read anything.
+
+    Conservative on purpose: a path computed at run time (`{"var": {"cat": ...}}`), a `var` of the
+    whole data, or keys `missing` computes make the rule read everything, and paths inside
+    map/filter/reduce (relative to the element) are counted as if they were top-level.
+    """
+    paths: set[str] = set()
+    if _collect_paths(logic, paths):
+        return paths
+    return None
+
+
+def _collect_paths(node: Any, paths: set[str]) -> bool:
+    if isinstance(node, list):
+        return all(_collect_paths(item, paths) for item in node)
+    if not isinstance(node, dict):
+        return True
+    if len(node) != 1:
+        return all(_collect_paths(value, paths) for value in node.values())
+    ((op, args),) = node.items()
+    if op not in _DATA_OPERATORS:
+        return _collect_paths(args, paths)
+    if op == "var":
+        items = args if isinstance(args, list) else [args]
+        if not items or not _literal_path(items[0], paths):
+            return False
+        return all(_collect_paths(item, paths) for item in items[1:])
+    items = args if isinstance(args, list) else [args]
+    if op == "missing_some":
+        if len(items) != 2 or not _collect_paths(items[0], paths):
+            return False
+        items = items[1] if isinstance(items[1], list) else [items[1]]
+    elif len(items) == 1 and isinstance(items[0], list):
+        items = items[0]  # `missing` of one array: the array holds the keys
+    return all(_literal_keys(item, paths) for item in items)
+
+
+def _literal_path(value: Any, paths: set[str]) -> bool:
+    """Add a literal `var` path (a string or an integer, not empty); False for anything else."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+        return False
+    paths.add(str(value))
+    return True
+
+
+def _literal_keys(value: Any, paths: set[str]) -> bool:
+    """`missing` keys: literal paths, or arrays of them (an array key is var's argument list: all counted)."""
+    if isinstance(value, list):
+        return bool(value) and all(_literal_path(item, paths) for item in value)
+    return _literal_path(value, paths)
 
 
 _LOCALES: dict[tuple[str, str, str], str] = {}

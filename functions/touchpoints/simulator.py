@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from touchpoints.adapters.memory import InMemoryDecisionStore, InMemoryTimerService
+from touchpoints.contract import EVENT_MODELS, TIMER_SOURCE, TimerFired
+from touchpoints.journey.construct import construct
 from touchpoints.service import process_event
 
 if TYPE_CHECKING:
@@ -223,23 +225,30 @@ def simulate(
 
 def _timer_event(timer: TimerRequest) -> Event:
     """The event `timer.to_event()` describes, built without re-validating what we just made."""
-    from touchpoints.contract import EVENT_MODELS, TIMER_SOURCE, TimerFired
+    detail = construct(
+        TimerFired,
+        {
+            "order_id": timer.order_id,
+            "customer": None,
+            "rule_id": timer.rule_id,
+            "trigger_event_id": timer.trigger_event_id,
+            "due_at": timer.due_at,
+        },
+    )
+    return construct(
+        _TIMER_EVENT,
+        {
+            "version": "0",
+            "id": timer.name,
+            "detail_type": "TimerFired",
+            "source": TIMER_SOURCE,
+            "account": "000000000000",
+            "time": timer.due_at,
+            "region": "us-east-1",
+            "resources": [],
+            "detail": detail,
+        },
+    )
 
-    detail = TimerFired.model_construct(
-        order_id=timer.order_id,
-        customer=None,
-        rule_id=timer.rule_id,
-        trigger_event_id=timer.trigger_event_id,
-        due_at=timer.due_at,
-    )
-    return EVENT_MODELS["TimerFired"].model_construct(
-        version="0",
-        id=timer.name,
-        detail_type="TimerFired",
-        source=TIMER_SOURCE,
-        account="000000000000",
-        time=timer.due_at,
-        region="us-east-1",
-        resources=[],
-        detail=detail,
-    )
+
+_TIMER_EVENT = EVENT_MODELS["TimerFired"]

@@ -51,6 +51,7 @@ class InMemoryDecisionStore:
     def load(self, order_id: str, customer_id: str | None) -> StoredOrder:
         """Read the order's state, its history and (with `customer_id`) the customer's ledger."""
         from touchpoints.journey import History
+        from touchpoints.journey.construct import construct
 
         order = self._orders.get(order_id)
         state = order.state if order is not None else None
@@ -58,9 +59,12 @@ class InMemoryDecisionStore:
             customer_id = state.customer.id
         contacts = self._order_contacts.get(order_id)
         ledger = self._ledgers.get(customer_id) if customer_id is not None else None
-        history = History.model_construct(
-            order=list(contacts.values()) if contacts else [],
-            customer=list(ledger.values()) if ledger else [],
+        history = construct(
+            History,
+            {
+                "order": list(contacts.values()) if contacts else [],
+                "customer": list(ledger.values()) if ledger else [],
+            },
         )
         return StoredOrder(
             order_id=order_id,

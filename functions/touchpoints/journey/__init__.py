@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from touchpoints.journey.facts import DEFAULT_CUSTOMER_FACTS, build_facts
+from touchpoints.journey.facts import (
+    DEFAULT_CUSTOMER_FACTS,
+    FactNeeds,
+    build_facts,
+    build_facts_for,
+    fact_needs,
+    merge_needs,
+)
 from touchpoints.journey.history import ContactEntry, History
 from touchpoints.journey.schema import (
     FACTS_SCHEMA,
@@ -30,6 +37,7 @@ __all__ = [
     "FACTS_SCHEMA",
     "ContactEntry",
     "FactField",
+    "FactNeeds",
     "FactType",
     "History",
     "JourneyError",
@@ -42,8 +50,11 @@ __all__ = [
     "ShipmentIssue",
     "apply_event",
     "build_facts",
+    "build_facts_for",
+    "fact_needs",
     "facts_table_markdown",
     "is_fact_path",
+    "merge_needs",
     "suggest_fact_path",
     "timestamp_fact_paths",
 ]

@@ -6,6 +6,7 @@ directly instead of going through `model_dump`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,14 @@ from touchpoints.contract import Customer, Event, Money, ShipmentDelayed, format
 from touchpoints.journey.history import ContactEntry, History
 from touchpoints.journey.state import OrderJourney, event_stamp
 
-__all__ = ["DEFAULT_CUSTOMER_FACTS", "build_facts"]
+__all__ = [
+    "DEFAULT_CUSTOMER_FACTS",
+    "FactNeeds",
+    "build_facts",
+    "build_facts_for",
+    "fact_needs",
+    "merge_needs",
+]
 
 _HOUR = 3600.0
 _DAY = timedelta(days=1)
@@ -283,3 +291,149 @@ def build_facts(state: OrderJourney, event: Event, history: History, now: dateti
         "history": _history(history, now),
         "now": _z(now),
     }
+
+
+FactNeeds = dict[str, frozenset[str] | None]
+"""Which facts a set of rules reads: top-level section -> the keys read in it (None = all of it)."""
+
+
+def fact_needs(paths: Iterable[str]) -> FactNeeds | None:
+    """The sections and keys that literal fact paths read; None when a path is the whole data ("")."""
+    needs: dict[str, set[str] | None] = {}
+    for path in paths:
+        if path == "":
+            return None
+        section, dot, rest = path.partition(".")
+        if not dot:
+            needs[section] = None
+            continue
+        keys = needs.get(section, set())
+        if keys is not None:
+            keys.add(rest.partition(".")[0])
+            needs[section] = keys
+    return {section: None if keys is None else frozenset(keys) for section, keys in needs.items()}
+
+
+def merge_needs(first: FactNeeds | None, second: FactNeeds | None) -> FactNeeds | None:
+    """The facts two sets of rules read together (None, the whole data, absorbs everything)."""
+    if first is None or second is None:
+        return None
+    merged = dict(first)
+    for section, keys in second.items():
+        if section not in merged:
+            merged[section] = keys
+        else:
+            current = merged[section]
+            merged[section] = None if current is None or keys is None else current | keys
+    return merged
+
+
+def build_facts_for(
+    state: OrderJourney, event: Event, history: History, now: datetime, needs: FactNeeds | None
+) -> dict[str, Any]:
+    """`build_facts`, restricted to what `needs` names: every value read is the one `build_facts` gives.
+
+    The simulator decides most events on two or three order flags; building the whole facts dict
+    (every shipment, review and RFC 3339 string) for them was a third of its time. Sections and
+    keys not named are simply absent, so a rule must only read what its `needs` say.
+    """
+    if needs is None:
+        return build_facts(state, event, history, now)
+    facts: dict[str, Any] = {}
+    for section, keys in needs.items():
+        if section == "order":
+            facts["order"] = _order(state, now) if keys is None else _order_subset(state, now, keys)
+        elif section == "event":
+            facts["event"] = _event(state, event) if keys is None else _event_subset(state, event, keys)
+        elif section == "customer":
+            facts["customer"] = _customer(state.customer if state.customer is not None else event.customer)
+        elif section == "history":
+            facts["history"] = _history(history, now)
+        elif section == "now":
+            facts["now"] = _z(now)
+    return facts
+
+
+def _has_shipment_problem(state: OrderJourney) -> bool:
+    return any(
+        issue.kind in _SHIPMENT_PROBLEMS
+        for shipment in state.shipments.values()
+        for issue in shipment.exceptions
+    )
+
+
+def _hours_late_to_ship(state: OrderJourney, now: datetime) -> float | None:
+    if state.promised_ship_by is None:
+        return None
+    return _hours(state.shipped_at or now, state.promised_ship_by)
+
+
+# The cheap keys of the `order` section, each computed exactly as `_order` computes it (a unit test
+# compares every key); any other key (lists of shipments, reviews...) falls back to the full section.
+_ORDER_KEYS: dict[str, Callable[[OrderJourney, datetime], Any]] = {
+    "id": lambda s, now: s.order_id,
+    "status": lambda s, now: s.status,
+    "placed_at": lambda s, now: _z(s.placed_at),
+    "paid_at": lambda s, now: _z(s.paid_at),
+    "shipped_at": lambda s, now: _z(s.shipped_at),
+    "delivered_at": lambda s, now: _z(s.delivered_at),
+    "cancelled_at": lambda s, now: _z(s.cancelled_at),
+    "cancel_reason": lambda s, now: s.cancel_reason,
+    "promised_ship_by": lambda s, now: _z(s.promised_ship_by),
+    "promised_delivery_by": lambda s, now: _z(s.promised_delivery_by),
+    "estimated_delivery": lambda s, now: _z(s.estimated_delivery),
+    "previous_estimated_delivery": lambda s, now: _z(s.previous_estimated_delivery),
+    "total": lambda s, now: _money(s.total),
+    "items_count": lambda s, now: sum(item.quantity for item in s.items),
+    "sales_channel": lambda s, now: s.sales_channel,
+    "payment_id": lambda s, now: s.payment_id,
+    "payment_failures": lambda s, now: s.payment_failures,
+    "last_payment_failure_reason": lambda s, now: s.last_payment_failure_reason,
+    "last_payment_failure_at": lambda s, now: _z(s.last_payment_failure_at),
+    "retry_url": lambda s, now: s.retry_url,
+    "hours_late_to_ship": _hours_late_to_ship,
+    "delivery_delay_hours": lambda s, now: _hours(
+        s.delivered_at or s.estimated_delivery, s.promised_delivery_by
+    ),
+    "hours_since_delivery": lambda s, now: _hours(now, s.delivered_at),
+    "is_paid": lambda s, now: s.paid_at is not None,
+    "is_shipped": lambda s, now: s.shipped_at is not None,
+    "is_delivered": lambda s, now: s.delivered_at is not None,
+    "is_cancelled": lambda s, now: s.cancelled_at is not None,
+    "has_return": lambda s, now: bool(s.returns),
+    "has_shipment_problem": lambda s, now: _has_shipment_problem(s),
+    "has_review": lambda s, now: bool(s.reviews),
+}
+
+
+def _order_subset(state: OrderJourney, now: datetime, keys: frozenset[str]) -> dict[str, Any]:
+    if not keys <= _ORDER_KEYS.keys():
+        full = _order(state, now)
+        return {key: full[key] for key in keys if key in full}
+    return {key: _ORDER_KEYS[key](state, now) for key in keys}
+
+
+_EVENT_OWN_KEYS = frozenset({"type", "id", "time", "source"})
+
+
+def _event_subset(state: OrderJourney, event: Event, keys: frozenset[str]) -> dict[str, Any]:
+    detail = event.detail
+    if isinstance(detail, ShipmentDelayed):  # derived delay facts: the full section, then pick
+        full = _event(state, event)
+        return {key: full[key] for key in keys if key in full}
+    fields = detail.__dict__
+    facts: dict[str, Any] = {}
+    for key in keys:
+        if key in _EVENT_OWN_KEYS:
+            facts[key] = (
+                event.detail_type
+                if key == "type"
+                else event.id
+                if key == "id"
+                else _z(event.time)
+                if key == "time"
+                else event.source
+            )
+        elif key in fields:
+            facts[key] = _plain(fields[key])
+    return facts

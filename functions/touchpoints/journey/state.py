@@ -29,6 +29,7 @@ from touchpoints.contract import (
     ShipmentException,
 )
 from touchpoints.errors import TouchpointsError
+from touchpoints.journey.construct import shallow_copy
 
 __all__ = [
     "EstimateFact",
@@ -174,10 +175,12 @@ def apply_event(state: OrderJourney | None, event: Event) -> OrderJourney:
         raise JourneyError(
             f"event {event.id} is for order {event.order_id}, not for the journey of order {state.order_id}"
         )
-    new = state.model_copy()
-    new.stamps = dict(state.stamps)
-    new.seen_event_ids = [*state.seen_event_ids, event.id]
-    new.version = state.version + 1
+    # A private copy changed through its __dict__: pydantic's __setattr__ costs microseconds per
+    # field and the values set here are already validated (they come from a parsed event).
+    new = shallow_copy(state)
+    _put(new, "stamps", dict(state.stamps))
+    _put(new, "seen_event_ids", [*state.seen_event_ids, event.id])
+    _put(new, "version", state.version + 1)
     stamp = event_stamp(event)
     detail = event.detail
     if detail.customer is not None:
@@ -185,8 +188,14 @@ def apply_event(state: OrderJourney | None, event: Event) -> OrderJourney:
     handler = _HANDLERS.get(type(detail))
     if handler is not None:
         handler(new, detail, event, stamp)
-    new.status = _derive_status(new)
+    _put(new, "status", _derive_status(new))
     return new
+
+
+def _put(model: BaseModel, name: str, value: Any) -> None:
+    """`model.name = value` as pydantic does it (field value + fields set), without its overhead."""
+    model.__dict__[name] = value
+    model.__pydantic_fields_set__.add(name)
 
 
 def _set(state: OrderJourney, key: str, stamp: str, **values: Any) -> bool:
@@ -196,7 +205,7 @@ def _set(state: OrderJourney, key: str, stamp: str, **values: Any) -> bool:
         return False
     state.stamps[key] = stamp
     for name, value in values.items():
-        setattr(state, name, value)
+        _put(state, name, value)
     return True
 
 
@@ -238,8 +247,8 @@ def _on_payment_failed(state: OrderJourney, detail: Any, event: Event, stamp: st
         at=event.time,
         retry_url=failed.retry_url,
     )
-    state.failed_payments = failures
-    state.payment_failures = len(failures)
+    _put(state, "failed_payments", failures)
+    _put(state, "payment_failures", len(failures))
     _set(
         state,
         "last_payment_failure",
@@ -263,21 +272,21 @@ def _shipment(state: OrderJourney, shipment_id: str) -> Shipment:
     existing = state.shipments.get(shipment_id)
     if existing is None:
         return Shipment(shipment_id=shipment_id)
-    return existing.model_copy()
+    return shallow_copy(existing)
 
 
 def _put_shipment(state: OrderJourney, shipment: Shipment, stamp: str, status: ShipmentStatus | None) -> None:
     if status is not None and _set_stamp(state, f"shipment.{shipment.shipment_id}.status", stamp):
-        shipment.status = status
+        _put(shipment, "status", status)
     if shipment.delivered_at is not None:
-        shipment.status = "delivered"  # an arrived parcel stays arrived, whatever comes late
+        _put(shipment, "status", "delivered")  # an arrived parcel stays arrived, whatever comes late
     shipments = dict(state.shipments)
     shipments[shipment.shipment_id] = shipment
-    state.shipments = shipments
+    _put(state, "shipments", shipments)
     dispatched = [s.dispatched_at for s in shipments.values() if s.dispatched_at is not None]
     delivered = [s.delivered_at for s in shipments.values() if s.delivered_at is not None]
-    state.shipped_at = min(dispatched) if dispatched else None
-    state.delivered_at = max(delivered) if delivered else None
+    _put(state, "shipped_at", min(dispatched) if dispatched else None)
+    _put(state, "delivered_at", max(delivered) if delivered else None)
 
 
 def _add_estimate(
@@ -291,27 +300,27 @@ def _add_estimate(
     fact = EstimateFact(stamp=stamp, value=value, shipment_id=shipment_id, declared_previous=declared)
     facts = [*state.estimates, fact]
     facts.sort(key=lambda item: item.stamp)
-    state.estimates = facts
+    _put(state, "estimates", facts)
     current = facts[-1].value
     previous = next((item.value for item in reversed(facts) if item.value != current), None)
     if previous is None and facts[-1].declared_previous != current:
         previous = facts[-1].declared_previous
-    state.estimated_delivery = current
-    state.previous_estimated_delivery = previous
+    _put(state, "estimated_delivery", current)
+    _put(state, "previous_estimated_delivery", previous)
 
 
 def _on_dispatched(state: OrderJourney, detail: Any, event: Event, stamp: str) -> None:
     dispatched: ShipmentDispatched = detail
     shipment = _shipment(state, dispatched.shipment_id)
     if _set_stamp(state, f"shipment.{dispatched.shipment_id}.dispatch", stamp):
-        shipment.carrier = dispatched.carrier
-        shipment.tracking_number = dispatched.tracking_number
-        shipment.tracking_url = dispatched.tracking_url
-        shipment.dispatched_at = event.time
+        _put(shipment, "carrier", dispatched.carrier)
+        _put(shipment, "tracking_number", dispatched.tracking_number)
+        _put(shipment, "tracking_url", dispatched.tracking_url)
+        _put(shipment, "dispatched_at", event.time)
     if dispatched.estimated_delivery is not None:
         _add_estimate(state, stamp, dispatched.estimated_delivery, dispatched.shipment_id)
         if _set_stamp(state, f"shipment.{dispatched.shipment_id}.estimate", stamp):
-            shipment.estimated_delivery = dispatched.estimated_delivery
+            _put(shipment, "estimated_delivery", dispatched.estimated_delivery)
     _put_shipment(state, shipment, stamp, "dispatched")
 
 
@@ -320,9 +329,9 @@ def _on_delayed(state: OrderJourney, detail: Any, event: Event, stamp: str) -> N
     shipment = _shipment(state, delayed.shipment_id)
     _add_estimate(state, stamp, delayed.new_estimate, delayed.shipment_id, delayed.previous_estimate)
     if _set_stamp(state, f"shipment.{delayed.shipment_id}.estimate", stamp):
-        shipment.estimated_delivery = delayed.new_estimate
+        _put(shipment, "estimated_delivery", delayed.new_estimate)
     if _set_stamp(state, f"shipment.{delayed.shipment_id}.delay", stamp):
-        shipment.delay_reason = delayed.reason
+        _put(shipment, "delay_reason", delayed.reason)
     _put_shipment(state, shipment, stamp, "delayed")
 
 
@@ -332,7 +341,7 @@ def _on_exception(state: OrderJourney, detail: Any, event: Event, stamp: str) ->
     issue = ShipmentIssue(kind=exception.kind, note=exception.note, at=event.time, event_id=event.id)
     issues = [*shipment.exceptions, issue]
     issues.sort(key=lambda item: (item.at, item.event_id))
-    shipment.exceptions = issues
+    _put(shipment, "exceptions", issues)
     _put_shipment(state, shipment, stamp, "exception")
 
 
@@ -340,8 +349,8 @@ def _on_delivered(state: OrderJourney, detail: Any, event: Event, stamp: str) ->
     delivered: ShipmentDelivered = detail
     shipment = _shipment(state, delivered.shipment_id)
     if _set_stamp(state, f"shipment.{delivered.shipment_id}.delivery", stamp):
-        shipment.delivered_at = event.time
-        shipment.signed_by = delivered.signed_by
+        _put(shipment, "delivered_at", event.time)
+        _put(shipment, "signed_by", delivered.signed_by)
     _put_shipment(state, shipment, stamp, "delivered")
 
 
@@ -352,7 +361,7 @@ def _on_return(state: OrderJourney, detail: Any, event: Event, stamp: str) -> No
         returns[requested.return_id] = ReturnInfo(
             return_id=requested.return_id, reason=requested.reason, at=event.time, skus=requested.skus
         )
-        state.returns = returns
+        _put(state, "returns", returns)
 
 
 def _on_review(state: OrderJourney, detail: Any, event: Event, stamp: str) -> None:
@@ -366,7 +375,7 @@ def _on_review(state: OrderJourney, detail: Any, event: Event, stamp: str) -> No
             title=review.title,
             sku=review.sku,
         )
-        state.reviews = reviews
+        _put(state, "reviews", reviews)
 
 
 _HANDLERS: dict[type, Any] = {
