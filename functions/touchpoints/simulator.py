@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from touchpoints.adapters.memory import InMemoryDecisionStore, InMemoryTimerService
-from touchpoints.contract import EVENT_MODELS, TIMER_SOURCE, TimerFired
+from touchpoints.contract import EVENT_MODELS, TIMER_SOURCE, TimerFired, parse_valid_event_json
 from touchpoints.journey.construct import construct
 from touchpoints.service import process_event
 
@@ -25,6 +27,7 @@ __all__ = [
     "InputProblem",
     "Simulator",
     "event_files",
+    "fewer_collections",
     "read_events",
     "simulate",
 ]
@@ -147,6 +150,10 @@ def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[Event | InputProb
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        event = parse_valid_event_json(line)  # valid events: straight into their model
+        if event is not None:
+            yield event
+            continue
         try:
             raw = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -214,6 +221,23 @@ class Simulator:
         if result.is_duplicate:
             self.duplicates += 1
         yield from result.records
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run a replay with the cyclic garbage collector's thresholds raised, then restore them.
+
+    A replay keeps hundreds of thousands of objects alive (events, journey states, records) and
+    creates few reference cycles; with the default thresholds the collector walked the live ones
+    again and again, a quarter of the CPU time of `touchpoints simulate`. Memory still comes back
+    by reference counting; the collector still runs, just rarely.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(200_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 def simulate(

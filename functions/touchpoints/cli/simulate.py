@@ -189,18 +189,21 @@ def simulate(paths: tuple[Path, ...], rules_dir: Path, until: str | None, as_jso
       touchpoints simulate events/
       touchpoints simulate orders.jsonl --rules rules --until 2026-04-01T00:00:00Z --json
     """
+    from touchpoints.simulator import fewer_collections
+
     until_at = parse_until(until)
     catalog = _load_catalog(rules_dir, "--rules")
-    events, problems = load_inputs(paths)
-    if as_json:
-        # Stream: one line per record as it is decided (pydantic writes the JSON, times in UTC `Z`).
-        for record in _run(catalog, events, until_at):
-            click.echo(record.model_dump_json())
-    else:
-        records = list(_run(catalog, events, until_at))
-        console = stdout_console()
-        console.print(records_table(records, title=f"{len(records)} decisions from {len(events)} events"))
-        console.print(summary_table(records))
+    with fewer_collections():
+        events, problems = load_inputs(paths)
+        if as_json:
+            # Stream: one line per record as it is decided (pydantic writes the JSON, times in UTC `Z`).
+            for record in _run(catalog, events, until_at):
+                click.echo(record.model_dump_json())
+        else:
+            records = list(_run(catalog, events, until_at))
+            console = stdout_console()
+            console.print(records_table(records, title=f"{len(records)} decisions from {len(events)} events"))
+            console.print(summary_table(records))
     if problems:
         print_error(f"{len(problems)} event(s) could not be used; the others were simulated")
     raise click.exceptions.Exit(_exit_code(problems))
@@ -291,8 +294,11 @@ def diff(paths: tuple[Path, ...], base_dir: Path, rules_dir: Path, until: str | 
     until_at = parse_until(until)
     base = _load_catalog(base_dir, "--base")
     current = _load_catalog(rules_dir, "--rules")
-    events, problems = load_inputs(paths)
-    result = diff_records(_run(base, events, until_at), _run(current, events, until_at))
+    from touchpoints.simulator import fewer_collections
+
+    with fewer_collections():
+        events, problems = load_inputs(paths)
+        result = diff_records(_run(base, events, until_at), _run(current, events, until_at))
     if as_json:
         echo_json(result.to_dict())
     else:

@@ -9,7 +9,13 @@ from touchpoints.contract.decisions import (
     DecisionStatus,
     mask_address,
 )
-from touchpoints.contract.envelope import EVENT_MODELS, TIMER_SOURCE, Event, parse_event
+from touchpoints.contract.envelope import (
+    EVENT_MODELS,
+    TIMER_SOURCE,
+    Event,
+    parse_event,
+    parse_valid_event_json,
+)
 from touchpoints.contract.errors import FieldProblem, InvalidEventError
 from touchpoints.contract.models import (
     DETAIL_MODELS,
@@ -68,4 +74,5 @@ __all__ = [
     "mask_address",
     "parse_event",
     "parse_timestamp",
+    "parse_valid_event_json",
 ]
