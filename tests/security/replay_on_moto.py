@@ -83,7 +83,7 @@ def main(events_path: Path, dump_path: Path) -> None:
         local = start_local_stack(clients=clients, rules_dir=REPO_ROOT / "rules")
         local.driver.replay(valid)
         context = FakeLambdaContext()
-        # A batch of only bad events fails the whole invocation (Powertools raises) ...
+        # A batch of only bad events (each reported as a failed item, or the invocation fails) ...
         _invoke_like_lambda(
             process_events.handler,
             {"Records": [_sqs_record(n, e) for n, e in enumerate(invalid)]},
