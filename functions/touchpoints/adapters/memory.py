@@ -46,6 +46,11 @@ class InMemoryDecisionStore:
         self._order_contacts: dict[str, dict[str, ContactEntry]] = {}
         self._ledgers: dict[str, dict[str, ContactEntry]] = {}
         self._ledger_versions: dict[str, int] = {}
+        # Snapshots of the two dicts above as the lists History holds, made on the first load after
+        # a change and handed out as they are (every load copied them before: most loads follow no
+        # change). A commit replaces a snapshot, never changes it: a loaded History stays as it was.
+        self._order_lists: dict[str, list[ContactEntry]] = {}
+        self._ledger_lists: dict[str, list[ContactEntry]] = {}
         self.commits = 0
 
     def load(self, order_id: str, customer_id: str | None) -> StoredOrder:
@@ -57,13 +62,13 @@ class InMemoryDecisionStore:
         state = order.state if order is not None else None
         if customer_id is None and state is not None and state.customer is not None:
             customer_id = state.customer.id
-        contacts = self._order_contacts.get(order_id)
-        ledger = self._ledgers.get(customer_id) if customer_id is not None else None
         history = construct(
             History,
             {
-                "order": list(contacts.values()) if contacts else [],
-                "customer": list(ledger.values()) if ledger else [],
+                "order": _snapshot(self._order_lists, self._order_contacts, order_id),
+                "customer": _snapshot(self._ledger_lists, self._ledgers, customer_id)
+                if customer_id is not None
+                else [],
             },
         )
         return StoredOrder(
@@ -105,9 +110,11 @@ class InMemoryDecisionStore:
                 contacts[entry.action_id] = entry
                 if entry.customer_id is not None:
                     self._ledgers.setdefault(entry.customer_id, {})[entry.action_id] = entry
+            self._order_lists.pop(order_id, None)
             touched = {entry.customer_id for entry in decision.contacts if entry.customer_id is not None}
             for touched_id in touched:
                 self._ledger_versions[touched_id] = self._ledger_versions.get(touched_id, 0) + 1
+                self._ledger_lists.pop(touched_id, None)
         self.commits += 1
 
     def load_event(self, order_id: str, event_id: str) -> Event | None:
@@ -143,6 +150,19 @@ class InMemoryDecisionStore:
     def all_records(self) -> list[DecisionRecord]:
         """Every record in the store (for the simulator's summaries and tests)."""
         return [record for records in self._records.values() for record in records.values()]
+
+
+def _snapshot(
+    lists: dict[str, list[ContactEntry]], entries: dict[str, dict[str, ContactEntry]], key: str
+) -> list[ContactEntry]:
+    """The entries under `key` as a list, made once per change (treat it as read-only)."""
+    found = lists.get(key)
+    if found is None:
+        current = entries.get(key)
+        if not current:
+            return []
+        found = lists[key] = list(current.values())
+    return found
 
 
 class InMemoryChannel:

@@ -56,7 +56,20 @@ class JourneyError(TouchpointsError):
 
 def event_stamp(event: Event) -> str:
     """A sortable key of when a fact was set: UTC time (fixed width) then event id, for exact ties."""
-    return event.time.strftime("%Y%m%dT%H%M%S.%f") + "|" + event.id
+    t = event.time
+    if t.year < 1000:  # strftime's %Y does not pad these; keep its spelling
+        return t.strftime("%Y%m%dT%H%M%S.%f") + "|" + event.id
+    # The same text as strftime("%Y%m%dT%H%M%S.%f"), a third of its cost (called on every event).
+    return "%04d%02d%02dT%02d%02d%02d.%06d|%s" % (  # noqa: UP031
+        t.year,
+        t.month,
+        t.day,
+        t.hour,
+        t.minute,
+        t.second,
+        t.microsecond,
+        event.id,
+    )
 
 
 class ShipmentIssue(BaseModel):
