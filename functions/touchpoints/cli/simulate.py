@@ -196,9 +196,12 @@ def simulate(paths: tuple[Path, ...], rules_dir: Path, until: str | None, as_jso
     with fewer_collections():
         events, problems = load_inputs(paths)
         if as_json:
-            # Stream: one line per record as it is decided (pydantic writes the JSON, times in UTC `Z`).
+            # Stream: one line per record as it is decided (pydantic writes the JSON, times in UTC `Z`),
+            # through the stream's buffer: click.echo flushes every line, a system call per record.
+            out = sys.stdout
             for record in _run(catalog, events, until_at):
-                click.echo(record.model_dump_json())
+                out.write(record.model_dump_json() + "\n")
+            out.flush()
         else:
             records = list(_run(catalog, events, until_at))
             console = stdout_console()
