@@ -34,8 +34,12 @@ def action_id_for(event_id: str, rule_id: str, channel: str) -> str:
 
 
 def _rfc3339(moment: datetime) -> str:
-    """A UTC timestamp with a `Z` suffix, as facts and envelopes carry them."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A UTC timestamp with a `Z` suffix, as facts and envelopes carry them (whole seconds)."""
+    t = moment.astimezone(UTC)
+    if t.year < 1000:  # strftime's %Y does not pad these; keep its spelling
+        return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # strftime's text without its format parsing: this names every timer the simulator sets.
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (t.year, t.month, t.day, t.hour, t.minute, t.second)  # noqa: UP031
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from touchpoints.contract import DecisionRecord, Event
+from touchpoints.decide import _rfc3339
 from touchpoints.journey import History, OrderJourney, apply_event, build_facts, build_facts_for, fact_needs
 from touchpoints.journey.construct import construct, shallow_copy
 from touchpoints.journey.facts import merge_needs
+from touchpoints.journey.state import event_stamp
 
 SCENARIOS = (
     "cancelled",
@@ -134,3 +139,12 @@ def test_merged_needs_keep_both_sides() -> None:
         "customer": None,
     }
     assert merge_needs(first, None) is None
+
+
+@given(moment=st.datetimes(timezones=st.just(UTC)))
+def test_timestamps_are_spelled_as_strftime_spells_them(moment: datetime) -> None:
+    # GIVEN any UTC moment (years below 1000 included)  WHEN the stamp and the timer time are spelled
+    event = SimpleNamespace(time=moment, id="e1")
+    # THEN they are strftime's text, which stored states and timer names already hold
+    assert event_stamp(event) == moment.strftime("%Y%m%dT%H%M%S.%f") + "|e1"  # type: ignore[arg-type]
+    assert _rfc3339(moment) == moment.strftime("%Y-%m-%dT%H:%M:%SZ")
