@@ -62,12 +62,17 @@ def _as(event: dict[str, Any], order_suffix: str, customer_id: str | None) -> di
 @pytest.fixture(scope="module")
 def world(repo_root: Path) -> Iterator[World]:
     """Two orders of CUSTOMER (happy path, recovered payment) and one of somebody else, fully played."""
-    for name, value in {
+    settings = {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
         "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }.items():
+        # the handler modules may be imported here first: their Metrics() reads these once
+        "POWERTOOLS_METRICS_NAMESPACE": "TouchpointsTest",
+        "POWERTOOLS_SERVICE_NAME": "touchpoints",
+    }
+    saved = {name: os.environ.get(name) for name in settings}  # put back afterwards: other tiers differ
+    for name, value in settings.items():
         os.environ.setdefault(name, value)
     from touchpoints.handlers.runtime import set_runtime
     from touchpoints.local import start_local_stack, start_moto_server
@@ -88,6 +93,11 @@ def world(repo_root: Path) -> Iterator[World]:
     finally:
         set_runtime(None)
         server.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @pytest.fixture(scope="module")
