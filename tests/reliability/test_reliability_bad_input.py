@@ -20,10 +20,10 @@ from tests.support.streams import event_time, generate_stream
 
 pytestmark = pytest.mark.slow
 
-# 200 x 50 = 10,000 malformed records (TOUCHPOINTS_RELIABILITY_BAD_BATCHES=20 for a quick local look).
-BATCHES = int(os.environ.get("TOUCHPOINTS_RELIABILITY_BAD_BATCHES", "200"))
-BAD_PER_BATCH = 50
-GOOD_PER_BATCH = 2
+# 400 x 25 = 10,000 malformed records (TOUCHPOINTS_RELIABILITY_BAD_BATCHES=20 for a quick local look).
+BATCHES = int(os.environ.get("TOUCHPOINTS_RELIABILITY_BAD_BATCHES", "400"))
+BAD_PER_BATCH = 25
+GOOD_PER_BATCH = 1
 
 
 class _Rejections(logging.Handler):
@@ -54,7 +54,7 @@ def test_ten_thousand_malformed_records_mixed_into_good_batches(
 ) -> None:
     # GIVEN a fresh stack and a pool of valid events (one per detail-type as the base to break)
     pipeline = make_pipeline()
-    good_pool = generate_stream(120, seed=61).events
+    good_pool = generate_stream(100, seed=61).events
     bases = {e["detail-type"]: e for e in good_pool}
     assert len(bases) == 10
     good = iter(good_pool)
