@@ -5,6 +5,10 @@ from __future__ import annotations
 import copy
 import json
 import os
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +63,28 @@ def _as(event: dict[str, Any], order_suffix: str, customer_id: str | None) -> di
     return fresh
 
 
+def _moto_server_process() -> tuple[subprocess.Popen[bytes], str]:
+    """moto's server in its own process: in-process moto patches of other test tiers cannot reach it."""
+    from touchpoints.local import free_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2):
+                return server, endpoint
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError(f"moto server did not start on port {port}")
+
+
 @pytest.fixture(scope="module")
 def world(repo_root: Path) -> Iterator[World]:
     """Two orders of CUSTOMER (happy path, recovered payment) and one of somebody else, fully played."""
@@ -75,9 +101,9 @@ def world(repo_root: Path) -> Iterator[World]:
     for name, value in settings.items():
         os.environ.setdefault(name, value)
     from touchpoints.handlers.runtime import set_runtime
-    from touchpoints.local import start_local_stack, start_moto_server
+    from touchpoints.local import start_local_stack
 
-    server, endpoint = start_moto_server()
+    server, endpoint = _moto_server_process()
     try:
         local = start_local_stack(
             endpoint_url=endpoint, rules_dir=repo_root / "rules", parameters={"Stage": "forget"}
@@ -92,7 +118,8 @@ def world(repo_root: Path) -> Iterator[World]:
         yield World(local, endpoint, mine, sorted({e["detail"]["order_id"] for e in others}))
     finally:
         set_runtime(None)
-        server.stop()
+        server.terminate()
+        server.wait(timeout=30)
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
