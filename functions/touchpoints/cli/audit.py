@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.table import Table
 
-from touchpoints.cli.forget import forget  # the root group's table names it here too; one implementation
 from touchpoints.cli.output import echo_json_lines, fail, handle_errors, stdout_console
 
 if TYPE_CHECKING:
     from touchpoints.adapters.dynamodb import DynamoDBDecisionStore
     from touchpoints.contract import DecisionRecord
 
-__all__ = ["audit", "connect_store", "forget", "records_table"]
+__all__ = ["audit", "connect_store", "records_table"]
 
 DEFAULT_TABLE = "touchpoints-dev-decisions"
 

@@ -21,7 +21,7 @@ COMMANDS: dict[str, str] = {
     "preview": "touchpoints.cli.preview:preview",
     "demo": "touchpoints.cli.demo:demo",
     "audit": "touchpoints.cli.audit:audit",
-    "forget": "touchpoints.cli.audit:forget",
+    "forget": "touchpoints.cli.forget:forget",
 }
 
 
