@@ -33,9 +33,13 @@ _ENV = {
 }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def reliability_aws() -> Iterator[dict[str, Any]]:
-    """Fake credentials, one in-process moto for the session (linear-time transactions), shared clients."""
+    """Fake credentials, an in-process moto per test module (linear-time transactions), shared clients.
+
+    Module scope: the moto speed-up is undone when the module ends, so no other test tier runs
+    with it (a server thread of another tier must see moto as it is).
+    """
     from moto import mock_aws
 
     saved = {name: os.environ.get(name) for name in _ENV}
@@ -54,7 +58,7 @@ def reliability_aws() -> Iterator[dict[str, Any]]:
 _stages = itertools.count(1)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def make_pipeline(reliability_aws: dict[str, Any]) -> Callable[..., Pipeline]:
     """Create a fresh stack (its own table, queues, schedule group) with the handlers bound to it."""
 

@@ -102,17 +102,26 @@ def fast_moto_transactions() -> Iterator[None]:
             models.copy = real_copy
 
     original_query = table_class.query
+    original_all_items = table_class.all_items
+    scoped = threading.local()  # per thread: a server thread's query must not see another's partition
+
+    def all_items(self: Any) -> Any:
+        partition = getattr(scoped, "partition", None)
+        if partition is not None and partition[0] is self:
+            return list(partition[1])
+        return original_all_items(self)
 
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get("index_name") or hash_key is None:
             return original_query(self, hash_key, *args, **kwargs)
-        partition = self.items.get(hash_key)
-        members = list(partition.values()) if isinstance(partition, dict) else []
-        self.all_items = lambda: members
+        found = self.items.get(hash_key)
+        members = list(found.values()) if isinstance(found, dict) else []
+        previous = getattr(scoped, "partition", None)
+        scoped.partition = (self, members)
         try:
             return original_query(self, hash_key, *args, **kwargs)
         finally:
-            del self.all_items
+            scoped.partition = previous
 
     original_execute = result_class.execute_result
 
@@ -133,12 +142,14 @@ def fast_moto_transactions() -> Iterator[None]:
 
     models.DynamoDBBackend.transact_write_items = transact_write_items
     table_class.query = query
+    table_class.all_items = all_items
     result_class.execute_result = execute_result
     try:
         yield
     finally:
         models.DynamoDBBackend.transact_write_items = original
         table_class.query = original_query
+        table_class.all_items = original_all_items
         result_class.execute_result = original_execute
 
 
