@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import re
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
 from touchpoints.settings import Settings, load_settings
 
@@ -149,33 +151,54 @@ def count(name: str, dimensions: Mapping[str, str], namespace: str | None) -> No
 
 
 def process_batch(
-    records: Sequence[Mapping[str, Any]],
-    handle: Callable[[Mapping[str, Any]], None],
-    identifier: Callable[[Mapping[str, Any]], str],
+    event: Mapping[str, Any],
+    handle: Callable[[Any], None],
+    event_type: str,
     logger: Any,
+    context: Any = None,
 ) -> dict[str, Any]:
-    """Lambda's partial batch response: each record on its own, the failed ones in `batchItemFailures`.
+    """Lambda's partial batch response through Powertools' BatchProcessor: each record on its own.
 
-    A failed record is retried (then dead-lettered) alone; the others are done. Even a batch of
-    only bad records answers normally. This replaces Powertools' BatchProcessor, whose import
-    (asyncio, event data classes, and every parser model once pydantic is loaded) was a third of
-    the cold start. The log names the record and the error, redacted; the traceback is kept
-    without the exception text, which can quote input.
+    A failed record is reported in `batchItemFailures` and retried (then dead-lettered) alone; the
+    others are done. Even a batch of only bad records answers normally
+    (`raise_on_entire_batch_failure=False`), so one poison batch cannot block the queue. Failures
+    are logged by `_RedactingBatchProcessor`: the record and the error, redacted, never the raw
+    exception text (which can quote input).
     """
+    processor = _redacting_processor(EventType[event_type], logger)
+    return dict(
+        process_partial_response(
+            event=dict(event), record_handler=handle, processor=processor, context=context
+        )
+    )
+
+
+def _redacting_processor(event_type: Any, logger: Any) -> Any:
+    """A BatchProcessor whose failure log is redacted (Powertools' own logs the exception text)."""
     from touchpoints.errors import TouchpointsError
 
-    failures: list[dict[str, str]] = []
-    for record in records:
-        try:
-            handle(record)
-        except Exception as exc:  # one bad record must not fail the batch
-            item = identifier(record)
-            failures.append({"itemIdentifier": item})
-            details = {"item": item, "error_type": type(exc).__name__, "error": redact(str(exc))}
-            if isinstance(exc, TouchpointsError):
+    class _RedactingBatchProcessor(BatchProcessor):
+        def failure_handler(self, record: Any, exception: Any) -> Any:
+            error = exception[1]
+            details = {
+                "item": _item_id(record),
+                "error_type": type(error).__name__,
+                "error": redact(str(error)),
+            }
+            if isinstance(error, TouchpointsError):
                 logger.warning("record failed", extra=details)
             else:
-                logger.error(
-                    "record failed", extra={**details, "trace": traceback.format_tb(exc.__traceback__)}
-                )
-    return {"batchItemFailures": failures}
+                logger.error("record failed", extra={**details, "trace": traceback.format_tb(exception[2])})
+            self.exceptions.append(exception)
+            self.fail_messages.append(record)
+            return ("fail", type(error).__name__, record)
+
+    return _RedactingBatchProcessor(event_type=event_type, raise_on_entire_batch_failure=False)
+
+
+def _item_id(record: Any) -> str:
+    """The identifier Lambda expects back for a record: SQS message id or stream sequence number."""
+    raw = getattr(record, "raw_event", record)
+    if "messageId" in raw:
+        return str(raw["messageId"])
+    return str((raw.get("dynamodb") or {}).get("SequenceNumber", ""))
