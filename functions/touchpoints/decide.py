@@ -107,7 +107,8 @@ def decide(
        decides nothing yet but asks for a timer (or decides now when that moment is past).
     4. Matched rules go through the contact policy, highest priority first (ties: rule id).
     5. A TimerFired event either releases actions deferred by quiet hours (same action ids) or
-       evaluates its delayed rule on the facts of that moment.
+       evaluates its delayed rule on the facts of that moment; one whose trigger event this
+       order never recorded decides nothing.
     """
     if state is not None and event.id in state.seen_event_ids:
         return Decision(state=state, is_duplicate=True)
@@ -206,6 +207,8 @@ class _Builder:
             for entry in self.history.order
             if entry.status == "scheduled" and entry.rule_id == rule_id and entry.event_id == trigger_event_id
         ]
+        if trigger_event_id not in self.state.seen_event_ids:
+            return  # its trigger was never recorded (the commit after scheduling failed): inert
         compiled = self.catalog.rules.get(rule_id)
         if compiled is None or not compiled.rule.enabled:
             return  # the rule left the catalog or was switched off: nothing to decide, not an error

@@ -73,12 +73,17 @@ def process_event(
     now: datetime,
     max_attempts: int = 3,
 ) -> ProcessResult:
-    """Load the order, decide, commit atomically, then schedule the decision's timers.
+    """Load the order, decide, schedule the decision's timers, then commit atomically.
 
     On ConflictError (another event for the same order or customer committed in between) the
     order is re-loaded and the event decided again, up to `max_attempts` rounds; the last
-    ConflictError is re-raised so the queue redelivers the event. Timers are scheduled only after
-    a successful commit: a timer for a decision that was never recorded would decide twice.
+    ConflictError is re-raised so the queue redelivers the event.
+
+    Timers are scheduled *before* the commit. Scheduled after it, a scheduler failure would be
+    lost for good: the redelivered event is a duplicate and decides (and schedules) nothing.
+    Before it, a failure leaves nothing committed and the redelivery does it all again; a timer
+    whose trigger never got committed is harmless, because timers are idempotent by name and
+    `decide` ignores a TimerFired whose trigger event the order has not recorded.
     """
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
@@ -97,6 +102,8 @@ def process_event(
             return ProcessResult(
                 event_id=event.id, order_id=event.order_id, is_duplicate=True, attempts=attempt
             )
+        for timer in decision.timers:
+            timers.schedule(timer)
         try:
             store.commit(loaded, event, decision)
         except DuplicateEventError:
@@ -110,8 +117,6 @@ def process_event(
             # than a copy kept with the order (which may be what went stale).
             customer_id = customer_id or loaded.customer_id
             continue
-        for timer in decision.timers:
-            timers.schedule(timer)
         return ProcessResult(
             event_id=event.id,
             order_id=event.order_id,

@@ -13,10 +13,11 @@ from touchpoints.adapters import (
     InMemoryDecisionStore,
     InMemoryTimerService,
     StoredOrder,
+    TimerError,
 )
 from touchpoints.catalog import Catalog
-from touchpoints.contract import DecisionRecord, Event
-from touchpoints.decide import Decision
+from touchpoints.contract import DecisionRecord, Event, parse_event
+from touchpoints.decide import Decision, TimerRequest
 from touchpoints.journey import History
 from touchpoints.service import ProcessResult, dispatch_action, process_event
 
@@ -92,15 +93,52 @@ def test_conflicts_are_retried_with_a_fresh_load(catalog: Catalog) -> None:
     assert store.commits == 1
 
 
-def test_conflicts_beyond_the_bound_are_raised_and_schedule_nothing(catalog: Catalog) -> None:
+def test_conflicts_beyond_the_bound_are_raised_and_their_timers_decide_nothing(catalog: Catalog) -> None:
     # GIVEN a store that always loses the race
     store, timers = ConflictingStore(conflicts=99), InMemoryTimerService()
     event = make_event("PaymentFailed", "2026-03-10T04:00:00Z", PAYMENT_FAILED)
-    # WHEN / THEN the ConflictError reaches the caller (the queue redelivers) and no timer was set
+    # WHEN the event is processed: the ConflictError reaches the caller (the queue redelivers)
     with pytest.raises(ConflictError):
         process_event(event, catalog=catalog, store=store, timers=timers, now=event.time, max_attempts=3)
-    assert len(timers) == 0
     assert store.commits == 0
+    # THEN the reminder timer was set once (idempotent by name across the three attempts) ...
+    due = timers.due(event.time + timedelta(days=2))
+    assert [t.rule_id for t in due] == ["reminder"]
+    # ... and when it fires, it decides nothing: its trigger was never recorded
+    store.conflicts = 0
+    fired = parse_event(due[0].to_event())
+    result = process_event(fired, catalog=catalog, store=store, timers=timers, now=fired.time)
+    assert result.records == []
+    assert store.records_for_order("A1") == []
+
+
+class FailingTimers(InMemoryTimerService):
+    """A scheduler that refuses the first `failures` requests (throttled, unreachable)."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def schedule(self, timer: TimerRequest) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise TimerError("scheduler unavailable")
+        super().schedule(timer)
+
+
+def test_a_scheduler_failure_commits_nothing_so_the_redelivery_loses_no_timer(catalog: Catalog) -> None:
+    # GIVEN a scheduler that fails once
+    store, timers = InMemoryDecisionStore(), FailingTimers(failures=1)
+    event = make_event("PaymentFailed", "2026-03-10T04:00:00Z", PAYMENT_FAILED)
+    # WHEN the event is processed, fails, and is redelivered by the queue
+    with pytest.raises(TimerError):
+        process(event, catalog, store, timers)
+    assert store.commits == 0
+    again = process(event, catalog, store, timers)
+    # THEN the redelivery is not a duplicate: it decides, commits and sets the reminder
+    assert not again.is_duplicate
+    assert [r.rule_id for r in store.records_for_order("A1")] == ["recovery"]
+    assert [t.rule_id for t in timers.due(event.time + timedelta(days=2))] == ["reminder"]
 
 
 class StaleStore(InMemoryDecisionStore):
