@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.table import Table
 
-from touchpoints.cli.output import echo_json, fail, handle_errors, stdout_console
+from touchpoints.cli.output import echo_json, fail, handle_errors, stderr_console, stdout_console
 
 if TYPE_CHECKING:
     from touchpoints.contract import DecisionRecord
@@ -48,12 +48,12 @@ def load_sample_events(root: Path) -> list[dict[str, Any]]:
     an entry that is not an event envelope, stops the demo with its file name.
     """
     from touchpoints.contract import InvalidEventError, parse_event
+    from touchpoints.simulator import event_files
 
-    files = [root] if root.is_file() else sorted(root.rglob("*.json"))
     events: list[dict[str, Any]] = []
-    for path in files:
-        if "schemas" in path.parts[len(root.parts) - 1 :] or path.name.endswith(".schema.json"):
-            continue
+    for path in event_files([root]):
+        if not isinstance(path, Path) or path.suffix.lower() != ".json":
+            continue  # the simulator's reader also takes JSON Lines; the demo sends the .json samples
         try:
             loaded = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
@@ -210,13 +210,23 @@ def demo(
     events = load_sample_events(events_dir or _default_dir("events"))
     if not events:
         fail(f"no events found under {events_dir or _default_dir('events')}")
+    progress = stderr_console()
     server, endpoint_url = start_moto_server()
     try:
+        progress.print(f"[dim]1/3[/] emulated AWS (moto) listening on {endpoint_url}")
         local = start_local_stack(
             endpoint_url=endpoint_url,
             template=template,
             rules_dir=rules_dir or _default_dir("rules"),
             parameters={"Stage": stage},
+        )
+        progress.print(
+            f"[dim]2/3[/] stack created from {template or 'template.yaml'}: bus, rule -> queue (+DLQ), "
+            "table with stream, schedule group"
+        )
+        progress.print(
+            f"[dim]3/3[/] sending {len(events)} events: PutEvents -> SQS -> ProcessEvents -> DynamoDB "
+            "stream -> Dispatch, timers on a virtual clock ..."
         )
         result = run_demo(local, events)
         if as_json:
