@@ -23,8 +23,9 @@ from touchpoints.errors import TouchpointsError
 
 if TYPE_CHECKING:
     from touchpoints.catalog import Rule
+    from touchpoints.journey import OrderJourney
 
-__all__ = ["explain", "schema", "validate"]
+__all__ = ["explain", "load_prior_journey", "schema", "validate"]
 
 _RULES_DIR = click.Path(path_type=Path, file_okay=False)
 
@@ -133,15 +134,7 @@ def explain(
     if len(documents) != 1:
         fail(f"{_display(event_file)}: holds {len(documents)} events; explain takes exactly one event")
     event = parse_event(documents[0])
-    state = None
-    if state_file is not None:
-        for index, document in enumerate(_read_events(state_file), start=1):
-            try:
-                prior = parse_event(document)
-            except TouchpointsError as exc:
-                fail(f"{_display(state_file)}: event #{index}: {exc}")
-            state = apply_event(state, prior)
-    state = apply_event(state, event)
+    state = apply_event(load_prior_journey(state_file), event)
 
     is_trigger = event.detail_type in rule.on
     is_own_timer = event.detail_type == "TimerFired" and getattr(event.detail, "rule_id", None) == rule.id
@@ -280,6 +273,27 @@ def schema(rules_dir: Path, check: bool) -> None:
     if stale:
         console.print("run `touchpoints schema` and commit the result")
         raise click.exceptions.Exit(EXIT_PROBLEMS)
+
+
+def load_prior_journey(state_file: Path | None) -> OrderJourney | None:
+    """The order's journey from a file of its earlier events (`--state` of explain and preview).
+
+    The events are reduced exactly as production does (any order, duplicates ignored); a bad one
+    stops the command naming the file, the event's position and the field at fault.
+    """
+    from touchpoints.contract import parse_event
+    from touchpoints.journey import apply_event
+
+    if state_file is None:
+        return None
+    state: OrderJourney | None = None
+    for index, document in enumerate(_read_events(state_file), start=1):
+        try:
+            prior = parse_event(document)
+        except TouchpointsError as exc:
+            fail(f"{_display(state_file)}: event #{index}: {exc}")
+        state = apply_event(state, prior)
+    return state
 
 
 def _read_events(path: Path) -> list[Any]:

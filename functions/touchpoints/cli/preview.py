@@ -50,7 +50,7 @@ def _read_json(path: Path, what: str) -> Any:
     "--state",
     "state_file",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="A JSON order journey (OrderJourney) to apply the event to; default: a new journey.",
+    help="Earlier events of the order (one event, a JSON array or JSON Lines), applied before EVENT.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print subject, body and sms as JSON.")
 @handle_errors
@@ -59,16 +59,18 @@ def preview(
 ) -> None:
     """Render TEMPLATE (subject, body, sms) for one event, in the locale the customer would get.
 
-    The facts are those a rule would see: the journey after the event (optionally on top of
-    --state), the event, the customer and `now` = the event's time.
+    The facts are those a rule would see: the journey after the event (on top of the order's
+    earlier events given with --state, as `explain` takes them), the event, the customer and
+    `now` = the event's time.
 
     \b
     Example:
       touchpoints preview payment-retry --locale zh-Hant --event events/payment/payment-failed.json
     """
     from touchpoints.catalog import load_catalog, render_template, resolve_locale
+    from touchpoints.cli.ops import load_prior_journey
     from touchpoints.contract import parse_event
-    from touchpoints.journey import History, OrderJourney, apply_event, build_facts
+    from touchpoints.journey import History, apply_event, build_facts
 
     if not rules_dir.is_dir():
         fail(f"--rules {rules_dir}: no such rules folder")
@@ -78,13 +80,7 @@ def preview(
         fail(f"unknown template '{template}' in {rules_dir}/templates", hint=f"known templates: {known}")
     resolved = resolve_locale(catalog, template, locale)
     event = parse_event(_read_json(event_file, "event"))
-    state = None
-    if state_file is not None:
-        try:
-            state = OrderJourney.model_validate(_read_json(state_file, "state"))
-        except ValueError as exc:
-            fail(f"{state_file}: not an order journey: {exc}")
-    new_state = apply_event(state, event)
+    new_state = apply_event(load_prior_journey(state_file), event)
     facts = build_facts(new_state, event, History(), event.time)
     rendered = render_template(catalog.templates[(template, resolved)], facts)
     if as_json:

@@ -60,3 +60,32 @@ def test_unknown_template_is_a_clear_error(tmp_path: Path) -> None:
     assert "unknown template 'nope'" in result.stderr
     assert "note, survey" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_state_takes_the_orders_earlier_events_like_explain(repo_root: Path) -> None:
+    # GIVEN the happy path's payment event, which does not name the customer, and the order's
+    # earlier OrderPlaced (which does) as --state
+    journey = repo_root / "events" / "happy-path"
+    args = ["preview", "order-confirmation", "--locale", "en", "--rules", str(repo_root / "rules")]
+    args += ["--event", str(journey / "02-payment-succeeded.json"), "--json"]
+    # WHEN previewed with and without --state
+    with_state = CliRunner().invoke(cli, [*args, "--state", str(journey / "01-order-placed.json")])
+    without = CliRunner().invoke(cli, args)
+    # THEN only the journey built from the earlier events knows the customer's name
+    assert with_state.exit_code == 0, with_state.output
+    assert without.exit_code == 0, without.output
+    assert "Emily Carter" in json.loads(with_state.stdout)["body"]
+    assert "Emily Carter" not in json.loads(without.stdout)["body"]
+
+
+def test_a_bad_state_file_names_the_file_and_event_without_a_traceback(tmp_path: Path) -> None:
+    # GIVEN a state file whose first event has no order id
+    state = tmp_path / "earlier.json"
+    state.write_text(json.dumps({**EVENT, "detail": {"shipment_id": "S1"}}))
+    # WHEN previewed with it
+    result = invoke(tmp_path, "note", "--locale", "en", "--state", str(state))
+    # THEN exit 2 with the file, the event's position and the field
+    assert result.exit_code == 2
+    assert "earlier.json: event #1" in result.output
+    assert "order_id" in result.output
+    assert "Traceback" not in result.output
