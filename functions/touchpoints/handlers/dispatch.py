@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +9,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from touchpoints.adapters.dynamodb import ActionRow
-from touchpoints.handlers.runtime import count, get_runtime, process_batch
+from touchpoints.handlers.runtime import count, get_runtime, process_batch, wrap_handler
 from touchpoints.service import dispatch_action
 
 __all__ = ["handler", "record_handler"]
@@ -47,15 +46,4 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return response
 
 
-def _wrap(function: Any) -> Any:
-    """Logger context and metrics always; the (costly to import) Tracer only when tracing is on."""
-    wrapped = metrics.log_metrics(logger.inject_lambda_context(function, clear_state=True))
-    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() not in ("1", "true"):
-        from aws_lambda_powertools import Tracer
-
-        # Only botocore: patching every library X-Ray knows imports them all (half the tracer's cost).
-        wrapped = Tracer(patch_modules=["botocore"]).capture_lambda_handler(wrapped)
-    return wrapped
-
-
-handler = _wrap(_handle)
+handler = wrap_handler(_handle, logger, metrics)

@@ -27,6 +27,7 @@ __all__ = [
     "redact",
     "set_runtime",
     "wall_clock",
+    "wrap_handler",
 ]
 
 
@@ -202,3 +203,14 @@ def _item_id(record: Any) -> str:
     if "messageId" in raw:
         return str(raw["messageId"])
     return str((raw.get("dynamodb") or {}).get("SequenceNumber", ""))
+
+
+def wrap_handler(function: Any, logger: Any, metrics: Any) -> Any:
+    """Logger context and metrics always; the (costly to import) Tracer only when tracing is on."""
+    wrapped = metrics.log_metrics(logger.inject_lambda_context(function, clear_state=True))
+    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() not in ("1", "true"):
+        from aws_lambda_powertools import Tracer
+
+        # Only botocore: patching every library X-Ray knows imports them all (half the tracer's cost).
+        wrapped = Tracer(patch_modules=["botocore"]).capture_lambda_handler(wrapped)
+    return wrapped
