@@ -20,7 +20,7 @@ from touchpoints.adapters.ports import (
 if TYPE_CHECKING:
     from touchpoints.contract import DecisionRecord, Event
     from touchpoints.decide import Decision, TimerRequest
-    from touchpoints.journey import ContactEntry, OrderJourney
+    from touchpoints.journey import ContactEntry, History, OrderJourney
 
 __all__ = ["InMemoryChannel", "InMemoryDecisionStore", "InMemoryTimerService"]
 
@@ -51,26 +51,27 @@ class InMemoryDecisionStore:
         # change). A commit replaces a snapshot, never changes it: a loaded History stays as it was.
         self._order_lists: dict[str, list[ContactEntry]] = {}
         self._ledger_lists: dict[str, list[ContactEntry]] = {}
+        self._histories: dict[str, tuple[list[ContactEntry], list[ContactEntry], History]] = {}
         self.commits = 0
 
     def load(self, order_id: str, customer_id: str | None) -> StoredOrder:
         """Read the order's state, its history and (with `customer_id`) the customer's ledger."""
-        from touchpoints.journey import History
-        from touchpoints.journey.construct import construct
-
         order = self._orders.get(order_id)
         state = order.state if order is not None else None
         if customer_id is None and state is not None and state.customer is not None:
             customer_id = state.customer.id
-        history = construct(
-            History,
-            {
-                "order": _snapshot(self._order_lists, self._order_contacts, order_id),
-                "customer": _snapshot(self._ledger_lists, self._ledgers, customer_id)
-                if customer_id is not None
-                else [],
-            },
-        )
+        order_list = _snapshot(self._order_lists, self._order_contacts, order_id)
+        ledger_list = _NONE
+        if customer_id is not None:
+            ledger_list = _snapshot(self._ledger_lists, self._ledgers, customer_id)
+        # The History of the last load, handed out again while both of its lists are the same
+        # objects (a commit replaces a list, never changes it): most loads follow no contact.
+        cached = self._histories.get(order_id)
+        if cached is not None and cached[0] is order_list and cached[1] is ledger_list:
+            history = cached[2]
+        else:
+            history = _history(order_list, ledger_list)
+            self._histories[order_id] = (order_list, ledger_list, history)
         return StoredOrder(
             order_id=order_id,
             customer_id=customer_id,
@@ -152,6 +153,18 @@ class InMemoryDecisionStore:
         return [record for records in self._records.values() for record in records.values()]
 
 
+_NONE: list[ContactEntry] = []
+"""No contacts: one shared list, read-only like every list a loaded History holds."""
+
+
+def _history(order: list[ContactEntry], customer: list[ContactEntry]) -> History:
+    """A History holding these lists as they are (already ContactEntry objects: no re-validation)."""
+    from touchpoints.journey import History
+    from touchpoints.journey.construct import construct
+
+    return construct(History, {"order": order, "customer": customer})
+
+
 def _snapshot(
     lists: dict[str, list[ContactEntry]], entries: dict[str, dict[str, ContactEntry]], key: str
 ) -> list[ContactEntry]:
@@ -160,7 +173,7 @@ def _snapshot(
     if found is None:
         current = entries.get(key)
         if not current:
-            return []
+            return _NONE
         found = lists[key] = list(current.values())
     return found
 
