@@ -180,29 +180,36 @@ def apply_event(state: OrderJourney | None, event: Event) -> OrderJourney:
 
     An event id already seen returns the state unchanged (same object), so retries are free.
     """
+    detail = event.detail
+    order_id = detail.order_id
     if state is None:
-        state = OrderJourney(order_id=event.order_id)
+        state = OrderJourney(order_id=order_id)
     elif event.id in state.seen_event_ids:
         return state
-    elif state.order_id != event.order_id:
+    elif state.order_id != order_id:
         raise JourneyError(
-            f"event {event.id} is for order {event.order_id}, not for the journey of order {state.order_id}"
+            f"event {event.id} is for order {order_id}, not for the journey of order {state.order_id}"
         )
     # A private copy changed through its __dict__: pydantic's __setattr__ costs microseconds per
     # field and the values set here are already validated (they come from a parsed event).
     new = shallow_copy(state)
-    _put(new, "stamps", dict(state.stamps))
-    _put(new, "seen_event_ids", [*state.seen_event_ids, event.id])
-    _put(new, "version", state.version + 1)
+    fields = new.__dict__  # the four fields every event sets, written at once (what `_put` does)
+    fields["stamps"] = dict(state.stamps)
+    fields["seen_event_ids"] = [*state.seen_event_ids, event.id]
+    fields["version"] = state.version + 1
+    new.__pydantic_fields_set__.update(_ALWAYS_SET)
     stamp = event_stamp(event)
-    detail = event.detail
     if detail.customer is not None:
         _set(new, "customer", stamp, customer=detail.customer)
     handler = _HANDLERS.get(type(detail))
     if handler is not None:
         handler(new, detail, event, stamp)
-    _put(new, "status", _derive_status(new))
+    fields["status"] = _derive_status(new)
     return new
+
+
+_ALWAYS_SET = ("stamps", "seen_event_ids", "version", "status")
+"""The fields `apply_event` sets on every event (they count as set, as `_put` would mark them)."""
 
 
 def _put(model: BaseModel, name: str, value: Any) -> None:
