@@ -146,12 +146,19 @@ def decide(
         builder.on_timer()
     else:
         builder.on_event()
-    return Decision(
+    # Decision(...) without the frozen dataclass's per-field setattr (one per event and timer).
+    decision = _new(Decision)
+    decision.__dict__.update(
         state=new_state,
         records=builder.records,
         timers=builder.timers,
         contacts=builder.contacts,
+        is_duplicate=False,
     )
+    return decision
+
+
+_new = object.__new__
 
 
 class _Builder:

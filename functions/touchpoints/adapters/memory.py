@@ -72,7 +72,8 @@ class InMemoryDecisionStore:
         else:
             history = _history(order_list, ledger_list)
             self._histories[order_id] = (order_list, ledger_list, history)
-        return StoredOrder(
+        loaded = _new(StoredOrder)  # StoredOrder(...) without the frozen dataclass's per-field setattr
+        loaded.__dict__.update(
             order_id=order_id,
             customer_id=customer_id,
             state=state,
@@ -81,6 +82,7 @@ class InMemoryDecisionStore:
             ledger_version=self._ledger_versions.get(customer_id, 0) if customer_id is not None else 0,
             has_ledger=customer_id is not None,
         )
+        return loaded
 
     def commit(self, loaded: StoredOrder, event: Event, decision: Decision) -> None:
         """Check the marker and both versions, then write everything (all or nothing)."""
@@ -99,7 +101,11 @@ class InMemoryDecisionStore:
             raise ConflictError(f"the contact ledger of customer {customer_id} changed since it was loaded")
         # All checks passed: from here on nothing can fail, so the write is atomic.
         events[event.id] = event
-        self._orders[order_id] = _Order(state=decision.state, version=current + 1)
+        if order is None:
+            self._orders[order_id] = _Order(state=decision.state, version=1)
+        else:  # loads copy the version out, so the holder can be updated in place
+            order.state = decision.state
+            order.version = current + 1
         records = self._records.setdefault(order_id, {})
         for record in decision.records:
             records[record.action_id] = record
@@ -152,6 +158,8 @@ class InMemoryDecisionStore:
         """Every record in the store (for the simulator's summaries and tests)."""
         return [record for records in self._records.values() for record in records.values()]
 
+
+_new = object.__new__
 
 _NONE: list[ContactEntry] = []
 """No contacts: one shared list, read-only like every list a loaded History holds."""

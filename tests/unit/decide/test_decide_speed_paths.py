@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from decide_helpers import ORDER, make_event
 
-from touchpoints.adapters import InMemoryDecisionStore, InMemoryTimerService
+from touchpoints.adapters import InMemoryDecisionStore, InMemoryTimerService, StoredOrder
 from touchpoints.catalog import Catalog
-from touchpoints.decide import TimerRequest
+from touchpoints.decide import Decision, TimerRequest, decide
 from touchpoints.service import process_event
 
 
@@ -69,3 +69,28 @@ def test_a_timer_name_is_computed_once_and_the_timer_stays_frozen() -> None:
     assert second is first
     with pytest.raises(dataclasses.FrozenInstanceError):
         timer.rule_id = "other"  # type: ignore[misc]
+
+
+def test_a_loaded_order_and_a_decision_are_the_dataclasses_their_constructors_make(catalog: Catalog) -> None:
+    # GIVEN a store holding one decided order, and the decision of a new event on it
+    store = InMemoryDecisionStore()
+    _process(store, catalog, "A1")
+    loaded = store.load("A1", None)
+    event = make_event(
+        "OrderCancelled", "2026-03-10T05:00:00Z", {"reason": "customer_request"}, event_id="X1"
+    )
+    decision = decide(loaded.state, event, catalog, loaded.history, event.time)
+    # WHEN the same values go through the dataclasses' own constructors
+    rebuilt_load = StoredOrder(**{f.name: getattr(loaded, f.name) for f in dataclasses.fields(StoredOrder)})
+    rebuilt_decision = Decision(**{f.name: getattr(decision, f.name) for f in dataclasses.fields(Decision)})
+    # THEN the fast-built ones are equal, hold every field, and stay frozen
+    assert loaded == rebuilt_load
+    assert vars(loaded) == vars(rebuilt_load)
+    assert (loaded.state_version, loaded.customer_id, loaded.has_ledger) == (1, "C-TW", True)
+    assert decision == rebuilt_decision
+    assert vars(decision) == vars(rebuilt_decision)
+    assert decision.state.status == "cancelled"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loaded.state_version = 5  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decision.is_duplicate = True  # type: ignore[misc]
