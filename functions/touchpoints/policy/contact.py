@@ -80,8 +80,13 @@ class ContactLedger:
             self.customer.append(entry)
 
 
-def _within(entry: ContactEntry, now: datetime, window: timedelta | None) -> bool:
-    return window is None or entry.at > now - window
+def _since(now: datetime, window: timedelta | None) -> datetime | None:
+    """The start of the window (an entry counts when `entry.at > since`), or None for no window.
+
+    Computed once per check, not per entry: the loops below run over a customer's whole ledger,
+    which grows over a long replay.
+    """
+    return None if window is None else now - window
 
 
 def exceeds_rule_limit(rule: Rule, event_id: str, ledger: ContactLedger, now: datetime) -> bool:
@@ -94,13 +99,15 @@ def exceeds_rule_limit(rule: Rule, event_id: str, ledger: ContactLedger, now: da
     if limit is None:
         return False
     entries = ledger.customer if limit.scope == "customer" else ledger.order
+    rule_id = rule.id
+    since = _since(now, limit.per)
     firings = {
         entry.event_id
         for entry in entries
-        if entry.rule_id == rule.id
+        if entry.rule_id == rule_id
         and entry.event_id != event_id
         and entry.status not in _NOT_COUNTED
-        and _within(entry, now, limit.per)
+        and (since is None or entry.at > since)
     }
     return len(firings) >= limit.max
 
@@ -114,13 +121,14 @@ def is_group_taken(
     """
     if rule.group is None:
         return False
-    group = policy.groups.get(rule.group)
-    window = group.window if group is not None else None
+    name, rule_id = rule.group, rule.id
+    group = policy.groups.get(name)
+    since = _since(now, group.window if group is not None else None)
     return any(
-        entry.group == rule.group
-        and not (entry.rule_id == rule.id and entry.event_id == event_id)
+        entry.group == name
+        and not (entry.rule_id == rule_id and entry.event_id == event_id)
         and entry.status not in _NOT_COUNTED
-        and _within(entry, now, window)
+        and (since is None or entry.at > since)
         for entry in ledger.order
     )
 
@@ -153,14 +161,16 @@ def exceeds_cap(category: str, policy: ContactPolicy, ledger: ContactLedger, now
     cap = next((value for key, value in policy.caps.items() if key == category), None)
     if cap is None:
         return False
-    count = sum(
-        1
-        for entry in ledger.customer
-        if entry.category == category
-        and entry.channel != "event"
-        and entry.status not in _NOT_COUNTED
-        and _within(entry, now, cap.per)
-    )
+    since = _since(now, cap.per)
+    count = 0
+    for entry in ledger.customer:
+        if (
+            entry.category == category
+            and entry.channel != "event"
+            and entry.status not in _NOT_COUNTED
+            and (since is None or entry.at > since)
+        ):
+            count += 1
     return count >= cap.max
 
 
