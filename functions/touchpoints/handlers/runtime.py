@@ -206,8 +206,33 @@ def _item_id(record: Any) -> str:
 
 
 def wrap_handler(function: Any, logger: Any, metrics: Any) -> Any:
-    """Logger context and metrics always; the (costly to import) Tracer only when tracing is on."""
-    wrapped = metrics.log_metrics(logger.inject_lambda_context(function, clear_state=True))
+    """Logger context and metrics always; the (costly to import) Tracer only when tracing is on.
+
+    Every invocation ends by counting itself, even when the handler raised: Powertools flushes
+    a full set of 100 metric values mid-batch, and a flush of an empty set at the end warns.
+    With POWERTOOLS_METRICS_DISABLED, Powertools never clears its metric set, so the set is
+    cleared here after each invocation instead of growing for the container's lifetime.
+    """
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    def counted(event: Any, context: Any) -> Any:
+        try:
+            return function(event, context)
+        finally:
+            metrics.add_metric(name="Invocations", unit=MetricUnit.Count, value=1)
+
+    with_context = logger.inject_lambda_context(counted, clear_state=True)
+    published = metrics.log_metrics(with_context)
+
+    def handler(event: Any, context: Any) -> Any:
+        if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() in ("1", "true"):
+            try:
+                return with_context(event, context)
+            finally:
+                metrics.clear_metrics()
+        return published(event, context)
+
+    wrapped: Any = handler
     if os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() not in ("1", "true"):
         from aws_lambda_powertools import Tracer
 
