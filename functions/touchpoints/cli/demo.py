@@ -191,7 +191,7 @@ def demo(
     Starts moto's server on a free loopback port, creates the resources of template.yaml in it,
     sends every event with PutEvents (in time order, on a virtual clock), and prints the audit
     trail per order and the messages that went out. moto cannot invoke Lambda functions or fire
-    Scheduler schedules: the demo's driver does those two steps (see docs/readme/aws.md).
+    Scheduler schedules: the demo's driver does those two steps (README, "Local development").
 
     \b
     Examples:

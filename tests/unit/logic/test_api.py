@@ -273,8 +273,8 @@ def test_date_operators_read_time_only_from_data() -> None:
 
 
 def test_documented_arity_table_matches_the_registry(repo_root: Any) -> None:
-    # GIVEN the arity table in docs/readme/logic.md
-    text = (repo_root / "docs" / "readme" / "logic.md").read_text(encoding="utf-8")
+    # GIVEN the arity table in the README
+    text = (repo_root / "README.md").read_text(encoding="utf-8")
     table = text.split("### Operators and arity", 1)[1].split("###", 1)[0]
     documented: dict[str, str] = {}
     for line in table.splitlines():
