@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from touchpoints.contract import ORDER_EVENT_TYPES
+
 __all__ = [
     "DETAIL_TYPES",
     "SCENARIOS",
@@ -24,18 +26,7 @@ __all__ = [
 ]
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
-DETAIL_TYPES = (
-    "OrderPlaced",
-    "OrderCancelled",
-    "PaymentSucceeded",
-    "PaymentFailed",
-    "ShipmentDispatched",
-    "ShipmentDelayed",
-    "ShipmentException",
-    "ShipmentDelivered",
-    "ReturnRequested",
-    "ReviewSubmitted",
-)
+DETAIL_TYPES = ORDER_EVENT_TYPES  # every platform detail-type of the contract
 _SOURCES = {
     "Order": "shop.orders",
     "Payme": "shop.payments",
