@@ -33,11 +33,42 @@ _LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 HANDLER = """
 import time
 import {module}
+import fakes
+{setup}
 started = time.perf_counter()
-from touchpoints.handlers.runtime import build_runtime
-build_runtime()
-print(round((time.perf_counter() - started) * 1e6))
+from touchpoints.handlers.runtime import build_runtime, set_runtime
+set_runtime(build_runtime(clients=fakes.clients(items)))
+built = time.perf_counter()
+answer = {module}.handler(event, fakes.FakeContext())
+done = time.perf_counter()
+assert not answer.get("batchItemFailures"), answer
+print("BENCH", round((built - started) * 1e6), round((done - built) * 1e6))
 """
+"""A handler sample: `-X importtime` times the import; then (not timed) the fake clients and the
+record are made; then build_runtime and the first record are timed (perf_counter)."""
+
+SETUP = {
+    "sqs": "items = []\nevent = fakes.sqs_event()",
+    "stream": (
+        "import json, pathlib\nprepared = json.loads(pathlib.Path({prepared!r}).read_text())\n"
+        "items = prepared['items']\nevent = fakes.stream_event(prepared['action'])"
+    ),
+}
+
+FLOOR = """
+import time
+import coldstart_floor
+import fakes
+event = fakes.sqs_event()
+started = time.perf_counter()
+answer = coldstart_floor.handler(event, fakes.FakeContext())
+done = time.perf_counter()
+assert not answer.get("batchItemFailures"), answer
+print("BENCH 0", round((done - started) * 1e6))
+"""
+"""The floor: pydantic's first model, Logger, Metrics and BatchProcessor, and one record through them."""
+
+BENCH_DIR = Path(__file__).resolve().parent
 
 
 def _importtime(stderr: str) -> dict[str, tuple[int, int, int]]:
@@ -71,51 +102,92 @@ def template_environment() -> dict[str, str]:
     return {name: value for name, value in variables.items() if isinstance(value, str)}
 
 
+def _timings(stdout: str) -> tuple[int, int]:
+    """(build_runtime us, first record us) from the sample's `BENCH` line (the handler logs too)."""
+    line = next(line for line in reversed(stdout.splitlines()) if line.startswith("BENCH "))
+    _, built, first = line.split()
+    return int(built), int(first)
+
+
+def prepare_dispatch(env: dict[str, str], out: Path) -> None:
+    """The fake table a Dispatch sample starts from: what ProcessEvents leaves for the sample order."""
+    subprocess.run(
+        [sys.executable, str(BENCH_DIR / "fakes.py"), str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        cwd=REPO,
+    )
+
+
 def measure(runs: int, rules: Path, package: Path) -> dict[str, object]:
-    """Median milliseconds of boto3 and of each handler configuration, plus the heaviest imports."""
+    """Median milliseconds of boto3, the floor and each handler configuration, both columns.
+
+    `import` = the module's cumulative import time + build_runtime; `first record` adds the
+    handler's first invocation on one realistic record, with the AWS clients faked in-process.
+    """
     base = {
         k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "PYTHONPATH", "PYDANTIC_"))
     }
     base.update(template_environment())
     base.update(
         {
-            "PYTHONPATH": str(package),
+            "PYTHONPATH": os.pathsep.join([str(package), str(BENCH_DIR)]),
             "TABLE_NAME": "bench",
             "RULES_DIR": str(rules),
             "AWS_DEFAULT_REGION": "us-east-1",
             "POWERTOOLS_SERVICE_NAME": "touchpoints",
             "POWERTOOLS_METRICS_NAMESPACE": "Touchpoints",
+            "QUEUE_ARN": "arn:aws:sqs:us-east-1:123456789012:touchpoints-events",
+            "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/touchpoints-scheduler",
+            "SENDER_EMAIL": "orders@example.com",
         }
     )
+    prepared = package / "dispatch-table.json"
+    prepare_dispatch({**base, "POWERTOOLS_TRACE_DISABLED": "true"}, prepared)
     configurations = {
-        "process_events (tracing off)": ("touchpoints.handlers.process_events", "true"),
-        "dispatch (tracing off)": ("touchpoints.handlers.dispatch", "true"),
-        "process_events (tracing on, X-Ray SDK)": ("touchpoints.handlers.process_events", "false"),
+        "process_events (tracing off)": ("touchpoints.handlers.process_events", "true", "sqs"),
+        "dispatch (tracing off)": ("touchpoints.handlers.dispatch", "true", "stream"),
+        "process_events (tracing on, X-Ray SDK)": ("touchpoints.handlers.process_events", "false", "sqs"),
     }
-    samples: dict[str, list[float]] = {"boto3": [], **{name: [] for name in configurations}}
+    floor = "floor: pydantic + Logger + Metrics + BatchProcessor"
+    names = ["boto3", floor, *configurations]
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    first: dict[str, list[float]] = {name: [] for name in names if name != "boto3"}
     modules: dict[str, tuple[int, int, int]] = {}
     for _ in range(runs):
         _, times = _run("import boto3", base)
         samples["boto3"].append(times["boto3"][1] / 1000)
-        for name, (module, trace_disabled) in configurations.items():
-            out, times = _run(
-                HANDLER.format(module=module), {**base, "POWERTOOLS_TRACE_DISABLED": trace_disabled}
-            )
-            samples[name].append((times[module][1] + int(out.strip())) / 1000)
+        out, times = _run(FLOOR, {**base, "POWERTOOLS_TRACE_DISABLED": "true"})
+        _, handled = _timings(out)
+        samples[floor].append(times["coldstart_floor"][1] / 1000)
+        first[floor].append((times["coldstart_floor"][1] + handled) / 1000)
+        for name, (module, trace_disabled, kind) in configurations.items():
+            code = HANDLER.format(module=module, setup=SETUP[kind].format(prepared=str(prepared)))
+            out, times = _run(code, {**base, "POWERTOOLS_TRACE_DISABLED": trace_disabled})
+            built, handled = _timings(out)
+            samples[name].append((times[module][1] + built) / 1000)
+            first[name].append((times[module][1] + built + handled) / 1000)
             if name == "process_events (tracing off)":
                 modules = times
     medians = {name: round(statistics.median(values), 1) for name, values in samples.items()}
+    first_medians = {name: round(statistics.median(values), 1) for name, values in first.items()}
     heaviest = sorted(((us[0] / 1000, name) for name, us in modules.items()), reverse=True)[:12]
     return {
         "median_ms": medians,
         "ratio_to_boto3": {
             name: round(ms / medians["boto3"], 2) for name, ms in medians.items() if name != "boto3"
         },
+        "first_record_median_ms": first_medians,
+        "first_record_ratio_to_boto3": {
+            name: round(ms / medians["boto3"], 2) for name, ms in first_medians.items()
+        },
         "runs": runs,
         "heaviest_self_ms": [(round(ms, 1), name) for ms, name in heaviest],
         "loaded_by_process_events": sorted(
             m
-            for m in ("boto3", "jinja2", "rich", "click", "asyncio", "aws_xray_sdk", "jsonschema")
+            for m in ("boto3", "ruamel", "jinja2", "rich", "click", "asyncio", "aws_xray_sdk", "jsonschema")
             if m in modules
         ),
     }
@@ -155,9 +227,15 @@ def main() -> None:
     ratios = result["ratio_to_boto3"]
     assert isinstance(medians, dict)
     assert isinstance(ratios, dict)
+    first = result["first_record_median_ms"]
+    first_ratios = result["first_record_ratio_to_boto3"]
+    assert isinstance(first, dict)
+    assert isinstance(first_ratios, dict)
+    print(f"  {'configuration':52s} {'import+build':>20s} {'init + first record':>24s}")
     for name, ms in medians.items():
-        ratio = "" if name == "boto3" else f"  {ratios[name]:.2f}x boto3"
-        print(f"  {name:42s} {ms:8.1f} ms{ratio}")
+        ratio = "" if name == "boto3" else f" {ratios[name]:.2f}x"
+        handled = f"{first[name]:8.1f} ms {first_ratios[name]:.2f}x" if name in first else ""
+        print(f"  {name:52s} {ms:8.1f} ms{ratio:6s} {handled:>24s}")
     print("  heaviest modules (self ms):", ", ".join(f"{n} {ms}" for ms, n in result["heaviest_self_ms"]))
     print("  heavy modules loaded by process_events:", result["loaded_by_process_events"] or "none")
 
