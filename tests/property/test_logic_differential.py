@@ -220,3 +220,75 @@ def test_the_reference_runner_is_really_json_logic_js(jsonlogic_js: JsonLogicJs)
         jsonlogic_js.apply({"/": [0, 0]}, None)["result"]
     )
     assert jsonlogic_js.apply({"cat": [1.0, [1, 2], None]}, None)["result"] == "11,2"
+
+
+# Rules and data aimed at the generated fast paths: objects all the way down (so the plain
+# dict.get body runs, not the checked one), array operations over lists of objects with their
+# per-element logic inlined into loops, reduce over `current`/`accumulator` locals, `in` with a
+# literal string over a computed array, binary `+` around the safe-integer limit, `missing_some`
+# with up to six keys. Anything else in the data (a string item, a null on the way) must give the
+# same answer through the checked body.
+SCOPED_OPS = ["map", "filter", "all", "none", "some"]
+VARIADIC = {"+", "*", "max", "min", "cat", "if"}
+MISSING_KEYS = ["a", "b", "a.b", "x", "items", "items.0", "c.x", "a.a"]
+item_objects = st.dictionaries(st.sampled_from(KEYS), json_data, max_size=3)
+fast_data = st.fixed_dictionaries(
+    {"items": st.lists(item_objects | json_data, max_size=4) | st.lists(item_objects, max_size=4)},
+    optional={"a": json_data, "b": json_data, "x": json_data},
+)
+near_limit = st.integers(-(2**53) - 3, -(2**53) + 3) | st.integers(2**53 - 3, 2**53 + 3) | st.integers(-5, 5)
+fast_rules = st.one_of(
+    st.builds(lambda op, body: {op: [{"var": "items"}, body]}, st.sampled_from(SCOPED_OPS), rules),
+    st.builds(
+        lambda op, body, inner: {op: [{"var": "items"}, {"and": [body, {inner: [{"var": "items"}, body]}]}]},
+        st.sampled_from(SCOPED_OPS),
+        rules,
+        st.sampled_from(SCOPED_OPS),
+    ),
+    st.builds(
+        lambda op, path, initial, extra: {
+            "reduce": [
+                {"var": "items"},
+                {op: [{"var": "accumulator"}, {"var": path}, *(extra if op in VARIADIC else [])]},
+                initial,
+            ]
+        },
+        st.sampled_from(["+", "*", "-", "max", "min", "cat", "==", "if", "<"]),
+        st.sampled_from(["current", "current.a", "current.b", "current.a.b", "accumulator", "current.0"]),
+        primitives | near_limit,
+        st.lists(st.sampled_from([{"var": "current.x"}, 1, "s"]), max_size=1),
+    ),
+    st.builds(
+        lambda needle, haystack: {"in": [needle, haystack]},
+        strings,
+        st.sampled_from(
+            [
+                {"map": [{"var": "items"}, {"var": "a"}]},
+                {"filter": [{"var": "items"}, {"var": "b"}]},
+                {"var": "a"},
+                {"var": "items"},
+                {"var": "x"},
+            ]
+        ),
+    ),
+    st.builds(
+        lambda left, right: {"+": [left, right]},
+        near_limit | primitives | st.sampled_from([{"var": "a"}, {"var": "b"}, {"var": "x"}]),
+        near_limit | primitives | st.sampled_from([{"var": "a"}, {"var": "b"}]),
+    ),
+    st.builds(
+        lambda need, keys: {"missing_some": [need, keys]},
+        st.integers(-1, 6) | numbers,
+        st.lists(st.sampled_from(MISSING_KEYS), min_size=1, max_size=6),
+    ),
+)
+
+
+@settings(
+    max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(rule=fast_rules, data=fast_data)
+def test_fast_paths_agree_with_json_logic_js(jsonlogic_js: JsonLogicJs, rule: Any, data: Any) -> None:
+    # GIVEN a rule shaped for the generated fast paths and object data
+    # WHEN both implementations evaluate it THEN they agree
+    check_against_js(jsonlogic_js, rule, data)

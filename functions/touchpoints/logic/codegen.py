@@ -9,7 +9,13 @@ from touchpoints.logic.errors import LogicError
 from touchpoints.logic.explain import bind_custom, interpret, trace_node
 from touchpoints.logic.js import UNDEFINED, is_array, is_number, loose_eq, strict_eq, truthy
 from touchpoints.logic.nodes import Arr, Lit, Node, Op, literal_var_path, walk
-from touchpoints.logic.operators import BUILTIN_SPECS, member, missing_literal, missing_literal_keys
+from touchpoints.logic.operators import (
+    _MAX_SAFE,
+    BUILTIN_SPECS,
+    member,
+    missing_literal,
+    missing_literal_keys,
+)
 
 __all__ = ["generate", "generate_source"]
 
@@ -17,6 +23,9 @@ _NUMS: Final = frozenset({int, float})
 _PLAIN_TRUTH: Final = frozenset({bool, str, int, list, type(None)})
 _COMPARE: Final = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _SCOPED: Final = frozenset({"map", "filter", "all", "none", "some", "reduce"})
+_REDUCE_NAMES: Final = frozenset({"current", "accumulator"})
+# (what an inlined all/none/some loop returns when an element decides, and after the last element)
+_LOOP_RESULTS: Final = {"all": ("False", "True"), "none": ("False", "True"), "some": ("True", "False")}
 
 
 # The scoped function returns a Python bool (JsonLogic truthiness already applied) for
@@ -79,7 +88,10 @@ def _h_missing_values(keys: tuple[Any, ...], values: tuple[Any, ...]) -> list[An
 
 
 def _h_missing_some_values(need: int | float, keys: tuple[Any, ...], values: tuple[Any, ...]) -> list[Any]:
-    found = _h_missing_values(keys, values)
+    found = []
+    for index, value in enumerate(values):  # _h_missing_values inlined: one call per evaluation, not two
+        if value is None or value == "":
+            found.append(keys[index])
     return [] if len(keys) - len(found) >= need else found
 
 
@@ -131,6 +143,8 @@ class _Generator:
         self._names: dict[int, str] = {}
         self.defs: list[str] = []
         self._counter = 0
+        # While an inlined `reduce` body is generated: the locals holding `current` and `accumulator`.
+        self._reduce_scope: dict[str, str] | None = None
 
     def bind(self, value: Any) -> str:
         """A name for a value; the value goes into the constants tuple, never into the source text."""
@@ -199,6 +213,8 @@ class _Generator:
             return self._compare(node), True
         if op == "in":
             return self._in(node), True
+        if op == "+" and len(args) == 2:
+            return self._add(node), False
         if op in ("missing", "missing_some"):
             return self._missing(node)
         return None
@@ -236,7 +252,16 @@ class _Generator:
         need_value = self.bind(need.value)  # type: ignore[union-attr]
         if self.fast and keys:
             key_names = self.bind(tuple(key for key, _ in keys))
-            joined = ", ".join(self._fast_reads(keys))
+            reads = self._fast_reads(keys)
+            if len(keys) <= 4:
+                # Count the present keys inline; the list of missing ones is built only when it is the answer.
+                temps = [self.temp() for _ in reads]
+                pairs = zip(temps, reads, strict=True)
+                checks = (f"(({t} := {r}) is not None and {t} != '')" for t, r in pairs)
+                present = " + ".join(checks)
+                found = f"{self.bind(_h_missing_values)}({key_names}, ({', '.join(temps)},))"
+                return f"([] if ({present}) >= {need_value} else {found})", False
+            joined = ", ".join(reads)
             return f"{self.bind(_h_missing_some_values)}({need_value}, {key_names}, ({joined},))", False
         count = self.bind(len(options.items))
         return f"{self.bind(_h_missing_some)}(data, {need_value}, {self.bind(keys)}, {count})", False
@@ -248,6 +273,12 @@ class _Generator:
         if path == "":
             return "data", False
         has_default = len(node.args) == 2
+        if self._reduce_scope is not None:  # inlined reduce: `current`/`accumulator` are locals
+            first, _, rest = path.partition(".")
+            chain = self._reduce_scope[first]
+            for key in rest.split(".") if rest else ():
+                chain = f"{chain}.get({self.bind(key)})"
+            return chain, False
         if self.fast:  # plain .get chain: anything but an object on the way raises AttributeError
             missing = self.bind(UNDEFINED)
             chain = "data"
@@ -319,6 +350,10 @@ class _Generator:
         return source, all_bool
 
     def _scoped(self, op: str, args: tuple[Node, ...]) -> str:
+        if self.fast:
+            inlined = self._scoped_inline(op, args)
+            if inlined is not None:
+                return inlined
         name = f"_s{len(self.defs)}_{self.temp()[2:]}{'f' if self.fast else ''}"
         body = self.expr(args[1])[0] if op in ("map", "reduce") else self.truth(args[1])
         self.defs.append(f"    def {name}(data):\n        return {body}\n")
@@ -328,6 +363,71 @@ class _Generator:
             initial = self.expr(args[2])[0] if len(args) > 2 else "None"
             return f"{helper}({items}, {name}, {initial})"
         return f"{helper}({items}, {name})"
+
+    def _scoped_inline(self, op: str, args: tuple[Node, ...]) -> str | None:
+        """Fast mode: the per-element logic written into the loop itself, no call per element.
+
+        The loops mirror the `_h_*` helpers exactly (same checks on the items, same results); only
+        the per-element function call is gone. A `reduce` is inlined only when its logic reads
+        nothing but literal `current...`/`accumulator...` paths, which then become two locals
+        instead of a `{"current": ..., "accumulator": ...}` object built per element.
+        """
+        name = f"_s{len(self.defs)}_{self.temp()[2:]}i"
+        is_array_name = self.bind(is_array)
+        not_array = f"not (items.__class__ is {self.bind(list)} or {is_array_name}(items))"
+        if op == "reduce":
+            if not _reduce_inlinable(args[1]):
+                return None
+            self._reduce_scope = {"current": "_cur", "accumulator": "_acc"}
+            try:
+                body = self.expr(args[1])[0]
+            finally:
+                self._reduce_scope = None
+            self.defs.append(
+                f"    def {name}(items, _acc):\n"
+                f"        if {not_array}:\n            return _acc\n"
+                f"        for _cur in items:\n            _acc = {body}\n"
+                f"        return _acc\n"
+            )
+            initial = self.expr(args[2])[0] if len(args) > 2 else "None"
+            return f"{name}({self.expr(args[0])[0]}, {initial})"
+        # Explicit loops, not comprehensions: on CPython 3.11 a comprehension is one more function
+        # created and called per evaluation, which costs more than it saves on short item lists.
+        if op == "map":
+            loop = (
+                "        out = []\n        for data in items:\n"
+                f"            out.append({self.expr(args[1])[0]})\n        return out\n"
+            )
+            empty = "[]"
+        elif op == "filter":
+            loop = (
+                f"        out = []\n        for data in items:\n            if {self.truth(args[1])}:\n"
+                "                out.append(data)\n        return out\n"
+            )
+            empty = "[]"
+        else:
+            test = self.truth(args[1])
+            found, otherwise = _LOOP_RESULTS[op]
+            condition = f"not {test}" if op == "all" else test
+            loop = (
+                f"        for data in items:\n            if {condition}:\n                return {found}\n"
+                f"        return {otherwise}\n"
+            )
+            empty = "True" if op == "none" else "False"
+            not_array = f"{not_array} or not items"
+        head = f"    def {name}(items):\n        if {not_array}:\n            return {empty}\n"
+        self.defs.append(head + loop)
+        return f"{name}({self.expr(args[0])[0]})"
+
+    def _add(self, node: Op) -> str:
+        """Binary `+`: two integers whose sum is a safe integer add in place; anything else calls `+`."""
+        left, right = (self.expr(arg)[0] for arg in node.args)
+        a, b, total = self.temp(), self.temp(), self.temp()
+        int_name, limit = self.bind(int), self.bind(_MAX_SAFE)
+        return (
+            f"({total} if ({a} := {left}).__class__ is ({b} := {right}).__class__ is {int_name} "
+            f"and -{limit} <= ({total} := {a} + {b}) <= {limit} else {self.bind(node.spec.fn)}({a}, {b}))"
+        )
 
     def _equality(self, node: Op) -> str:
         op, (left, right) = node.op, node.args
@@ -417,7 +517,28 @@ class _Generator:
                 )
             if not any(isinstance(value, Mapping) for value in values):
                 return f"{fallback}({self.expr(needle)[0]}, {self.bind(tuple(values))})"
+        if _lit_str(needle) and not isinstance(haystack, Lit | Arr):
+            # A string is === only to an equal string, so Python's `in` on a list is exact (as op_in).
+            temp, value = self.temp(), self.bind(needle.value)  # type: ignore[union-attr]
+            return (
+                f"(({value} in {temp}) if ({temp} := {self.expr(haystack)[0]}).__class__ "
+                f"is {self.bind(list)} else {fallback}({value}, {temp}))"
+            )
         return f"{fallback}({self.expr(needle)[0]}, {self.expr(haystack)[0]})"
+
+
+def _reduce_inlinable(logic: Node) -> bool:
+    """A reduce body that reads only literal `current`/`accumulator` paths (no default, no nesting)."""
+    for node in walk(logic):
+        if not isinstance(node, Op):
+            continue
+        if node.op in _SCOPED or node.op in ("missing", "missing_some"):
+            return False
+        if node.op == "var":
+            path = literal_var_path(node)
+            if path is None or len(node.args) != 1 or path.partition(".")[0] not in _REDUCE_NAMES:
+                return False
+    return True
 
 
 def _locator(node: Node) -> Callable[[Any, LogicError], None]:
