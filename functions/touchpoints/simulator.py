@@ -45,8 +45,8 @@ _LINE_SUFFIXES = (".jsonl", ".ndjson")
 class InputProblem:
     """An event that could not be used: where it is, which event, and what is wrong with it.
 
-    `is_unreadable` is True when the file itself cannot be read (missing, not JSON): those
-    make `touchpoints simulate` exit 2; a readable but malformed event makes it exit 1.
+    `is_unreadable` is True when the file itself cannot be read (missing, not JSON), False for a
+    readable but malformed event; `touchpoints simulate` exits 2 on either (CONTRACT.md).
     """
 
     path: Path

@@ -15,7 +15,6 @@ from rich.table import Table
 
 from touchpoints.cli.output import (
     EXIT_OK,
-    EXIT_PROBLEMS,
     EXIT_USAGE,
     echo_json,
     fail,
@@ -61,7 +60,11 @@ def parse_until(value: str | None) -> datetime | None:
 
 
 def load_inputs(paths: Sequence[Path]) -> tuple[list[Event], list[InputProblem]]:
-    """Read every event, printing each problem on stderr as it is found (the rest still loads)."""
+    """Read every event, printing each problem on stderr as it is found (the rest still loads).
+
+    Paths that hold no event and no problem at all (an empty folder, a folder of schemas) stop
+    the command with exit 2: a replay of nothing that "succeeds" hides a wrong path.
+    """
     from touchpoints.simulator import InputProblem, read_events
 
     events: list[Event] = []
@@ -72,6 +75,11 @@ def load_inputs(paths: Sequence[Path]) -> tuple[list[Event], list[InputProblem]]
             print_error(str(item))
         else:
             events.append(item)
+    if not events and not problems:
+        fail(
+            f"no events found in {', '.join(str(path) for path in paths)}",
+            hint="give event files (.json: one event or an array; .jsonl: one per line) or folders of them",
+        )
     return events, problems
 
 
@@ -110,9 +118,25 @@ def _run(catalog: Catalog, events: list[Event], until: datetime | None) -> Itera
 
 
 def _exit_code(problems: Sequence[InputProblem]) -> int:
-    if any(problem.is_unreadable for problem in problems):
-        return EXIT_USAGE
-    return EXIT_PROBLEMS if problems else EXIT_OK
+    """CONTRACT.md: 0, or 2 on unreadable input, which names the file and the event.
+
+    A malformed event is unreadable input too (the contract's "names ... the event"): the run
+    goes on without it, but a CI job or script must not mistake a partial replay for a full one.
+    """
+    return EXIT_USAGE if problems else EXIT_OK
+
+
+def _report_problems(problems: Sequence[InputProblem], used: int) -> None:
+    """One closing line on stderr saying how much of the input was left out."""
+    if not problems:
+        return
+    unreadable = sum(problem.is_unreadable for problem in problems)
+    parts = []
+    if unreadable:
+        parts.append(f"{unreadable} unreadable input(s)")
+    if len(problems) > unreadable:
+        parts.append(f"{len(problems) - unreadable} malformed event(s)")
+    print_error(f"{' and '.join(parts)} left out; {used} event(s) were used")
 
 
 def _time(value: datetime) -> str:
@@ -182,7 +206,9 @@ def simulate(paths: tuple[Path, ...], rules_dir: Path, until: str | None, as_jso
 
     PATH is a file of one event, a JSON array of events, JSON Lines, or a folder (read
     recursively). Timers (delayed rules, quiet hours) fire as the clock passes them. Nothing
-    is sent and no AWS is used. Exit 0, 1 when an event is malformed, 2 when a file is unreadable.
+    is sent and no AWS is used. A bad file or event is reported on stderr (file, position, event
+    id, field) and left out; the rest is still simulated. Exit 0, or 2 when some input could not
+    be used (missing or non-JSON file, malformed event, no events at all) or an option is wrong.
 
     \b
     Examples:
@@ -207,8 +233,7 @@ def simulate(paths: tuple[Path, ...], rules_dir: Path, until: str | None, as_jso
             console = stdout_console()
             console.print(records_table(records, title=f"{len(records)} decisions from {len(events)} events"))
             console.print(summary_table(records))
-    if problems:
-        print_error(f"{len(problems)} event(s) could not be used; the others were simulated")
+    _report_problems(problems, len(events))
     raise click.exceptions.Exit(_exit_code(problems))
 
 
@@ -287,7 +312,8 @@ def diff(paths: tuple[Path, ...], base_dir: Path, rules_dir: Path, until: str | 
     """Show what a catalog change would change on these events: decisions added, removed, changed.
 
     A decision is the same when it has the same event, rule and channel; it changed when its
-    status, reason, send_at or template differ.
+    status, reason, send_at or template differ. Malformed events are reported on stderr and left
+    out of both runs. Exit 0; 2 when a file or a rules folder cannot be read.
 
     \b
     Example:

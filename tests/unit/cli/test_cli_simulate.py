@@ -73,7 +73,7 @@ def test_simulate_json_prints_one_record_per_line(tmp_path: Path) -> None:
     assert {"action_id", "status", "reason", "catalog_version", "address"} <= set(lines[0])
 
 
-def test_simulate_malformed_event_exit_1_and_the_rest_is_simulated(tmp_path: Path) -> None:
+def test_simulate_malformed_event_exit_2_and_the_rest_is_simulated(tmp_path: Path) -> None:
     # GIVEN JSON Lines whose second event has no order_id
     bad = json.loads(json.dumps(FAILED))
     bad["id"] = "BAD"
@@ -82,8 +82,8 @@ def test_simulate_malformed_event_exit_1_and_the_rest_is_simulated(tmp_path: Pat
     path.write_text(json.dumps(FAILED) + "\n" + json.dumps(bad) + "\n")
     # WHEN simulated
     result = invoke("simulate", str(path), "--rules", str(FIXTURE_RULES), "--json")
-    # THEN exit 1, stderr names the file, line, event and field, and the good event was decided
-    assert result.exit_code == 1
+    # THEN exit 2 (CONTRACT.md), stderr names the file, line, event and field, and the good event was decided
+    assert result.exit_code == 2
     assert "events.jsonl:line 2" in result.stderr
     assert "BAD" in result.stderr
     assert "detail.order_id" in result.stderr
