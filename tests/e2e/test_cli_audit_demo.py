@@ -61,6 +61,8 @@ def test_audit_of_a_missing_table_is_a_clear_error(stack: Any) -> None:
     assert "nope" in result.output
     assert "--table" in result.output
     assert "Traceback" not in result.output
+    # AND the hint names the tables that are there (after `demo --keep-running`, the local stage's)
+    assert stack.resources.outputs["TableName"] in result.output.partition("tables here:")[2]
 
 
 def test_audit_of_an_unreachable_endpoint_is_a_clear_error() -> None:

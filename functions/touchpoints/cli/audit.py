@@ -42,19 +42,31 @@ def connect_store(table: str | None, endpoint_url: str | None, region: str | Non
     except BotoCoreError as exc:
         hint = "pass --region or set AWS_REGION" if "region" in str(exc).lower() else "check AWS_PROFILE"
         fail(f"cannot connect to DynamoDB: {exc}", hint=hint)
+    except ValueError as exc:  # botocore: "Invalid endpoint: ..." for a URL it cannot parse
+        fail(f"--endpoint-url {endpoint_url!r} is not a URL ({exc})", hint="e.g. http://127.0.0.1:5000")
     return DynamoDBDecisionStore(table or os.environ.get("TABLE_NAME") or DEFAULT_TABLE, client=client)
 
 
 def _explain_store_error(message: str, store: DynamoDBDecisionStore, endpoint_url: str | None) -> str | None:
     """A hint for the usual causes: wrong table, no credentials, nothing listening at the endpoint."""
     if "ResourceNotFoundException" in message:
-        return f"no table {store.table_name!r} here: pass --table (the stack's TableName output)"
+        tables = _table_names(store)
+        known = f"; tables here: {', '.join(tables)}" if tables else ""
+        return f"no table {store.table_name!r} here: pass --table (the stack's TableName output){known}"
     if "credentials" in message.lower():
         return "configure AWS credentials (aws configure, AWS_PROFILE) or pass --endpoint-url for local"
     if "Could not connect" in message or "Connect timeout" in message:
         where = endpoint_url or "the AWS endpoint"
         return f"nothing answers at {where}: is `touchpoints demo --keep-running` still running?"
     return None
+
+
+def _table_names(store: DynamoDBDecisionStore) -> list[str]:
+    """The tables at the endpoint (first 20), to name the right `--table`; [] when they cannot be listed."""
+    try:
+        return list(store.client.list_tables(Limit=20).get("TableNames", []))
+    except Exception:  # only a hint: an error here must not hide the real one
+        return []
 
 
 def records_table(
@@ -139,10 +151,14 @@ def audit(
 ) -> None:
     """Show what was decided for an order or a customer: sent, deferred, suppressed, and why.
 
+    Exit 0 (also when nothing was decided); 2 when the table cannot be read, with a hint
+    (wrong --table, no credentials, nothing listening at --endpoint-url).
+
     \b
     Examples:
       touchpoints audit --order A1001 --table touchpoints-prod-decisions
-      touchpoints audit --customer C1001 --endpoint-url http://127.0.0.1:5000   # after `demo --keep-running`
+      touchpoints audit --customer C1001 --table touchpoints-local-decisions \\
+          --endpoint-url http://127.0.0.1:5000     # the URL `touchpoints demo --keep-running` prints
       touchpoints audit --order A1001 --json | jq .status
     """
     from touchpoints.adapters.ports import StoreError

@@ -197,7 +197,7 @@ def demo(
     Examples:
       touchpoints demo
       touchpoints demo --events events/carrier-delay --json
-      touchpoints demo --keep-running        # then: touchpoints audit --order A1001 --endpoint-url URL
+      touchpoints demo --keep-running        # prints the `touchpoints audit ...` command to try
     """
     for name, value in _DEMO_ENV.items():
         os.environ.setdefault(name, value)

@@ -22,10 +22,11 @@ from touchpoints.cli.output import (
 from touchpoints.errors import TouchpointsError
 
 if TYPE_CHECKING:
-    from touchpoints.catalog import Rule
+    from touchpoints.catalog import Problem, Rule
+    from touchpoints.contract import Event
     from touchpoints.journey import OrderJourney
 
-__all__ = ["explain", "load_prior_journey", "schema", "validate"]
+__all__ = ["explain", "load_prior_journey", "read_event_file", "schema", "validate"]
 
 _RULES_DIR = click.Path(path_type=Path, file_okay=False)
 
@@ -37,7 +38,8 @@ _RULES_DIR = click.Path(path_type=Path, file_okay=False)
 def validate(rules_dir: Path, as_json: bool) -> None:
     """Load, type-check and lint the rule files, policy.yaml and templates.
 
-    Every problem is printed as `file:line: message`, all of them in one run.
+    Every problem is printed as `file:line: message`, all of them in one run. A folder without
+    a single rule file is a problem too (usually the wrong folder).
     Exit code 0 when the catalog is valid, 1 when there are problems, 2 when the folder is missing.
 
     \b
@@ -49,11 +51,10 @@ def validate(rules_dir: Path, as_json: bool) -> None:
     from touchpoints.catalog.problems import display_path
 
     if not rules_dir.is_dir():
-        fail(
-            f"{display_path(rules_dir)}: no such rules folder",
-            hint="run it from the project root or pass RULES_DIR",
-        )
+        fail(f"{rules_dir}: no such rules folder", hint="run it from the project root or pass RULES_DIR")
     catalog, problems = build_catalog(rules_dir)
+    if catalog is not None and not problems and not catalog.rules:
+        problems = [_no_rules_problem(rules_dir, display_path(rules_dir))]
     if problems or catalog is None:
         if as_json:
             echo_json({"ok": False, "problems": [problem.to_dict() for problem in problems]})
@@ -116,13 +117,13 @@ def explain(
 
     \b
     Examples:
-      touchpoints explain events/delays/02-shipment-delayed.json --rule delivery-delay-apology
-      touchpoints explain event.json --rule late-shipment-notice \
-          --state earlier.jsonl --now 2026-03-03T10:00:00Z
-      touchpoints explain event.json --rule negative-review-apology --json
+      touchpoints explain events/carrier-delay/04-shipment-delayed.json --rule delivery-delay-apology
+      touchpoints explain events/carrier-delay/04-shipment-delayed.json --rule delivery-delay-apology \\
+          --state events/carrier-delay/03-shipment-dispatched.json --now 2026-03-12T12:00:00Z
+      touchpoints explain events/carrier-delay/06-review-submitted.json --rule negative-review-apology --json
     """
     from touchpoints.catalog import load_catalog
-    from touchpoints.contract import parse_event, parse_timestamp
+    from touchpoints.contract import parse_timestamp
     from touchpoints.journey import History, apply_event, build_facts
     from touchpoints.logic import explain as explain_logic
     from touchpoints.logic import truthy
@@ -130,10 +131,7 @@ def explain(
     catalog = load_catalog(rules_dir)
     compiled = catalog.rule(rule_id)
     rule = compiled.rule
-    documents = _read_events(event_file)
-    if len(documents) != 1:
-        fail(f"{_display(event_file)}: holds {len(documents)} events; explain takes exactly one event")
-    event = parse_event(documents[0])
+    event = read_event_file(event_file, command="explain")
     state = apply_event(load_prior_journey(state_file), event)
 
     is_trigger = event.detail_type in rule.on
@@ -173,6 +171,17 @@ def explain(
         echo_json(result)
         return
     _print_explanation(result, str(trace))
+
+
+def _no_rules_problem(rules_dir: Path, shown: str) -> Problem:
+    """`RULES_DIR:1: no rule files`, so that `validate events/` or a typo'd folder never passes CI."""
+    from touchpoints.catalog import Problem
+
+    return Problem(
+        path=shown,
+        line=1,
+        message=f"no rule files here (*.yaml with an `id`); is {rules_dir} the rules folder?",
+    )
 
 
 def _timing(rule: Rule, event_time: datetime, facts: Mapping[str, Any]) -> tuple[datetime | None, str]:
@@ -257,7 +266,7 @@ def schema(rules_dir: Path, check: bool) -> None:
     from touchpoints.catalog.schema import schema_files
 
     if not rules_dir.is_dir():
-        fail(f"{display_path(rules_dir)}: no such rules folder")
+        fail(f"{rules_dir}: no such rules folder", hint="run it from the project root or pass RULES_DIR")
     console = stdout_console()
     stale: list[Path] = []
     for path, text in schema_files(rules_dir).items():
@@ -281,19 +290,42 @@ def load_prior_journey(state_file: Path | None) -> OrderJourney | None:
     The events are reduced exactly as production does (any order, duplicates ignored); a bad one
     stops the command naming the file, the event's position and the field at fault.
     """
-    from touchpoints.contract import parse_event
     from touchpoints.journey import apply_event
 
     if state_file is None:
         return None
     state: OrderJourney | None = None
     for index, document in enumerate(_read_events(state_file), start=1):
-        try:
-            prior = parse_event(document)
-        except TouchpointsError as exc:
-            fail(f"{_display(state_file)}: event #{index}: {exc}")
+        prior = _parse_document(document, f"{_display(state_file)}: event #{index}")
         state = apply_event(state, prior)
     return state
+
+
+def read_event_file(path: Path, *, command: str) -> Event:
+    """The one event a file holds (`explain EVENT_FILE`, `preview --event`), or exit 2 saying why.
+
+    The file may hold the event itself, a one-element array or one JSON line. Every error names
+    the file: an empty or binary file, JSON that is not an object, an event that fails the contract.
+    """
+    documents = _read_events(path)
+    if len(documents) != 1:
+        fail(f"{_display(path)}: holds {len(documents)} events; {command} takes exactly one event")
+    return _parse_document(documents[0], _display(path))
+
+
+def _parse_document(document: Any, where: str) -> Event:
+    """An envelope validated against the contract; `where` (file, position) prefixes any error."""
+    from touchpoints.contract import parse_event
+
+    if not isinstance(document, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+            type(document), "a number"
+        )
+        fail(f"{where}: {kind} where an event object (an EventBridge envelope) was expected")
+    try:
+        return parse_event(document)
+    except TouchpointsError as exc:
+        fail(f"{where}: {exc}")
 
 
 def _read_events(path: Path) -> list[Any]:

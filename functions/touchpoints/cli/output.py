@@ -19,7 +19,9 @@ from rich.markup import escape
 from touchpoints.errors import TouchpointsError
 
 __all__ = [
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_OUTPUT_CLOSED",
     "EXIT_PROBLEMS",
     "EXIT_USAGE",
     "echo_json",
@@ -38,6 +40,10 @@ EXIT_PROBLEMS = 1
 """The command ran and found problems (invalid rules, failing tests)."""
 EXIT_USAGE = 2
 """The command could not run: bad arguments or unreadable input (same code click uses)."""
+EXIT_INTERRUPTED = 130
+"""Stopped by Ctrl-C (128 + SIGINT, as shells report it); distinct from 1, which means problems found."""
+EXIT_OUTPUT_CLOSED = 141
+"""The reader of stdout went away (`| head`): 128 + SIGPIPE, as shell tools report it."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,7 +56,20 @@ def stdout_console() -> Console:
     captures the output, and so that piping to a file or `grep` never gets escape codes.
     Long lines are not wrapped: `file:line: message` must stay on one line for editors and CI.
     """
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True, width=_width(sys.stdout))
+    return _Console(file=sys.stdout, highlight=False, soft_wrap=True, width=_width(sys.stdout))
+
+
+class _Console(Console):
+    """A rich console whose closed pipe ends the command like every other closed stdout (code 141).
+
+    rich's own handler exits with 1, which in this tool means "problems found".
+    """
+
+    def on_broken_pipe(self) -> None:
+        """Stop quietly: the reader (`| head`) has all it wanted."""
+        self.quiet = True
+        _silence_stdout()
+        raise click.exceptions.Exit(EXIT_OUTPUT_CLOSED)
 
 
 def _width(stream: Any) -> int | None:
@@ -68,7 +87,7 @@ def _width(stream: Any) -> int | None:
 
 def stderr_console() -> Console:
     """A console on the current stderr, for errors and warnings (same colour rule as stdout)."""
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True, width=_width(sys.stderr))
+    return _Console(file=sys.stderr, highlight=False, soft_wrap=True, width=_width(sys.stderr))
 
 
 def to_jsonable(value: Any) -> Any:
@@ -126,8 +145,10 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
 
     `TouchpointsError` (bad rule files, bad events, ...) and `OSError` (a missing or unreadable
     file) exit with code 2 and the error's message. Click's own usage errors and exits pass
-    through untouched, so click keeps printing its usage text. Anything else is a bug and keeps
-    its traceback on purpose.
+    through untouched, so click keeps printing its usage text. Ctrl-C ends with `interrupted`
+    and code 130 (click would say `Aborted!` and exit 1, the code that means "problems found");
+    a closed stdout (`touchpoints simulate --json | head`) ends quietly with code 141. Anything
+    else is a bug and keeps its traceback on purpose.
     """
 
     @functools.wraps(command)
@@ -136,6 +157,12 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
+        except KeyboardInterrupt:
+            print_error("interrupted")
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:
+            _silence_stdout()
+            raise click.exceptions.Exit(EXIT_OUTPUT_CLOSED) from None
         except TouchpointsError as exc:
             fail(str(exc))
         except OSError as exc:
@@ -143,6 +170,21 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
             fail(f"{where}{exc.strerror or exc}")
 
     return wrapper
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail a second time.
+
+    This is what the Python documentation recommends for SIGPIPE (`signal` module, "Note on
+    SIGPIPE"). Under click's test runner stdout has no file descriptor; nothing to do then.
+    """
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)
 
 
 def _escape(text: str) -> str:

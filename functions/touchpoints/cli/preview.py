@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.markup import escape
@@ -12,15 +10,6 @@ from rich.markup import escape
 from touchpoints.cli.output import echo_json, fail, handle_errors, stdout_console
 
 __all__ = ["preview"]
-
-
-def _read_json(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        fail(f"{path}: cannot read the {what}: {exc.strerror or exc}")
-    except json.JSONDecodeError as exc:
-        fail(f"{path}: the {what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
 
 
 @click.command()
@@ -63,13 +52,18 @@ def preview(
     earlier events given with --state, as `explain` takes them), the event, the customer and
     `now` = the event's time.
 
+    Exit 0; 2 on an unknown template, an unreadable or invalid event file, or a broken catalog.
+
     \b
-    Example:
-      touchpoints preview payment-retry --locale zh-Hant --event events/payment/payment-failed.json
+    Examples:
+      touchpoints preview payment-retry --locale zh-Hant \\
+          --event events/payment-abandoned/02-payment-failed.json
+      touchpoints preview delivery-delay-apology --locale en --json \\
+          --event events/carrier-delay/04-shipment-delayed.json \\
+          --state events/carrier-delay/01-order-placed.json
     """
     from touchpoints.catalog import load_catalog, render_template, resolve_locale
-    from touchpoints.cli.ops import load_prior_journey
-    from touchpoints.contract import parse_event
+    from touchpoints.cli.ops import load_prior_journey, read_event_file
     from touchpoints.journey import History, apply_event, build_facts
 
     if not rules_dir.is_dir():
@@ -79,7 +73,7 @@ def preview(
         known = ", ".join(catalog.template_names) or "(none)"
         fail(f"unknown template '{template}' in {rules_dir}/templates", hint=f"known templates: {known}")
     resolved = resolve_locale(catalog, template, locale)
-    event = parse_event(_read_json(event_file, "event"))
+    event = read_event_file(event_file, command="preview")
     new_state = apply_event(load_prior_journey(state_file), event)
     facts = build_facts(new_state, event, History(), event.time)
     rendered = render_template(catalog.templates[(template, resolved)], facts)

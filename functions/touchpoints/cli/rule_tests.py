@@ -321,7 +321,7 @@ def test(rules_dir: Path, keyword: str | None, as_json: bool) -> None:
 
     Each case replays its events through the catalog in memory and checks the decisions it
     expects (and those it must not see). Exit 0 when all pass, 1 when one fails, 2 when a test
-    file is unreadable.
+    file is unreadable or -k selects no case.
 
     \b
     Examples:
@@ -343,6 +343,11 @@ def test(rules_dir: Path, keyword: str | None, as_json: bool) -> None:
             unreadable = True
     if keyword:
         cases = [case for case in cases if keyword.lower() in case.name.lower()]
+        if not cases and not unreadable:
+            # pytest's habit (exit 5): a filter that selects nothing is a mistake, not a pass.
+            fail(
+                f"no test case name contains {keyword!r}", hint="`touchpoints test` without -k runs them all"
+            )
     results = [run_case(case, catalog) for case in cases]
     if as_json:
         echo_json(
