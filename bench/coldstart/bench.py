@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -121,37 +122,94 @@ def prepare_dispatch(env: dict[str, str], out: Path) -> None:
     )
 
 
-def measure(runs: int, rules: Path, package: Path) -> dict[str, object]:
-    """Median milliseconds of boto3, the floor and each handler configuration, both columns.
+@dataclass(frozen=True)
+class Build:
+    """One package to measure, as the Lambda would get it: code (+ .pyc) and the catalog layer's folder."""
 
-    `import` = the module's cumulative import time + build_runtime; `first record` adds the
-    handler's first invocation on one realistic record, with the AWS clients faked in-process.
+    label: str
+    package: Path
+    rules: Path
+    compiled_catalog: bool
+
+
+def build(label: str, source: Path, rules: Path, into: Path, *, pyc: bool, compiled: bool) -> Build:
+    """Copy the package (and compile its bytecode) and the rules folder, as `sam build` does.
+
+    The rules copy gets `catalog.compiled.json` when the package can write one (the layer's
+    makefile build runs the same command), unless `compiled` is False.
     """
+    package, layer = into / label / "package", into / label / "layer"
+    shutil.copytree(source, package / "touchpoints")
+    shutil.copytree(rules, layer)
+    if pyc:
+        compileall.compile_dir(package, quiet=1)
+    can_compile = (package / "touchpoints" / "catalog" / "compiled.py").exists()
+    if compiled and can_compile:
+        subprocess.run(
+            [sys.executable, "-m", "touchpoints.catalog", str(layer)],
+            env={**os.environ, "PYTHONPATH": str(package)},
+            capture_output=True,
+            check=True,
+        )
+    return Build(label, package, layer, compiled and can_compile)
+
+
+def _environment(build: Build) -> dict[str, str]:
+    """template.yaml's environment for the functions, plus what build_runtime needs, for this build."""
     base = {
         k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "PYTHONPATH", "PYDANTIC_"))
     }
     base.update(template_environment())
     base.update(
         {
-            "PYTHONPATH": os.pathsep.join([str(package), str(BENCH_DIR)]),
+            "PYTHONPATH": os.pathsep.join([str(build.package), str(BENCH_DIR)]),
             "TABLE_NAME": "bench",
-            "RULES_DIR": str(rules),
+            "RULES_DIR": str(build.rules),
             "AWS_DEFAULT_REGION": "us-east-1",
             "POWERTOOLS_SERVICE_NAME": "touchpoints",
             "POWERTOOLS_METRICS_NAMESPACE": "Touchpoints",
+            "POWERTOOLS_TRACE_DISABLED": "true",
             "QUEUE_ARN": "arn:aws:sqs:us-east-1:123456789012:touchpoints-events",
             "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/touchpoints-scheduler",
             "SENDER_EMAIL": "orders@example.com",
         }
     )
-    prepared = package / "dispatch-table.json"
-    prepare_dispatch({**base, "POWERTOOLS_TRACE_DISABLED": "true"}, prepared)
-    configurations = {
-        "process_events (tracing off)": ("touchpoints.handlers.process_events", "true", "sqs"),
-        "dispatch (tracing off)": ("touchpoints.handlers.dispatch", "true", "stream"),
-        "process_events (tracing on, X-Ray SDK)": ("touchpoints.handlers.process_events", "false", "sqs"),
-    }
+    return base
+
+
+def measure(runs: int, builds: list[Build], *, tracing: bool = True) -> dict[str, object]:
+    """Median milliseconds of boto3, the floor and each handler of each build, both columns.
+
+    `import` = the module's cumulative import time + build_runtime; `first record` adds the
+    handler's first invocation on one realistic record, with the AWS clients faked in-process.
+    The first build is the one measured with tracing on too (X-Ray SDK), unless `tracing` is False.
+    """
     floor = "floor: pydantic + Logger + Metrics + BatchProcessor"
+    configurations: dict[str, tuple[dict[str, str], str, str]] = {}
+    for index, one in enumerate(builds):
+        env = _environment(one)
+        prepared = one.package / "dispatch-table.json"
+        prepare_dispatch(env, prepared)
+        setups = {kind: setup.format(prepared=str(prepared)) for kind, setup in SETUP.items()}
+        prefix = f"{one.label}: " if len(builds) > 1 else ""
+        catalog = "compiled catalog" if one.compiled_catalog else "YAML catalog"
+        configurations[f"{prefix}process_events ({catalog})"] = (
+            env,
+            "touchpoints.handlers.process_events",
+            setups["sqs"],
+        )
+        configurations[f"{prefix}dispatch ({catalog})"] = (
+            env,
+            "touchpoints.handlers.dispatch",
+            setups["stream"],
+        )
+        if index == 0 and tracing:
+            configurations[f"{prefix}process_events (tracing on, X-Ray SDK)"] = (
+                {**env, "POWERTOOLS_TRACE_DISABLED": "false"},
+                "touchpoints.handlers.process_events",
+                setups["sqs"],
+            )
+    base = _environment(builds[0])
     names = ["boto3", floor, *configurations]
     samples: dict[str, list[float]] = {name: [] for name in names}
     first: dict[str, list[float]] = {name: [] for name in names if name != "boto3"}
@@ -159,17 +217,16 @@ def measure(runs: int, rules: Path, package: Path) -> dict[str, object]:
     for _ in range(runs):
         _, times = _run("import boto3", base)
         samples["boto3"].append(times["boto3"][1] / 1000)
-        out, times = _run(FLOOR, {**base, "POWERTOOLS_TRACE_DISABLED": "true"})
+        out, times = _run(FLOOR, base)
         _, handled = _timings(out)
         samples[floor].append(times["coldstart_floor"][1] / 1000)
         first[floor].append((times["coldstart_floor"][1] + handled) / 1000)
-        for name, (module, trace_disabled, kind) in configurations.items():
-            code = HANDLER.format(module=module, setup=SETUP[kind].format(prepared=str(prepared)))
-            out, times = _run(code, {**base, "POWERTOOLS_TRACE_DISABLED": trace_disabled})
+        for name, (env, module, setup) in configurations.items():
+            out, times = _run(HANDLER.format(module=module, setup=setup), env)
             built, handled = _timings(out)
             samples[name].append((times[module][1] + built) / 1000)
             first[name].append((times[module][1] + built + handled) / 1000)
-            if name == "process_events (tracing off)":
+            if not modules:
                 modules = times
     medians = {name: round(statistics.median(values), 1) for name, values in samples.items()}
     first_medians = {name: round(statistics.median(values), 1) for name, values in first.items()}
@@ -194,25 +251,37 @@ def measure(runs: int, rules: Path, package: Path) -> dict[str, object]:
 
 
 def main() -> None:
-    """Parse arguments, prepare the package copy, measure, print (or --json)."""
+    """Parse arguments, prepare the package copies, measure, print (or --json)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--rules", type=Path, default=REPO / "rules")
     parser.add_argument("--no-pyc", action="store_true", help="do not precompile the package copy")
+    parser.add_argument(
+        "--no-compiled-catalog",
+        action="store_true",
+        help="ship the rules without catalog.compiled.json (the Lambda parses and validates the YAML)",
+    )
+    parser.add_argument("--no-tracing", action="store_true", help="skip the tracing-on configuration")
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
         "--source",
         type=Path,
         default=REPO / "functions" / "touchpoints",
-        help="the package to measure (default: this checkout's; e.g. an older commit's, to compare)",
+        help="the package to measure (default: this checkout's)",
+    )
+    parser.add_argument(
+        "--base",
+        type=Path,
+        default=None,
+        help="another package (e.g. an older commit's, from `git archive`) measured in the same rounds",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="touchpoints-coldstart-") as tmp:
-        package = Path(tmp)
-        shutil.copytree(args.source, package / "touchpoints")
-        if not args.no_pyc:
-            compileall.compile_dir(package, quiet=1)
-        result = measure(args.runs, args.rules.resolve(), package)
+        options = {"pyc": not args.no_pyc, "compiled": not args.no_compiled_catalog}
+        builds = [build("this", args.source, args.rules, Path(tmp), **options)]
+        if args.base is not None:
+            builds.append(build("base", args.base, args.rules, Path(tmp), **options))
+        result = measure(args.runs, builds, tracing=not args.no_tracing)
     result["bytecode"] = "source only" if args.no_pyc else "precompiled"
     result["machine"] = (
         f"{os.cpu_count()} cpu, {platform.machine()}, {platform.system()} {platform.release()}, "
@@ -225,17 +294,17 @@ def main() -> None:
     print(f"{result['date']} | {result['machine']} | {args.runs} runs | bytecode {result['bytecode']}")
     medians = result["median_ms"]
     ratios = result["ratio_to_boto3"]
-    assert isinstance(medians, dict)
-    assert isinstance(ratios, dict)
     first = result["first_record_median_ms"]
     first_ratios = result["first_record_ratio_to_boto3"]
+    assert isinstance(medians, dict)
+    assert isinstance(ratios, dict)
     assert isinstance(first, dict)
     assert isinstance(first_ratios, dict)
-    print(f"  {'configuration':52s} {'import+build':>20s} {'init + first record':>24s}")
+    print(f"  {'configuration':52s} {'import + build_runtime':>22s} {'init + first record':>22s}")
     for name, ms in medians.items():
         ratio = "" if name == "boto3" else f" {ratios[name]:.2f}x"
         handled = f"{first[name]:8.1f} ms {first_ratios[name]:.2f}x" if name in first else ""
-        print(f"  {name:52s} {ms:8.1f} ms{ratio:6s} {handled:>24s}")
+        print(f"  {name:52s} {ms:8.1f} ms{ratio:6s} {handled:>22s}")
     print("  heaviest modules (self ms):", ", ".join(f"{n} {ms}" for ms, n in result["heaviest_self_ms"]))
     print("  heavy modules loaded by process_events:", result["loaded_by_process_events"] or "none")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from touchpoints.catalog.compiled import COMPILED_FILE, load_compiled_catalog, write_compiled_catalog
 from touchpoints.catalog.durations import DurationError, format_duration, parse_duration
 from touchpoints.catalog.loader import (
     Catalog,
@@ -35,6 +36,7 @@ __all__ = [
     "ACTION_EVENT_TYPES",
     "CATEGORIES",
     "CHANNELS",
+    "COMPILED_FILE",
     "TRIGGER_TYPES",
     "ActionSpec",
     "Cap",
@@ -58,8 +60,10 @@ __all__ = [
     "build_catalog",
     "format_duration",
     "load_catalog",
+    "load_compiled_catalog",
     "parse_duration",
     "render_template",
     "resolve_locale",
     "validate_catalog",
+    "write_compiled_catalog",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import types
 import typing
@@ -185,6 +186,44 @@ def load_catalog(rules_dir: Path | str, *, check_templates: bool = True) -> Cata
     return catalog
 
 
+def rule_files(root: Path) -> Iterator[Path]:
+    """The rule files of a rules folder, sorted: every YAML file but policy.yaml, templates/, tests/
+    and hidden ones (at any depth).
+
+    os.walk with the skipped folders pruned, not `rglob("*")`: the same files (symlinked folders
+    are not entered either way) ten times faster, which a cold start notices (~1.5 ms).
+    """
+    top = os.fspath(root)
+    found: list[Path] = []
+    for folder, folders, files in os.walk(top):
+        at_top = folder == top
+        folders[:] = [
+            name
+            for name in folders
+            if not name.startswith(".") and not (at_top and name in (TESTS_DIR, TEMPLATES_DIR))
+        ]
+        for name in files:
+            if name.startswith(".") or not name.endswith(_YAML_SUFFIXES) or (at_top and name == POLICY_FILE):
+                continue
+            path = Path(folder, name)
+            if path.is_file():
+                found.append(path)
+    yield from sorted(found)
+
+
+def content_version(contents: Mapping[str, bytes]) -> str:
+    """The catalog's version: sha256 over its files' relative paths and bytes, in path order.
+
+    The compiled catalog recomputes it from the files to prove it was built from these sources.
+    """
+    digest = hashlib.sha256()
+    for relative in sorted(contents):
+        content = contents[relative]
+        digest.update(f"{relative}\0{len(content)}\0".encode())
+        digest.update(content)
+    return f"sha256:{digest.hexdigest()}"
+
+
 @dataclass
 class _RuleSource:
     document: YamlDocument
@@ -230,15 +269,7 @@ class _CatalogBuilder:
     # -- discovery and hashing -------------------------------------------------------------------
 
     def _rule_files(self) -> Iterator[Path]:
-        for path in sorted(self.root.rglob("*")):
-            relative = path.relative_to(self.root)
-            if not path.is_file() or path.suffix not in _YAML_SUFFIXES:
-                continue
-            if any(part.startswith(".") for part in relative.parts):
-                continue
-            if relative.parts[0] in (TESTS_DIR, TEMPLATES_DIR) or relative.as_posix() == POLICY_FILE:
-                continue
-            yield path
+        return rule_files(self.root)
 
     def _read(self, path: Path) -> tuple[YamlDocument | None, list[Problem]]:
         document, problems = load_yaml(path, track_lines=self.track_lines)
@@ -249,12 +280,7 @@ class _CatalogBuilder:
         return document, problems
 
     def _version(self) -> str:
-        digest = hashlib.sha256()
-        for relative in sorted(self.hashed):
-            content = self.hashed[relative]
-            digest.update(f"{relative}\0{len(content)}\0".encode())
-            digest.update(content)
-        return f"sha256:{digest.hexdigest()}"
+        return content_version(self.hashed)
 
     # -- policy --------------------------------------------------------------------------------
 

@@ -127,9 +127,14 @@ def _one_or_many(value: Any) -> Any:
 
 
 class _Strict(BaseModel):
-    """Base of the file models: unknown keys are errors, so a typo such as `priorty` never passes."""
+    """Base of the file models: unknown keys are errors, so a typo such as `priorty` never passes.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    `defer_build`: the validators are built on the first validation, not at import. A Lambda that
+    loads the compiled catalog (catalog/compiled.py) never validates a rule file, so it never
+    pays for them; `validate` and a full load build them once, as before.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class Limit(_Strict):

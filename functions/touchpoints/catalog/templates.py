@@ -49,7 +49,8 @@ class TemplateRenderError(TouchpointsError):
 class TemplateFile(BaseModel):
     """The content of `rules/templates/<template>/<locale>.yaml`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validators built on first use: the compiled catalog's load never validates a template file.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     subject: str = Field(description="Email subject line (Jinja2, plain text).")
     body: str = Field(description="Email body (Jinja2, plain text).")
@@ -61,7 +62,8 @@ class TemplateFile(BaseModel):
 class Template(BaseModel):
     """One template in one locale, as loaded from its file."""
 
-    model_config = ConfigDict(frozen=True)
+    # Validators built on first use: the compiled catalog constructs templates without validating.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     locale: str

@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.scalarbool import ScalarBoolean
+from typing import TYPE_CHECKING, Any
 
 from touchpoints.catalog.problems import Problem, display_path
+
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
+
+# ruamel.yaml is imported by the functions that parse or walk YAML, not here: a Lambda that loads
+# the compiled catalog (catalog/compiled.py) never parses YAML, and the import costs ~12 ms.
 
 __all__ = ["YamlDocument", "line_of", "line_of_pointer", "load_yaml", "pointer_segments", "to_plain"]
 
@@ -54,6 +55,9 @@ def load_yaml(path: Path, *, track_lines: bool = True) -> tuple[YamlDocument | N
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, [Problem(display, line, "the file is not UTF-8 text")]
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     yaml = YAML(typ="rt") if track_lines else YAML(typ="safe", pure=False)
     try:
         tree = yaml.load(text)
@@ -77,11 +81,17 @@ def to_plain(node: Any) -> Any:
     Unquoted timestamps become RFC 3339 strings (`Z` for UTC), because rules and facts carry
     times as strings; keys become strings.
     """
+    from ruamel.yaml.scalarbool import ScalarBoolean
+
+    return _plain(node, ScalarBoolean)
+
+
+def _plain(node: Any, scalar_boolean: type) -> Any:
     if isinstance(node, dict):
-        return {str(key): to_plain(value) for key, value in node.items()}
+        return {str(key): _plain(value, scalar_boolean) for key, value in node.items()}
     if isinstance(node, list):
-        return [to_plain(item) for item in node]
-    if isinstance(node, ScalarBoolean):
+        return [_plain(item, scalar_boolean) for item in node]
+    if isinstance(node, scalar_boolean):
         return bool(node)
     if isinstance(node, bool) or node is None:
         return node
@@ -105,6 +115,8 @@ def line_of(tree: Any, location: Sequence[str | int]) -> int:
     For a mapping key the key's line is used (that is where an editor should point); a missing
     key resolves to its parent mapping's line.
     """
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     line = _start_line(tree)
     node = tree
     for part in location:

@@ -70,13 +70,17 @@ def build_runtime(
     from touchpoints.adapters.channels import EventBridgeChannel, SesEmailChannel, SnsSmsChannel
     from touchpoints.adapters.dynamodb import DynamoDBDecisionStore, ledger_retention
     from touchpoints.adapters.scheduler import SchedulerTimerService
-    from touchpoints.catalog import load_catalog
+    from touchpoints.catalog import load_catalog, load_compiled_catalog
 
     settings = settings or load_settings()
     clients = clients or {}
+    # The catalog layer's build validated the rules and wrote their compiled file; it is used only
+    # if it matches the files in the layer (content hash) and this code, else the full load runs.
     # Templates are linted by `touchpoints validate` in CI (their Jinja2 parse is the costliest part
     # of a load); at send time the sandbox refuses what the lint would have (tests/security).
-    catalog = load_catalog(settings.rules_dir, check_templates=False)
+    catalog = load_compiled_catalog(settings.rules_dir) or load_catalog(
+        settings.rules_dir, check_templates=False
+    )
     endpoint, region = settings.endpoint_url, settings.region
     store = DynamoDBDecisionStore(
         settings.table_name,
