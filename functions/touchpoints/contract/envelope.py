@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,8 +12,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic_core import ErrorDetails
 
 from touchpoints.contract.errors import FieldProblem, InvalidEventError
+from touchpoints.contract.limits import ID_MAX_LENGTH, LABEL_MAX_LENGTH, RESOURCES_MAX
 from touchpoints.contract.models import DETAIL_MODELS, Customer, Detail
-from touchpoints.contract.types import PATTERN_MESSAGES, NonEmptyStr, Timestamp, _show
+from touchpoints.contract.types import (
+    PATTERN_MESSAGES,
+    Identifier,
+    Label,
+    NonEmptyLabel,
+    Resource,
+    Source,
+    Timestamp,
+    _show,
+)
 
 __all__ = ["EVENT_MODELS", "TIMER_SOURCE", "Event", "parse_event", "parse_valid_event_json"]
 
@@ -30,14 +41,16 @@ class Event(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
-    version: str = Field(default="0", description="EventBridge envelope version")
-    id: NonEmptyStr = Field(description="unique event id (idempotency key)")
-    detail_type: NonEmptyStr = Field(alias="detail-type", description="which detail model `detail` is")
-    source: NonEmptyStr = Field(description="sending platform, e.g. shop.orders")
-    account: str = Field(default="", description="AWS account id")
+    version: Label = Field(default="0", description="EventBridge envelope version")
+    id: Identifier = Field(description="unique event id (idempotency key)")
+    detail_type: NonEmptyLabel = Field(alias="detail-type", description="which detail model `detail` is")
+    source: Source = Field(description="sending platform, e.g. shop.orders")
+    account: Label = Field(default="", description="AWS account id")
     time: Timestamp = Field(description="when the thing happened (RFC 3339 with an offset)")
-    region: str = Field(default="", description="AWS region")
-    resources: list[str] = Field(default_factory=list, description="ARNs the event concerns")
+    region: Label = Field(default="", description="AWS region")
+    resources: list[Resource] = Field(
+        default_factory=list, max_length=RESOURCES_MAX, description="ARNs the event concerns"
+    )
     detail: Detail = Field(description="the detail, typed by detail-type")
 
     @property
@@ -78,7 +91,8 @@ def parse_event(raw: Mapping[str, Any] | str | bytes) -> Event:
     elif not isinstance(raw, Mapping):
         raise InvalidEventError(None, None, [FieldProblem("", f"must be a JSON object, got {_show(raw)}")])
     event_id = raw.get("id")
-    event_id = event_id if isinstance(event_id, str) and event_id else None
+    # An oversized id is not repeated in the message (and the logs): its problem says how long it is.
+    event_id = event_id if isinstance(event_id, str) and 0 < len(event_id) <= ID_MAX_LENGTH else None
     detail_type = raw.get("detail-type", raw.get("detail_type"))
     model = EVENT_MODELS.get(detail_type) if isinstance(detail_type, str) else None
     if model is None:
@@ -136,6 +150,9 @@ def _load_json(text: str | bytes | bytearray) -> Mapping[str, Any]:
         raise InvalidEventError(
             None, None, [FieldProblem("", f"not valid UTF-8 text: {exc.reason}")]
         ) from None
+    except ValueError:  # an integer of more than 4300 digits: Python refuses to convert it
+        message = f"a number has more than {sys.get_int_max_str_digits()} digits"
+        raise InvalidEventError(None, None, [FieldProblem("", message)]) from None
     if not isinstance(loaded, dict):
         raise InvalidEventError(None, None, [FieldProblem("", f"must be a JSON object, got {_show(loaded)}")])
     return loaded
@@ -152,7 +169,8 @@ def _reject_unknown_type(raw: Mapping[str, Any], event_id: str | None, detail_ty
         _LooseEvent.model_validate({**raw, "detail-type": "?"})
     except ValidationError as exc:
         problems.extend(_problem(error) for error in exc.errors(include_url=False))
-    raise InvalidEventError(event_id, detail_type if isinstance(detail_type, str) else None, problems)
+    named = detail_type if isinstance(detail_type, str) and len(detail_type) <= LABEL_MAX_LENGTH else None
+    raise InvalidEventError(event_id, named, problems)
 
 
 def _source_problems(source: Any, detail_type: str) -> list[FieldProblem]:
@@ -224,5 +242,11 @@ def _message(error: ErrorDetails) -> str:
         return f"must be at most {ctx.get('le')}, got {got}"
     if kind == "too_short":
         return f"must have at least {ctx.get('min_length')} item(s)"
+    if kind == "too_long":  # a list; the count, never the items
+        return f"must have at most {ctx.get('max_length')} item(s), got {ctx.get('actual_length')}"
+    if kind == "string_too_long":  # the length, never the text: it may be personal data
+        value = error.get("input")
+        length = f", got {len(value)} characters" if isinstance(value, str) else ""
+        return f"must be at most {ctx.get('max_length')} characters{length}"
     message = error["msg"]
     return f"{message[:1].lower()}{message[1:]}, got {got}"

@@ -7,15 +7,22 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from touchpoints.contract.limits import ITEMS_MAX, SKUS_MAX
 from touchpoints.contract.types import (
     CurrencyCode,
     DecimalString,
     E164Phone,
     EmailAddress,
+    Identifier,
+    Label,
     LocaleTag,
-    NonEmptyStr,
+    Name,
+    NonEmptyLabel,
+    Note,
+    ReviewBody,
     Timestamp,
     TimeZoneName,
+    Url,
 )
 
 __all__ = [
@@ -95,10 +102,10 @@ class Customer(BaseModel):
 
     model_config = _EVENT_CONFIG
 
-    id: NonEmptyStr = Field(description="customer id")
+    id: Identifier = Field(description="customer id")
     email: EmailAddress | None = Field(default=None, description="email address")
     phone: E164Phone | None = Field(default=None, description="E.164 phone number")
-    name: str | None = Field(default=None, description="display name")
+    name: Name | None = Field(default=None, description="display name")
     locale: LocaleTag = Field(default="en", description="BCP 47 language tag (en, zh-Hans, zh-Hant, ...)")
     timezone: TimeZoneName = Field(default="UTC", description="IANA time zone")
     tier: Tier = Field(default="standard", description="loyalty tier: standard, silver, gold, platinum")
@@ -110,8 +117,8 @@ class LineItem(BaseModel):
 
     model_config = _EVENT_CONFIG
 
-    sku: NonEmptyStr = Field(description="stock keeping unit")
-    name: str = Field(description="product name")
+    sku: Identifier = Field(description="stock keeping unit")
+    name: Name = Field(description="product name")
     quantity: Annotated[int, Field(ge=1, strict=True)] = Field(description="units ordered (>= 1)")
     unit_price: Money = Field(description="price of one unit")
 
@@ -121,7 +128,7 @@ class DetailBase(BaseModel):
 
     model_config = _EVENT_CONFIG
 
-    order_id: NonEmptyStr = Field(description="the order this event is about")
+    order_id: Identifier = Field(description="the order this event is about")
     customer: Customer | None = Field(default=None, description="the customer, when the platform sends it")
 
 
@@ -130,52 +137,52 @@ class OrderPlaced(DetailBase):
 
     customer: Customer = Field(description="the customer who placed the order")
     total: Money = Field(description="order total")
-    items: list[LineItem] = Field(min_length=1, description="order lines")
+    items: list[LineItem] = Field(min_length=1, max_length=ITEMS_MAX, description="order lines")
     promised_ship_by: Timestamp | None = Field(default=None, description="promised dispatch time")
     promised_delivery_by: Timestamp | None = Field(default=None, description="promised delivery time")
-    sales_channel: str | None = Field(default=None, description="web, app, marketplace, ...")
+    sales_channel: Label | None = Field(default=None, description="web, app, marketplace, ...")
 
 
 class OrderCancelled(DetailBase):
     """The order was cancelled, and why."""
 
     reason: CancelReason = Field(description="why the order was cancelled")
-    cancelled_by: str | None = Field(default=None, description="customer, merchant, system, ...")
+    cancelled_by: Label | None = Field(default=None, description="customer, merchant, system, ...")
 
 
 class PaymentSucceeded(DetailBase):
     """The order was paid."""
 
-    payment_id: NonEmptyStr = Field(description="payment id")
+    payment_id: Identifier = Field(description="payment id")
     amount: Money = Field(description="amount paid")
-    method: str | None = Field(default=None, description="card, paypal, alipay, ...")
+    method: Label | None = Field(default=None, description="card, paypal, alipay, ...")
 
 
 class PaymentFailed(DetailBase):
     """A payment attempt failed; `attempt` counts from 1."""
 
-    payment_id: NonEmptyStr = Field(description="payment id")
+    payment_id: Identifier = Field(description="payment id")
     amount: Money = Field(description="amount attempted")
     reason_code: PaymentFailureReason = Field(description="why the payment failed")
     attempt: Annotated[int, Field(ge=1, strict=True)] = Field(description="attempt number, 1-based")
-    method: str | None = Field(default=None, description="card, paypal, alipay, ...")
-    retry_url: str | None = Field(default=None, description="where the customer can pay again")
+    method: Label | None = Field(default=None, description="card, paypal, alipay, ...")
+    retry_url: Url | None = Field(default=None, description="where the customer can pay again")
 
 
 class ShipmentDispatched(DetailBase):
     """A parcel left the warehouse."""
 
-    shipment_id: NonEmptyStr = Field(description="shipment id")
-    carrier: NonEmptyStr = Field(description="carrier name")
-    tracking_number: NonEmptyStr = Field(description="carrier tracking number")
-    tracking_url: str | None = Field(default=None, description="tracking page")
+    shipment_id: Identifier = Field(description="shipment id")
+    carrier: NonEmptyLabel = Field(description="carrier name")
+    tracking_number: Identifier = Field(description="carrier tracking number")
+    tracking_url: Url | None = Field(default=None, description="tracking page")
     estimated_delivery: Timestamp | None = Field(default=None, description="carrier's delivery estimate")
 
 
 class ShipmentDelayed(DetailBase):
     """The carrier moved its delivery estimate."""
 
-    shipment_id: NonEmptyStr = Field(description="shipment id")
+    shipment_id: Identifier = Field(description="shipment id")
     new_estimate: Timestamp = Field(description="new delivery estimate")
     previous_estimate: Timestamp | None = Field(
         default=None, description="estimate before this delay (filled from the journey when absent)"
@@ -186,41 +193,41 @@ class ShipmentDelayed(DetailBase):
 class ShipmentException(DetailBase):
     """Something went wrong with a parcel: lost, damaged, returned to sender, or a failed attempt."""
 
-    shipment_id: NonEmptyStr = Field(description="shipment id")
+    shipment_id: Identifier = Field(description="shipment id")
     kind: ExceptionKind = Field(description="lost, damaged, returned_to_sender or failed_attempt")
-    note: str | None = Field(default=None, description="carrier's note")
+    note: Note | None = Field(default=None, description="carrier's note")
 
 
 class ShipmentDelivered(DetailBase):
     """A parcel arrived."""
 
-    shipment_id: NonEmptyStr = Field(description="shipment id")
-    signed_by: str | None = Field(default=None, description="who signed for it")
+    shipment_id: Identifier = Field(description="shipment id")
+    signed_by: Name | None = Field(default=None, description="who signed for it")
 
 
 class ReturnRequested(DetailBase):
     """The customer asked to return goods."""
 
-    return_id: NonEmptyStr = Field(description="return id")
+    return_id: Identifier = Field(description="return id")
     reason: ReturnReason = Field(description="why the goods are returned")
-    skus: list[str] | None = Field(default=None, description="returned SKUs")
+    skus: list[Identifier] | None = Field(default=None, max_length=SKUS_MAX, description="returned SKUs")
 
 
 class ReviewSubmitted(DetailBase):
     """The customer reviewed the order or one of its products."""
 
-    review_id: NonEmptyStr = Field(description="review id")
+    review_id: Identifier = Field(description="review id")
     rating: Annotated[int, Field(ge=1, le=5, strict=True)] = Field(description="stars, integer 1-5")
-    title: str | None = Field(default=None, description="review title")
-    body: str | None = Field(default=None, description="review text")
-    sku: str | None = Field(default=None, description="reviewed SKU")
+    title: Name | None = Field(default=None, description="review title")
+    body: ReviewBody | None = Field(default=None, description="review text")
+    sku: Identifier | None = Field(default=None, description="reviewed SKU")
 
 
 class TimerFired(DetailBase):
     """Internal: a delayed rule or deferred action is due (sent only by `touchpoints.timers`)."""
 
-    rule_id: NonEmptyStr = Field(description="the rule the timer was set for")
-    trigger_event_id: NonEmptyStr = Field(description="the event that started the timer")
+    rule_id: Identifier = Field(description="the rule the timer was set for")
+    trigger_event_id: Identifier = Field(description="the event that started the timer")
     due_at: Timestamp = Field(description="when the timer was due")
 
 

@@ -13,16 +13,40 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import PlainSerializer, PlainValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from touchpoints.contract.limits import (
+    AMOUNT_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
+    ID_MAX_LENGTH,
+    LABEL_MAX_LENGTH,
+    LOCALE_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    RESOURCE_MAX_LENGTH,
+    REVIEW_BODY_MAX_LENGTH,
+    SOURCE_MAX_LENGTH,
+    TIMEZONE_MAX_LENGTH,
+    URL_MAX_LENGTH,
+)
+
 __all__ = [
     "ISO_4217_CODES",
     "CurrencyCode",
     "DecimalString",
     "E164Phone",
     "EmailAddress",
+    "Identifier",
+    "Label",
     "LocaleTag",
+    "Name",
+    "NonEmptyLabel",
     "NonEmptyStr",
+    "Note",
+    "Resource",
+    "ReviewBody",
+    "Source",
     "TimeZoneName",
     "Timestamp",
+    "Url",
     "format_timestamp",
     "parse_timestamp",
 ]
@@ -83,9 +107,12 @@ def _parse_decimal(value: Any) -> str:
     """Decimal strings stay exact; JSON numbers are accepted and converted to their shortest text.
 
     Many platforms serialise amounts as numbers; rejecting them would be pedantic, and Python's
-    shortest float repr reproduces what the producer wrote (59.9 -> "59.9").
+    shortest float repr reproduces what the producer wrote (59.9 -> "59.9"). Either way the text
+    is at most AMOUNT_MAX_LENGTH characters: it is stored, and no currency needs more.
     """
     if isinstance(value, str):
+        if len(value) > AMOUNT_MAX_LENGTH:
+            raise _too_long("decimal_too_long", "must be a decimal amount", AMOUNT_MAX_LENGTH, value)
         if _DECIMAL.fullmatch(value) is None:
             raise _fail("decimal", 'must be a decimal amount such as "59.90"', value)
         return value
@@ -93,10 +120,27 @@ def _parse_decimal(value: Any) -> str:
         raise _fail("decimal", 'must be a decimal amount such as "59.90"', value)
     if isinstance(value, float) and not math.isfinite(value):
         raise _fail("decimal", 'must be a finite decimal amount such as "59.90"', value)
+    if isinstance(value, int) and value.bit_length() > 4 * AMOUNT_MAX_LENGTH:  # before str(): no huge text
+        raise PydanticCustomError(
+            "decimal_too_long",
+            "{what} of at most {limit} characters, got {got}",
+            {"what": "must be a decimal amount", "limit": AMOUNT_MAX_LENGTH, "got": "a longer number"},
+        )
     text = str(value)
     if "e" in text or "E" in text:  # 1e-07 -> 0.0000001, exactly the digits of the shortest repr
         text = format(Decimal(text), "f")
+    if len(text) > AMOUNT_MAX_LENGTH:  # 1e300 is a finite float of 301 digits
+        raise _too_long("decimal_too_long", "must be a decimal amount", AMOUNT_MAX_LENGTH, text)
     return text
+
+
+def _too_long(kind: str, what: str, limit: int, value: str) -> PydanticCustomError:
+    """An oversized value: say the limit and the length, never the value (it may be personal data)."""
+    return PydanticCustomError(
+        kind,
+        "{what} of at most {limit} characters, got {got}",
+        {"what": what, "limit": limit, "got": f"{len(value)} characters"},
+    )
 
 
 @lru_cache(maxsize=1024)
@@ -109,6 +153,8 @@ def _is_zone(name: str) -> bool:
 
 
 def _parse_zone(value: Any) -> str:
+    if isinstance(value, str) and len(value) > TIMEZONE_MAX_LENGTH:  # never looked up (nor cached)
+        raise _too_long("iana_tz_too_long", "must be an IANA time zone", TIMEZONE_MAX_LENGTH, value)
     if not isinstance(value, str) or not value or not _is_zone(value):
         raise _fail("iana_tz", "must be an IANA time zone such as Asia/Taipei", value)
     return value
@@ -157,18 +203,48 @@ DecimalString = Annotated[
     PlainValidator(_parse_decimal),
     WithJsonSchema(
         {
-            "anyOf": [{"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}, {"type": "number"}],
+            "anyOf": [
+                {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "maxLength": AMOUNT_MAX_LENGTH},
+                {"type": "number"},
+            ],
             "description": 'decimal string such as "59.90" (numbers are accepted and converted)',
         }
     ),
 ]
-LocaleTag = Annotated[str, StringConstraints(strict=True, pattern=LOCALE_PATTERN)]
+LocaleTag = Annotated[
+    str, StringConstraints(strict=True, pattern=LOCALE_PATTERN, max_length=LOCALE_MAX_LENGTH)
+]
 TimeZoneName = Annotated[
     str,
     PlainValidator(_parse_zone),
-    WithJsonSchema({"type": "string", "description": "IANA time zone such as Asia/Taipei"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": TIMEZONE_MAX_LENGTH,
+            "description": "IANA time zone such as Asia/Taipei",
+        }
+    ),
 ]
 NonEmptyStr = Annotated[str, StringConstraints(strict=True, pattern=NON_EMPTY_PATTERN)]
-EmailAddress = Annotated[str, StringConstraints(strict=True, pattern=EMAIL_PATTERN)]
+EmailAddress = Annotated[
+    str, StringConstraints(strict=True, pattern=EMAIL_PATTERN, max_length=EMAIL_MAX_LENGTH)
+]
+# Bounded strings (limits.py says why each maximum is what it is). Ids are non-empty and short
+# enough for every DynamoDB key built from them; free texts only have a maximum.
+Identifier = Annotated[
+    str, StringConstraints(strict=True, pattern=NON_EMPTY_PATTERN, max_length=ID_MAX_LENGTH)
+]
+NonEmptyLabel = Annotated[
+    str, StringConstraints(strict=True, pattern=NON_EMPTY_PATTERN, max_length=LABEL_MAX_LENGTH)
+]
+Source = Annotated[
+    str, StringConstraints(strict=True, pattern=NON_EMPTY_PATTERN, max_length=SOURCE_MAX_LENGTH)
+]
+Label = Annotated[str, StringConstraints(max_length=LABEL_MAX_LENGTH)]
+Name = Annotated[str, StringConstraints(max_length=NAME_MAX_LENGTH)]
+Url = Annotated[str, StringConstraints(max_length=URL_MAX_LENGTH)]
+Note = Annotated[str, StringConstraints(max_length=NOTE_MAX_LENGTH)]
+ReviewBody = Annotated[str, StringConstraints(max_length=REVIEW_BODY_MAX_LENGTH)]
+Resource = Annotated[str, StringConstraints(max_length=RESOURCE_MAX_LENGTH)]
 
 ISO_4217_CODES: frozenset[str] = frozenset(get_args(CurrencyCode))
