@@ -9,8 +9,11 @@ STAMP := $(VENV)/.installed
 NODE_DIR := tests/node
 NODE_STAMP := $(NODE_DIR)/node_modules/json-logic-js/package.json
 PYTEST_ARGS ?=
+# This Makefile's folder, absolute: `sam build` runs build-CatalogLayer from a scratch copy of rules/.
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+LAYER_PY ?= $(ROOT)/.venv/bin/python
 
-.PHONY: install demo test lint format typecheck bench validate sam-validate clean
+.PHONY: install demo test lint format typecheck bench validate sam-validate clean build-CatalogLayer
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON_BOOT)" || { echo "Touchpoints needs Python 3.11 or newer on PATH" >&2; exit 1; }
@@ -56,6 +59,17 @@ bench: install
 sam-validate: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
 	bash .ci/sam-validate
+
+# The catalog layer (template.yaml: CatalogLayer, BuildMethod makefile). `sam build` copies rules/ to
+# a scratch folder, runs this target there, and ships ARTIFACTS_DIR (mounted at /opt): the rules as
+# they are, plus catalog.compiled.json, the validated catalog the Lambda loads at cold start
+# without parsing YAML (used only while its content hash matches the files beside it). Rules that
+# do not validate fail the build, naming each problem.
+build-CatalogLayer:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "build-CatalogLayer: ARTIFACTS_DIR is not set (sam build sets it to the layer's output folder)" >&2; exit 1; }
+	@test -x "$(LAYER_PY)" || { echo "build-CatalogLayer: no $(LAYER_PY); run 'make install' in $(ROOT) first (or set LAYER_PY)" >&2; exit 1; }
+	cp -R . "$(ARTIFACTS_DIR)/"
+	PYTHONPATH="$(ROOT)/functions" "$(LAYER_PY)" -m touchpoints.catalog "$(ARTIFACTS_DIR)"
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis $(NODE_DIR)/node_modules bench/.venvs .aws-sam
