@@ -8,6 +8,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from touchpoints.contract.limits import ID_MAX_LENGTH, SOURCE_MAX_LENGTH
 from touchpoints.contract.models import (
     CANCEL_REASONS,
     DELAY_REASONS,
@@ -87,8 +88,18 @@ _BAD_TIMES = st.one_of(
     _HUGE,
     _NON_STRING.filter(lambda v: not isinstance(v, str)),
 )
+# Ids one character over the longest limit of an "id"-kind field (the envelope's source), up to far
+# beyond any DynamoDB key, in characters of 1 to 4 bytes: valid JSON, rejected when parsed.
+_OVERSIZED_ID = st.builds(
+    lambda char, length: char * length,
+    st.sampled_from(["x", "é", "訂", "📦"]),
+    st.one_of(
+        st.integers(min_value=max(ID_MAX_LENGTH, SOURCE_MAX_LENGTH) + 1, max_value=4096),
+        st.integers(min_value=4097, max_value=300_000),
+    ),
+)
 _WRONG: dict[str, st.SearchStrategy[Any]] = {
-    "id": st.one_of(_NON_STRING, st.sampled_from(["", "   "])),
+    "id": st.one_of(_NON_STRING, st.sampled_from(["", "   "]), _OVERSIZED_ID),
     "type": st.one_of(_NON_STRING, _LETTERS.filter(lambda t: t not in _KNOWN_TYPES), _HUGE),
     "time": _BAD_TIMES,
     "object": st.one_of(_NON_STRING.filter(lambda v: not isinstance(v, dict)), _LETTERS, _HUGE),
@@ -118,7 +129,7 @@ _WRONG: dict[str, st.SearchStrategy[Any]] = {
     "customer": st.one_of(
         _NON_STRING.filter(lambda v: not isinstance(v, dict)),
         st.just({"email": "someone@example.com"}),  # no id
-        st.builds(lambda i: {"id": i}, st.one_of(_NON_STRING, st.just(""))),
+        st.builds(lambda i: {"id": i}, st.one_of(_NON_STRING, st.just(""), _OVERSIZED_ID)),
     ),
     "items": st.one_of(
         st.just([]),
