@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,24 +22,30 @@ _ENV = {
 }
 
 
-@pytest.fixture(scope="session")
-def endpoint_url() -> Iterator[str]:
+@pytest.fixture(scope="package", autouse=True)
+def e2e_environment() -> Iterator[None]:
+    """The tier's fake credentials and Powertools settings, set while its tests run and restored after.
+
+    Package scope (this folder): the unit and integration tiers that run in the same pytest process,
+    before or after this one, see their own environment, not the e2e tier's.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in _ENV.items():
+            patch.setenv(name, value)
+        yield
+
+
+@pytest.fixture(scope="package")
+def endpoint_url(e2e_environment: None) -> Iterator[str]:
     """A ThreadedMotoServer on 127.0.0.1 and a free port, for the e2e tier (moto's state is per process)."""
     from touchpoints.local import start_moto_server
 
-    saved = {name: os.environ.get(name) for name in _ENV}
-    os.environ.update(_ENV)
     server, url = start_moto_server()
     yield url
     server.stop()
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(endpoint_url: str, repo_root: Path) -> Iterator[Any]:
     """The stack over HTTP (stage `e2e`, so names never clash with an in-process moto in the same run)."""
     from touchpoints.handlers.runtime import set_runtime
