@@ -229,3 +229,11 @@ def test_offline_help_examples_run_and_exit_0(command: str, monkeypatch: pytest.
         result: Any = invoke(*args)
         # THEN it succeeds
         assert result.exit_code == 0, (args, result.output)
+
+
+def test_a_mistyped_command_suggests_the_right_one() -> None:
+    # GIVEN a typo in the command name WHEN run
+    result = invoke("simualte", "events")
+    # THEN click's usage error names the command meant (the lazy group hid them from click before)
+    assert result.exit_code == 2
+    assert "No such command 'simualte'. Did you mean 'simulate'?" in result.stderr
