@@ -39,7 +39,14 @@ def _with(event: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return changed
 
 
-DELETE = object()
+class _Delete:
+    """Marks a field to delete; its repr names it, so test ids are the same in every process (xdist)."""
+
+    def __repr__(self) -> str:
+        return "DELETE"
+
+
+DELETE = _Delete()
 
 # (path to change, new value, field reported, message reported)
 REJECTED = [
