@@ -1,14 +1,23 @@
 """Cold start: handler import + catalog compile, against `import boto3`, each in a fresh interpreter.
 
-Every sample is a new `python -X importtime` process, rounds interleaved (boto3, then each
-handler configuration) so that machine load hits all of them alike; medians are reported.
+Every sample is a new `python -X importtime` process, rounds interleaved (boto3, the floor, then
+each handler configuration) so that machine load hits all of them alike; medians are reported.
 
 - `boto3`: the cumulative import time of `import boto3` (what any Python Lambda using the SDK pays);
-- a handler: the cumulative import time of its module, plus `build_runtime()` (settings, the shipped
-  catalog loaded and compiled, adapters wired; no AWS call) timed in the same process.
+- the floor (`coldstart_floor.py`): pydantic's first model, Powertools' Logger, Metrics and
+  BatchProcessor, which the house rules require: no handler can start below it;
+- a handler, two columns: `import + build_runtime` = the cumulative import time of its module plus
+  `build_runtime()` (settings, the catalog layer's folder loaded and compiled, adapters wired) timed
+  in the same process; `init + first record` adds the handler's first invocation on one realistic
+  record (the sample OrderPlaced in an SQS record; for Dispatch the stream record of the pending
+  action it produced), with in-process fake AWS clients (`fakes.py`: no boto3, no network). Work
+  moved from the import into the first invocation shows in the second column, so it is not a saving.
 
-Lambda runs what SAM copies, so the package is measured from a copy with bytecode compiled
-(`compileall`, as a build step should ship it); `--no-pyc` measures the sources compiled on import.
+Lambda runs what `sam build` produces, so each package is measured from a copy with bytecode
+compiled (`compileall`; `--no-pyc` measures the sources compiled on import), and its rules folder is
+a copy with `catalog.compiled.json` written by the package itself, as the catalog layer's makefile
+build does (`--no-compiled-catalog` ships the bare YAML). `--base DIR` measures a second package
+(e.g. an older commit's, from `git archive`) in the same rounds, for before/after tables.
 """
 
 from __future__ import annotations

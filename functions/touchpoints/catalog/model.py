@@ -126,6 +126,12 @@ def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+def _no_tags() -> list[str]:
+    """A new empty list. Not `default_factory=list`: pydantic inspects the factory's signature when
+    the class is created, and `inspect.signature(list)` costs ~0.5 ms (a Python function's, ~7 us)."""
+    return []
+
+
 class _Strict(BaseModel):
     """Base of the file models: unknown keys are errors, so a typo such as `priorty` never passes.
 
@@ -233,7 +239,7 @@ class Rule(_Strict):
     )
     enabled: bool = Field(default=True, description="false keeps the rule validated but never evaluated.")
     owner: str | None = Field(default=None, description="Who to ask about this rule (team or e-mail).")
-    tags: list[str] = Field(default_factory=list, description="Free labels for searching and reporting.")
+    tags: list[str] = Field(default_factory=_no_tags, description="Free labels for searching and reporting.")
 
     @model_validator(mode="after")
     def _check_timing(self) -> Rule:
