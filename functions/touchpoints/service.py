@@ -134,6 +134,7 @@ def dispatch_action(
     store: DecisionStore,
     channels: Mapping[str, Channel],
     now: datetime,
+    row_key: str | None = None,
 ) -> DispatchResult:
     """Render and send one `pending` action, then mark it `sent` or `failed` in the store.
 
@@ -141,7 +142,9 @@ def dispatch_action(
     state (which also holds the unmasked address of the latest customer), its history, and the
     event that triggered the decision (kept with the event marker), built with `build_facts` at
     `now`. The current status is read back from the store first, so an action that is not
-    `pending` any more is skipped and never sent twice.
+    `pending` any more is skipped and never sent twice. All of it is one `store.load_action`
+    (on DynamoDB one BatchGetItem when `row_key`, the stream record's sort key, is given): an
+    action costs that read, the in-flight mark, the send and the `sent` mark.
 
     A StoreError (throttled, timed out) before the send is raised, not recorded: nothing was
     sent, and the stream retries the record. Just before the send the action is marked in flight
@@ -151,14 +154,14 @@ def dispatch_action(
     """
     from touchpoints.journey import build_facts
 
-    current = _current_record(store, record)
+    view = store.load_action(record, row_key)
+    current = view.action
     if current is None or current.status != "pending":
         return DispatchResult(action_id=record.action_id, status="skipped")
     if current.error == IN_FLIGHT:
         return _fail(store, current, UNKNOWN_OUTCOME)
     try:
-        loaded = store.load(current.order_id, current.customer_id)
-        trigger = store.load_event(current.order_id, current.event_id)
+        loaded, trigger = view.order, view.trigger
         if loaded.state is None or trigger is None:
             raise _DispatchError(
                 f"action {current.action_id}: order {current.order_id} or event {current.event_id} "
@@ -206,14 +209,6 @@ def _fail(store: DecisionStore, current: DecisionRecord, error: str) -> Dispatch
 
 class _DispatchError(TouchpointsError):
     """Raised inside dispatch when an action cannot be turned into a message; recorded as `failed`."""
-
-
-def _current_record(store: DecisionStore, record: DecisionRecord) -> DecisionRecord | None:
-    """The stored version of this action (the stream record may be stale after a redelivery)."""
-    for stored in store.records_for_order(record.order_id):
-        if stored.action_id == record.action_id:
-            return stored
-    return None
 
 
 def _build_message(

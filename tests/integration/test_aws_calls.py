@@ -204,3 +204,111 @@ def test_a_stale_ledger_copy_costs_a_retry_not_a_wrong_decision(
     # ... and the next such event is back to one read (the copy was refreshed by that commit)
     calls = _process(local, counter, first[2])
     assert (calls.reads(), calls.writes()) == (1, 1), dict(calls.dynamodb())
+
+
+class StreamTap:
+    """The table's stream from now on, read with the stream client (which the counter does not count).
+
+    The tests read the stream themselves rather than through the driver, whose shard iterators
+    the session shares (moto replaces a table's shard object when it rolls back a transaction).
+    """
+
+    def __init__(self, local: Any) -> None:
+        self.local = local
+        self.streams = local.clients["dynamodbstreams"]
+        arn = local.resources.attributes["DecisionTable"]["StreamArn"]
+        (shard,) = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        self.iterator = self.streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+        )["ShardIterator"]
+
+    def new_records(self) -> list[dict[str, Any]]:
+        """Stream records written since the last call, as Lambda hands them over (JSON)."""
+        response = self.streams.get_records(ShardIterator=self.iterator, Limit=1000)
+        self.iterator = response["NextShardIterator"]
+        return [json.loads(json.dumps(record, default=str)) for record in response["Records"]]
+
+
+def _dispatch_rounds(
+    local: Any, counter: CallCounter, tap: StreamTap
+) -> list[tuple[int, Counter[str], list[tuple[str, str]]]]:
+    """Run Dispatch on the stream until nothing passes its filter: per round, records passed and calls."""
+    from touchpoints.handlers import dispatch
+    from touchpoints.local import matches_pattern
+
+    rounds = []
+    while True:
+        records = [
+            record
+            for record in tap.new_records()
+            if any(matches_pattern(pattern, record) for pattern in local.driver.stream_filters)
+        ]
+        if not records:
+            return rounds
+        counter.calls.clear()
+        response = dispatch.handler({"Records": records}, CONTEXT)
+        assert response == {"batchItemFailures": []}
+        rounds.append((len(records), counter.dynamodb(), [c for c in counter.calls if c[0] != "dynamodb"]))
+
+
+def test_dispatching_an_action_costs_one_read_two_marks_and_one_invocation(
+    local: Any, counter: CallCounter, sample_events: dict[str, list[dict[str, Any]]]
+) -> None:
+    # GIVEN an order placed, whose confirmation email is a pending action (older stream records dispatched)
+    tap = StreamTap(local)
+    placed = _journey(sample_events, "happy-path")[0]
+    _process(local, counter, placed)
+    order_id = placed["detail"]["order_id"]
+    pending = [r for r in local.store.records_for_order(order_id) if r.status == "pending"]
+    assert [r.channel for r in pending] == ["email"]
+    # WHEN the table's stream runs through the real Dispatch handler until nothing passes its filter
+    rounds = _dispatch_rounds(local, counter, tap)
+    # THEN one invocation sent it: the in-flight mark does not pass the template's filter
+    # (was: a second invocation that read the order again to skip it)
+    assert len(rounds) == 1, rounds
+    passed, dynamodb, others = rounds[0]
+    assert passed == 1
+    # ... with one read (action, order, trigger event, ledger together), the in-flight mark and
+    # the `sent` mark (was: Query + BatchGetItem + GetItem + 2 UpdateItem, then a Query)
+    assert dict(dynamodb) == {"BatchGetItem": 1, "UpdateItem": 2}
+    assert others == [("sesv2", "SendEmail")]
+    (sent,) = [r for r in local.store.records_for_order(order_id) if r.action_id == pending[0].action_id]
+    assert (sent.status, sent.error) == ("sent", None)
+    assert sent.message_id
+
+
+def test_a_redelivered_stream_record_costs_one_read_and_sends_nothing(
+    local: Any, counter: CallCounter, sample_events: dict[str, list[dict[str, Any]]]
+) -> None:
+    from touchpoints.handlers import dispatch
+
+    # GIVEN an action already dispatched
+    tap = StreamTap(local)
+    placed = _journey(sample_events, "happy-path")[0]
+    _process(local, counter, placed)
+    _dispatch_rounds(local, counter, tap)
+    items = local.clients["dynamodb"].query(
+        TableName=local.table_name,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :action)",
+        ExpressionAttributeValues={
+            ":pk": {"S": f"ORDER#{placed['detail']['order_id']}"},
+            ":action": {"S": "ACTION#"},
+        },
+    )["Items"]
+    (row,) = [item for item in items if item["channel"]["S"] == "email"]
+    assert row["status"]["S"] == "sent"
+    # WHEN its original stream record (as written: pending, no mark) is delivered again
+    image = {**row, "status": {"S": "pending"}, "error": {"NULL": True}, "message_id": {"NULL": True}}
+    stale = {
+        "eventID": "redelivered",
+        "eventName": "INSERT",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": REGION,
+        "dynamodb": {"Keys": {"pk": row["pk"], "sk": row["sk"]}, "NewImage": image, "SequenceNumber": "1"},
+    }
+    counter.calls.clear()
+    response = dispatch.handler({"Records": [stale]}, CONTEXT)
+    # THEN it is skipped after a single read, and nothing is sent or written
+    assert response == {"batchItemFailures": []}
+    assert dict(counter.dynamodb()) == {"BatchGetItem": 1}
+    assert [c for c in counter.calls if c[0] != "dynamodb"] == []

@@ -58,7 +58,23 @@ def test_settings_without_a_table_name_name_the_variable() -> None:
 @pytest.mark.parametrize(
     ("image", "passes"),
     [
-        ({"sk": {"S": "ACTION#2026-03-01T10:00:00Z#a"}, "status": {"S": "pending"}}, True),
+        (
+            {
+                "sk": {"S": "ACTION#2026-03-01T10:00:00Z#a"},
+                "status": {"S": "pending"},
+                "error": {"NULL": True},
+            },
+            True,
+        ),
+        # the in-flight mark the dispatcher writes just before a send does not come back to it
+        (
+            {
+                "sk": {"S": "ACTION#2026-03-01T10:00:00Z#a"},
+                "status": {"S": "pending"},
+                "error": {"S": "dispatch in flight"},
+            },
+            False,
+        ),
         ({"sk": {"S": "ACTION#2026-03-01T10:00:00Z#a"}, "status": {"S": "sent"}}, False),
         ({"sk": {"S": "STATE"}, "status": {"S": "pending"}}, False),
     ],

@@ -29,6 +29,7 @@ class World:
     endpoint: str
     events: list[dict[str, Any]]
     other_orders: list[str]
+    quiet_order: str
 
     def partition(self, pk: str) -> list[dict[str, Any]]:
         client = self.local.clients["dynamodb"]
@@ -61,6 +62,22 @@ def _as(event: dict[str, Any], order_suffix: str, customer_id: str | None) -> di
     if customer_id and fresh["detail"].get("customer"):
         fresh["detail"]["customer"]["id"] = customer_id
     return fresh
+
+
+def _quiet_order(samples: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """A paid, then cancelled order of CUSTOMER on which no rule decides anything.
+
+    Both events carry the customer (any event may): the journey and the stored events hold their
+    email, phone and name, yet no decision record or ledger entry ever points to the order.
+    """
+    customer = {**samples["happy-path"][0]["detail"]["customer"], "phone": "+15550109"}
+    paid = _as(samples["happy-path"][1], "f4", None)
+    cancelled = _as(next(e for e in samples["cancelled"] if e["detail-type"] == "OrderCancelled"), "f4", None)
+    cancelled["detail"]["order_id"] = paid["detail"]["order_id"]
+    for event in (paid, cancelled):
+        event["detail"]["customer"] = copy.deepcopy(customer)
+        event["detail"]["customer"]["id"] = CUSTOMER
+    return [paid, cancelled]
 
 
 def _moto_server_process() -> tuple[subprocess.Popen[bytes], str]:
@@ -113,9 +130,17 @@ def world(repo_root: Path) -> Iterator[World]:
             samples[path.parent.name].append(json.loads(path.read_text(encoding="utf-8")))
         mine = [_as(e, "f1", CUSTOMER) for e in samples["happy-path"]]
         mine += [_as(e, "f2", CUSTOMER) for e in samples["payment-recovered"]]
+        quiet = _quiet_order(samples)
+        mine += quiet
         others = [_as(e, "f3", None) for e in samples["carrier-delay"]]
         local.driver.replay(mine + others)
-        yield World(local, endpoint, mine, sorted({e["detail"]["order_id"] for e in others}))
+        yield World(
+            local,
+            endpoint,
+            mine,
+            sorted({e["detail"]["order_id"] for e in others}),
+            quiet[0]["detail"]["order_id"],
+        )
     finally:
         set_runtime(None)
         server.terminate()
@@ -165,12 +190,36 @@ def test_the_world_holds_the_customers_personal_data_before(world: World, before
 
 
 def test_forget_reports_what_it_erased(forgotten: dict[str, Any], world: World) -> None:
-    # GIVEN / WHEN forget ran THEN it found both orders of the customer and deleted the ledger
+    # GIVEN / WHEN forget ran THEN it found the three orders of the customer and deleted the ledger
     assert forgotten["customer_id"] == CUSTOMER
     assert forgotten["orders"] == sorted({e["detail"]["order_id"] for e in world.events})
+    assert len(forgotten["orders"]) == 3
     assert forgotten["ledger_deleted"] is True
-    assert forgotten["states"] == 2
+    assert forgotten["states"] == 3
     assert forgotten["actions"] > 0
+    # ... and counted every stored event that held personal data, the quiet order's two included
+    personal = [
+        e
+        for e in world.events
+        if e["detail"].get("signed_by")
+        or any((e["detail"].get("customer") or {}).get(f) for f in ("email", "phone", "name"))
+    ]
+    assert forgotten["events"] == len(personal) >= 4
+
+
+def test_an_order_nothing_was_decided_on_is_erased(forgotten: dict[str, Any], world: World) -> None:
+    # GIVEN the quiet order: no decision record, no ledger entry (so no trail but its journey)
+    assert world.local.store.records_for_order(world.quiet_order) == []
+    assert world.quiet_order in forgotten["orders"]
+    # WHEN its items are read after forget
+    items = world.partition(f"ORDER#{world.quiet_order}")
+    text = json.dumps(items)
+    # THEN its journey state and both stored events are there, without the customer's data
+    assert {item["sk"]["S"].split("#")[0] for item in items} == {"STATE", "EVENT"}
+    assert len([item for item in items if item["sk"]["S"].startswith("EVENT#")]) == 2
+    quiet = [e for e in world.events if e["detail"]["order_id"] == world.quiet_order]
+    assert [value for value in sorted(personal_values(quiet)) if value in text] == []
+    assert CUSTOMER in text  # the ids stay: the order is still the customer's, anonymously
 
 
 def test_no_personal_data_of_the_customer_is_left(forgotten: dict[str, Any], world: World) -> None:

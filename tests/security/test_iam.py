@@ -42,12 +42,10 @@ FUNCTION_USES: dict[str, set[str]] = {
         "scheduler:CreateSchedule",
         "iam:PassRole",
     },
-    # records_for_order / update_action (Query, UpdateItem), load (BatchGetItem), load_event
-    # (GetItem), the three channels
+    # load_action with the stream row's key (one BatchGetItem), update_action with the key it
+    # learnt (UpdateItem), the three channels
     "DispatchFunction": {
-        "dynamodb:GetItem",
         "dynamodb:BatchGetItem",
-        "dynamodb:Query",
         "dynamodb:UpdateItem",
         "ses:SendEmail",
         "sns:Publish",

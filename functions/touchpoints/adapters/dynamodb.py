@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from touchpoints.adapters.ports import ConflictError, DuplicateEventError, StoredOrder, StoreError
+from touchpoints.adapters.ports import (
+    ERASED,
+    ConflictError,
+    DispatchView,
+    DuplicateEventError,
+    ForgetReport,
+    StoredOrder,
+    StoreError,
+    erase_event_fields,
+    erased_journey,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -23,8 +32,10 @@ if TYPE_CHECKING:
 __all__ = [
     "CUSTOMER_INDEX",
     "ERASED",
+    "ORDERS_INDEX",
     "RULE_INDEX",
     "ActionRow",
+    "CustomerLinkRow",
     "DynamoDBDecisionStore",
     "EventMarkerRow",
     "ForgetReport",
@@ -36,6 +47,8 @@ __all__ = [
 
 CUSTOMER_INDEX = "by-customer"
 RULE_INDEX = "by-rule"
+ORDERS_INDEX = "orders-by-customer"
+"""Sparse GSI on `gsi3pk` (KEYS_ONLY): every order whose journey named the customer, for `forget`."""
 STATE_SK = "STATE"
 LEDGER_SK = "CONTACTS"
 _DEFAULT_RETENTION = timedelta(days=400)
@@ -96,6 +109,28 @@ class StateRow(_Row):
         default=None, description="the customer's ledger entries as of this order's last commit, JSON"
     )
     ledger_version: int = Field(default=0, description="the ledger version the snapshot was taken at")
+    gsi3pk: str | None = Field(
+        default=None, description="CUSTOMER#<the journey's customer id>: the orders-by-customer index"
+    )
+
+    def to_item(self) -> dict[str, Any]:
+        """Like every row, but without a null index key (an order that has not named its customer yet)."""
+        item = super().to_item()
+        if item.get("gsi3pk") == {"NULL": True}:
+            del item["gsi3pk"]
+        return item
+
+
+class CustomerLinkRow(_Row):
+    """`ORDER#<id> / CUSTOMER#<customer id>`: the order once named this customer, and no longer does.
+
+    The STATE row indexes the journey's current customer only (a GSI key holds one value); when an
+    order's customer id changes, this row keeps the previous id in the orders-by-customer index,
+    so `forget` still finds the order from either id. Ids only, no personal data.
+    """
+
+    customer_id: str
+    gsi3pk: str
 
 
 class EventMarkerRow(_Row):
@@ -243,22 +278,8 @@ def ledger_retention(catalog: Catalog) -> LedgerRetention:
 
 # ---------------------------------------------------------------------------------------- erasure
 
-ERASED = "[erased]"
-"""What an erased address reads as in the audit trail."""
-
-_ERASED_CUSTOMER: dict[str, None] = {"email": None, "phone": None, "name": None}
-
-
-@dataclass
-class ForgetReport:
-    """What `forget_customer` changed: the orders found and how many items of each kind."""
-
-    customer_id: str
-    orders: list[str]
-    states: int = 0
-    events: int = 0
-    actions: int = 0
-    ledger_deleted: bool = False
+# ERASED, ForgetReport and the erasure of a journey or an event are the port's (ports.py), shared
+# with the in-memory store; they are re-exported here for the callers that imported them from here.
 
 
 # ---------------------------------------------------------------------------------------- store
@@ -292,6 +313,7 @@ class DynamoDBDecisionStore:
         self.ledger = ledger or LedgerRetention()
         self.calls: dict[str, int] = {}
         self._keys_by_order: dict[str, dict[str, str]] = {}
+        self._customer_by_order: dict[str, str | None] = {}
 
     @property
     def client(self) -> DynamoDBClient:
@@ -358,6 +380,7 @@ class DynamoDBDecisionStore:
         state: OrderJourney | None = None
         snapshot: str | None = None
         self._keys_by_order[order_id] = {}
+        self._customer_by_order[order_id] = None
         order_history: list[ContactEntry] = []
         state_version = 0
         if state_item is not None:
@@ -366,6 +389,7 @@ class DynamoDBDecisionStore:
             order_history = [_parse(ContactEntry, entry, row) for entry in json.loads(row.history)]
             state_version = row.version
             self._keys_by_order[order_id] = json.loads(row.action_keys)
+            self._customer_by_order[order_id] = row.customer_id
             if customer_id is None:
                 customer_id = row.customer_id
                 snapshot = row.ledger_snapshot if row.customer_id is not None else None
@@ -402,6 +426,47 @@ class DynamoDBDecisionStore:
         row: EventMarkerRow = EventMarkerRow.from_item(item)
         return parse_event(row.event)
 
+    def load_action(self, record: DecisionRecord, row_key: str | None = None) -> DispatchView:
+        """The dispatcher's one read: the action row, STATE, trigger event and ledger in one BatchGetItem.
+
+        `row_key` is the action row's sort key (the stream record's `sk`). Without it the key comes
+        from the STATE's action keys and the row costs one more GetItem: the key cannot be computed
+        from the record, since a released action keeps the row (and key) of its first decision.
+        Afterwards `update_action` knows the row's key, so each mark is a single UpdateItem.
+        """
+        from touchpoints.contract import parse_event
+
+        order_id, action_id = record.order_id, record.action_id
+        pk = order_pk(order_id)
+        event_sk = f"EVENT#{record.event_id}"
+        keys = [{"pk": {"S": pk}, "sk": {"S": STATE_SK}}, {"pk": {"S": pk}, "sk": {"S": event_sk}}]
+        if record.customer_id is not None:
+            keys.append({"pk": {"S": customer_pk(record.customer_id)}, "sk": {"S": LEDGER_SK}})
+        if row_key is not None:
+            keys.append({"pk": {"S": pk}, "sk": {"S": row_key}})
+        items = self._batch_get(keys)
+        ledger_item = items.get((customer_pk(record.customer_id), LEDGER_SK)) if record.customer_id else None
+        order = self._stored(order_id, record.customer_id, items.get((pk, STATE_SK)), ledger_item)
+        known = self._keys_by_order[order_id]
+        action_item: Mapping[str, Any] | None = None
+        if row_key is not None:
+            action_item = items.get((pk, row_key))
+            if action_item is not None:
+                known[action_id] = row_key
+        elif action_id in known:
+            key = {"pk": {"S": pk}, "sk": {"S": known[action_id]}}
+            response = self._call("GetItem", TableName=self.table_name, Key=key, ConsistentRead=True)
+            action_item = response.get("Item")
+        action = ActionRow.from_item(action_item).to_record() if action_item is not None else None
+        if action is not None and action.action_id != action_id:
+            raise StoreError(f"row {pk}/{row_key} holds action {action.action_id}, not {action_id}")
+        event_item = items.get((pk, event_sk))
+        trigger = None
+        if event_item is not None:
+            marker: EventMarkerRow = EventMarkerRow.from_item(event_item)
+            trigger = parse_event(marker.event)
+        return DispatchView(action=action, order=order, trigger=trigger)
+
     def records_for_order(self, order_id: str) -> list[DecisionRecord]:
         """The order's action rows (one Query on its partition), oldest decision first."""
         items = self._query(
@@ -419,6 +484,20 @@ class DynamoDBDecisionStore:
             ExpressionAttributeValues={":pk": {"S": customer_pk(customer_id)}},
         )
         return [ActionRow.from_item(item).to_record() for item in items]
+
+    def orders_for_customer(self, customer_id: str) -> list[str]:
+        """Every order whose journey ever named the customer (the orders-by-customer index, paginated).
+
+        The index is a GSI, so an order committed a moment ago may be missing for a moment:
+        `forget_customer` also looks at the decision records and the ledger.
+        """
+        items = self._query(
+            IndexName=ORDERS_INDEX,
+            KeyConditionExpression="gsi3pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": customer_pk(customer_id)}},
+        )
+        prefix = order_pk("")
+        return sorted({str(item["pk"]["S"]).removeprefix(prefix) for item in items})
 
     def records_for_rule(self, rule_id: str, day: str | None = None) -> list[DecisionRecord]:
         """A rule's action rows (the by-rule GSI), optionally of one UTC day (`YYYY-MM-DD`)."""
@@ -522,6 +601,15 @@ class DynamoDBDecisionStore:
                     version=loaded.ledger_version + 1,
                 )
         state_customer = customer.id if customer is not None else customer_id
+        # The orders-by-customer index: STATE carries the journey's customer; a customer id that
+        # the order leaves behind keeps a link row, so the order is found from either id.
+        previous = self._customer_by_order.get(loaded.order_id)
+        if previous is not None and previous != state_customer:
+            link = CustomerLinkRow(
+                pk=pk, sk=customer_pk(previous), customer_id=previous, gsi3pk=customer_pk(previous)
+            )
+            items.append({"Put": {"TableName": self.table_name, "Item": link.to_item()}})
+            roles.append("link")
         # The ledger as this transaction leaves it, kept with the state: the next event of this
         # order that does not name its customer decides on it without a second read.
         snapshot = ledger_entries is not None and state_customer == customer_id
@@ -539,6 +627,7 @@ class DynamoDBDecisionStore:
             ledger_version=(ledger_row.version if ledger_row is not None else loaded.ledger_version)
             if snapshot
             else 0,
+            gsi3pk=customer_pk(state_customer) if state_customer is not None else None,
         )
         items.append(self._versioned_put(state_row, loaded.state_version))
         roles.append("state")
@@ -637,16 +726,18 @@ class DynamoDBDecisionStore:
         """Erase a customer's personal data and keep the audit trail's shape (GDPR right to erasure).
 
         - the contact ledger `CUSTOMER#<id> / CONTACTS` is deleted;
-        - in each of their orders (found through the by-customer index and the ledger), the journey
-          state loses the customer's email, phone and name and the parcels' `signed_by`; the
-          stored events lose the same fields; the action rows' masked `address` becomes `[erased]`.
+        - in each of their orders (found through the orders-by-customer index, which lists every
+          order whose journey named them, decided on or not, plus the by-customer index of decision
+          records and the ledger), the journey state loses the customer's email, phone and name
+          and the parcels' `signed_by`; the stored events lose the same fields; the action rows'
+          masked `address` becomes `[erased]`.
 
         Action rows are never deleted and keep their status, rule and times: "how many messages
         did this rule send" still has the same answer. Safe to re-run; the STATE write is
         version-checked, so an event processed meanwhile is retried, never overwritten.
-        An order on which nothing was ever decided has no row in the index and is not found.
         """
-        orders = {record.order_id for record in self.records_for_customer(customer_id)}
+        orders = set(self.orders_for_customer(customer_id))
+        orders |= {record.order_id for record in self.records_for_customer(customer_id)}
         ledger_key = {"pk": {"S": customer_pk(customer_id)}, "sk": {"S": LEDGER_SK}}
         ledger_item = self._call(
             "GetItem", TableName=self.table_name, Key=ledger_key, ConsistentRead=True
@@ -689,17 +780,7 @@ class DynamoDBDecisionStore:
             customer = state.customer
             if row.customer_id != customer_id and (customer is None or customer.id != customer_id):
                 return 0
-            erased = state.model_copy(
-                update={
-                    "customer": customer.model_copy(update=_ERASED_CUSTOMER)
-                    if customer is not None
-                    else None,
-                    "shipments": {
-                        sid: shipment.model_copy(update={"signed_by": None})
-                        for sid, shipment in state.shipments.items()
-                    },
-                }
-            )
+            erased = erased_journey(state)
             if erased == state and row.ledger_snapshot is None:
                 return 0  # erased before
             updated = row.model_copy(
@@ -724,15 +805,7 @@ class DynamoDBDecisionStore:
         """Drop the customer's contact fields from a stored event; 1 if changed."""
         row: EventMarkerRow = EventMarkerRow.from_item(item)
         event = json.loads(row.event)
-        detail = event.get("detail") if isinstance(event, dict) else None
-        if not isinstance(detail, dict):
-            return 0
-        changed = detail.pop("signed_by", None) is not None
-        customer = detail.get("customer")
-        if isinstance(customer, dict) and customer.get("id") == customer_id:
-            for field in _ERASED_CUSTOMER:
-                changed = customer.pop(field, None) is not None or changed
-        if not changed:
+        if not isinstance(event, dict) or not erase_event_fields(event, customer_id):
             return 0
         self._call(
             "UpdateItem",

@@ -9,12 +9,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from touchpoints.adapters.ports import (
+    ERASED,
     ChannelError,
     ConflictError,
+    DispatchView,
     DuplicateEventError,
+    ForgetReport,
     OutboundMessage,
     StoredOrder,
     StoreError,
+    erase_event_fields,
+    erased_journey,
 )
 
 if TYPE_CHECKING:
@@ -52,6 +57,9 @@ class InMemoryDecisionStore:
         self._order_lists: dict[str, list[ContactEntry]] = {}
         self._ledger_lists: dict[str, list[ContactEntry]] = {}
         self._histories: dict[str, tuple[list[ContactEntry], list[ContactEntry], History]] = {}
+        # customer id -> every order whose journey was committed naming it (DynamoDB's
+        # orders-by-customer index): a customer id the order later leaves behind stays listed.
+        self._customer_orders: dict[str, set[str]] = {}
         self.commits = 0
 
     def load(self, order_id: str, customer_id: str | None) -> StoredOrder:
@@ -106,6 +114,10 @@ class InMemoryDecisionStore:
         else:  # loads copy the version out, so the holder can be updated in place
             order.state = decision.state
             order.version = current + 1
+        journey_customer = decision.state.customer
+        indexed = journey_customer.id if journey_customer is not None else customer_id
+        if indexed is not None:
+            self._customer_orders.setdefault(indexed, set()).add(order_id)
         records = self._records.setdefault(order_id, {})
         for record in decision.records:
             records[record.action_id] = record
@@ -128,9 +140,66 @@ class InMemoryDecisionStore:
         """The event committed under this id for the order, or None."""
         return self._events.get(order_id, {}).get(event_id)
 
+    def load_action(self, record: DecisionRecord, row_key: str | None = None) -> DispatchView:
+        """The stored action, its order (with the customer's ledger) and trigger event (`row_key` unused)."""
+        order_id = record.order_id
+        return DispatchView(
+            action=self._records.get(order_id, {}).get(record.action_id),
+            order=self.load(order_id, record.customer_id),
+            trigger=self.load_event(order_id, record.event_id),
+        )
+
     def records_for_order(self, order_id: str) -> list[DecisionRecord]:
         """The order's decision records, in the order they were first decided."""
         return list(self._records.get(order_id, {}).values())
+
+    def orders_for_customer(self, customer_id: str) -> list[str]:
+        """Every order whose journey was ever committed naming the customer, sorted."""
+        return sorted(self._customer_orders.get(customer_id, ()))
+
+    def forget_customer(self, customer_id: str) -> ForgetReport:
+        """Erase the customer's personal data as DynamoDBDecisionStore.forget_customer does.
+
+        Same orders (journey index, decision records, ledger), same fields, same counts, and the
+        journey's version moves on, so a load taken before the erasure cannot commit over it.
+        """
+        from touchpoints.contract import parse_event
+
+        orders = set(self.orders_for_customer(customer_id))
+        orders |= {record.order_id for record in self.records_for_customer(customer_id)}
+        ledger = self._ledgers.get(customer_id)
+        if ledger is not None:
+            orders |= {entry.order_id for entry in ledger.values() if entry.order_id}
+        report = ForgetReport(customer_id=customer_id, orders=sorted(orders))
+        for order_id in report.orders:
+            order = self._orders.get(order_id)
+            state = order.state if order is not None else None
+            if order is not None and state is not None and state.customer is not None:
+                erased = erased_journey(state) if state.customer.id == customer_id else state
+                if erased != state:
+                    order.state = erased
+                    order.version += 1
+                    report.states += 1
+            events = self._events.get(order_id, {})
+            for event_id, event in list(events.items()):
+                envelope = event.to_dict()
+                if erase_event_fields(envelope, customer_id):
+                    events[event_id] = parse_event(envelope)
+                    report.events += 1
+            records = self._records.get(order_id, {})
+            for action_id, record in list(records.items()):
+                if record.customer_id not in (None, customer_id) or record.address in (None, ERASED):
+                    continue
+                records[action_id] = record.model_copy(update={"address": ERASED})
+                if record.customer_id is not None:
+                    self._customer_records.setdefault(record.customer_id, {})[action_id] = records[action_id]
+                report.actions += 1
+        if ledger is not None:
+            del self._ledgers[customer_id]
+            self._ledger_lists.pop(customer_id, None)
+            self._ledger_versions.pop(customer_id, None)
+            report.ledger_deleted = True
+        return report
 
     def records_for_customer(self, customer_id: str) -> list[DecisionRecord]:
         """The customer's decision records across orders, in the order they were first decided."""

@@ -14,16 +14,21 @@ if TYPE_CHECKING:
     from touchpoints.journey import History, OrderJourney
 
 __all__ = [
+    "ERASED",
     "Channel",
     "ChannelError",
     "ConflictError",
     "DecisionStore",
+    "DispatchView",
     "DuplicateEventError",
+    "ForgetReport",
     "OutboundMessage",
     "StoreError",
     "StoredOrder",
     "TimerError",
     "TimerService",
+    "erase_event_fields",
+    "erased_journey",
 ]
 
 
@@ -73,6 +78,79 @@ class StoredOrder:
 
 
 @dataclass(frozen=True)
+class DispatchView:
+    """What `DecisionStore.load_action` returns: everything dispatching one action reads.
+
+    `action` is the action as stored *now* (None if the store has no such action): the stream
+    record that triggered the dispatch may be stale, and only the stored status says whether it
+    is still to be sent. `order` is the action's order loaded with its customer's ledger (as
+    `load` returns it); `trigger` is the event that triggered the decision, or None if not kept.
+    """
+
+    action: DecisionRecord | None
+    order: StoredOrder
+    trigger: Event | None
+
+
+ERASED = "[erased]"
+"""What an erased address reads as in the audit trail."""
+
+_PERSONAL_FIELDS = ("email", "phone", "name")
+
+
+@dataclass
+class ForgetReport:
+    """What `DecisionStore.forget_customer` changed: the orders found and how many items of each kind.
+
+    `states`, `events` and `actions` count the items this run changed (0 on a second run), so
+    the CLI's report says what was erased now, not what was once there.
+    """
+
+    customer_id: str
+    orders: list[str]
+    states: int = 0
+    events: int = 0
+    actions: int = 0
+    ledger_deleted: bool = False
+
+
+def erased_journey(state: OrderJourney) -> OrderJourney:
+    """The journey without the customer's email, phone and name or who signed for the parcels.
+
+    Shared by both stores so that an erased order reads the same in memory and in DynamoDB.
+    """
+    customer = state.customer
+    return state.model_copy(
+        update={
+            "customer": customer.model_copy(update=dict.fromkeys(_PERSONAL_FIELDS))
+            if customer is not None
+            else None,
+            "shipments": {
+                sid: shipment.model_copy(update={"signed_by": None})
+                for sid, shipment in state.shipments.items()
+            },
+        }
+    )
+
+
+def erase_event_fields(event: dict[str, Any], customer_id: str) -> bool:
+    """Drop the customer's contact fields and `signed_by` from an event envelope dict, in place.
+
+    Only a `customer` whose id is `customer_id` loses its fields (an order may have changed hands).
+    Returns True if anything was removed, so a second erasure reports nothing new.
+    """
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        return False
+    changed = detail.pop("signed_by", None) is not None
+    customer = detail.get("customer")
+    if isinstance(customer, dict) and customer.get("id") == customer_id:
+        for name in _PERSONAL_FIELDS:
+            changed = customer.pop(name, None) is not None or changed
+    return changed
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     """One rendered message for a Channel: everything needed to send it, nothing to look up.
 
@@ -116,8 +194,27 @@ class DecisionStore(Protocol):
         """The event committed under this id for the order (kept with its marker), or None."""
         ...
 
+    def load_action(self, record: DecisionRecord, row_key: str | None = None) -> DispatchView:
+        """The action as stored now, its order (state, history, ledger) and its trigger event.
+
+        For the dispatcher, in as few reads as the store can (DynamoDB: one BatchGetItem when
+        `row_key`, the store's own key of the action as the stream record carries it, is given).
+        """
+        ...
+
     def records_for_order(self, order_id: str) -> list[DecisionRecord]:
         """Every decision record of the order, oldest decision first."""
+        ...
+
+    def orders_for_customer(self, customer_id: str) -> list[str]:
+        """Every order whose journey ever named this customer, decided on or not, sorted.
+
+        An order whose customer id changed is listed under each id it was ever committed with.
+        """
+        ...
+
+    def forget_customer(self, customer_id: str) -> ForgetReport:
+        """Erase the customer's personal data, keep the decision records (see `touchpoints forget`)."""
         ...
 
     def records_for_customer(self, customer_id: str) -> list[DecisionRecord]:

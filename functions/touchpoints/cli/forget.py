@@ -34,7 +34,9 @@ def forget(
     the masked address of each decision record with `[erased]`. Decision records themselves stay,
     with their rule, status and times, so audits and rule statistics keep their numbers.
     Messages still pending for the customer fail at send time (no address any more).
-    Safe to run again. Orders are found through the customer's decision records and ledger.
+    Safe to run again. Every order whose journey named the customer is found (the
+    orders-by-customer index), whether or not a rule ever decided anything on it, and under
+    each customer id the order was ever committed with.
 
     \b
     Examples:

@@ -25,11 +25,17 @@ def record_handler(record: Mapping[str, Any]) -> None:
         ["correlation_id", "order_id", "rule_id", "channel"]
     )  # keys of the previous record must not leak into this one
     image = (record.get("dynamodb") or {}).get("NewImage") or {}
-    action = ActionRow.from_item(image).to_record()
+    row = ActionRow.from_item(image)
+    action = row.to_record()
     logger.set_correlation_id(action.action_id)
     logger.append_keys(order_id=action.order_id, rule_id=action.rule_id, channel=action.channel)
     result = dispatch_action(
-        action, catalog=runtime.catalog, store=runtime.store, channels=runtime.channels, now=runtime.clock()
+        action,
+        catalog=runtime.catalog,
+        store=runtime.store,
+        channels=runtime.channels,
+        now=runtime.clock(),
+        row_key=row.sk,  # the row's own key: the action is re-read in the same request as its order
     )
     # The error text comes from our own code or the provider and names ids, never the address.
     logger.info("action dispatched", extra={"status": result.status, "error": result.error})
