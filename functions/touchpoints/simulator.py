@@ -98,6 +98,10 @@ def read_events(paths: Sequence[Path]) -> Iterator[Event | InputProblem]:
             yield from _read_file(item)
 
 
+_TOO_DEEP = "not valid JSON for an event: nested too deeply for the JSON reader"
+"""Python's json module gives up (RecursionError) past ~1000 levels; no event is nested like that."""
+
+
 def _read_file(path: Path) -> Iterator[Event | InputProblem]:
     if path.suffix.lower() in _LINE_SUFFIXES:
         yield from _read_lines(path)
@@ -116,6 +120,9 @@ def _read_file(path: Path) -> Iterator[Event | InputProblem]:
         message = f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         yield InputProblem(path, message, is_unreadable=True)
         return
+    except RecursionError:
+        yield InputProblem(path, _TOO_DEEP, is_unreadable=True)
+        return
     if isinstance(loaded, list):
         for index, raw in enumerate(loaded):
             yield _parse(raw, path, f"index {index}")
@@ -133,7 +140,7 @@ def _looks_like_lines(text: str) -> bool:
         if line.strip():
             try:
                 return isinstance(json.loads(line), dict)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 return False
     return False
 
@@ -159,6 +166,9 @@ def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[Event | InputProb
         except json.JSONDecodeError as exc:
             message = f"not valid JSON: {exc.msg} at column {exc.colno}"
             yield InputProblem(path, message, position=f"line {number}", is_unreadable=True)
+            continue
+        except RecursionError:
+            yield InputProblem(path, _TOO_DEEP, position=f"line {number}", is_unreadable=True)
             continue
         yield _parse(raw, path, f"line {number}")
 

@@ -58,6 +58,8 @@ def load_sample_events(root: Path) -> list[dict[str, Any]]:
             loaded = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             fail(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}")
+        except RecursionError:
+            fail(f"{path}: JSON nested too deeply to be an event")
         for raw in loaded if isinstance(loaded, list) else [loaded]:
             try:
                 parse_event(raw)

@@ -336,6 +336,8 @@ def _read_events(path: Path) -> list[Any]:
         fail(f"{_display(path)}: not UTF-8 text; expected JSON events")
     try:
         loaded = json.loads(text)
+    except RecursionError:
+        fail(f"{_display(path)}: JSON nested too deeply to be an event")
     except json.JSONDecodeError:
         loaded = None
         lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
@@ -343,6 +345,8 @@ def _read_events(path: Path) -> list[Any]:
         for number, line in lines:
             try:
                 documents.append(json.loads(line))
+            except RecursionError:
+                fail(f"{_display(path)}:{number}: JSON nested too deeply to be an event")
             except json.JSONDecodeError as exc:
                 fail(
                     f"{_display(path)}:{number}: not JSON ({exc.msg}); expected an event, array or JSON Lines"

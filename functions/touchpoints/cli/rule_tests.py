@@ -196,6 +196,10 @@ def _expand_event(
             envelope = json.loads(target.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise problem(f"cannot read event file {item['file']}: {exc}", "events", number - 1) from None
+        except RecursionError:
+            raise problem(
+                f"cannot read event file {item['file']}: JSON nested too deeply", "events", number - 1
+            ) from None
         if not isinstance(envelope, dict):
             raise problem(f"event file {item['file']} must hold one event object", "events", number - 1)
     else:

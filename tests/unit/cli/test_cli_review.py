@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -237,3 +238,46 @@ def test_a_mistyped_command_suggests_the_right_one() -> None:
     # THEN click's usage error names the command meant (the lazy group hid them from click before)
     assert result.exit_code == 2
     assert "No such command 'simualte'. Did you mean 'simulate'?" in result.stderr
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+"""Valid JSON that Python's json module cannot read (RecursionError past ~1000 levels)."""
+
+
+@pytest.mark.parametrize("command", ["simulate-json", "simulate-jsonl", "explain", "preview", "demo", "test"])
+def test_json_nested_too_deeply_is_a_clear_error_not_a_traceback(tmp_path: Path, command: str) -> None:
+    # GIVEN an event file nested 100,000 levels deep (hostile or corrupt input)
+    events = tmp_path / "events"
+    events.mkdir()
+    deep = events / ("deep.jsonl" if command == "simulate-jsonl" else "deep.json")
+    deep.write_text(DEEP + "\n", encoding="utf-8")
+    rules = tmp_path / "rules"
+    if command == "test":
+        shutil.copytree(REPO / "rules", rules, ignore=shutil.ignore_patterns("tests"))
+        (rules / "tests").mkdir()
+        case = {"cases": [{"name": "deep", "events": [{"file": str(deep)}], "expect": []}]}
+        (rules / "tests" / "deep.yaml").write_text(json.dumps(case), encoding="utf-8")
+    args = {
+        "simulate-json": ["simulate", str(deep), "--rules", str(REPO / "rules")],
+        "simulate-jsonl": ["simulate", str(deep), "--rules", str(REPO / "rules")],
+        "explain": ["explain", str(deep), "--rule", "order-confirmation", "--rules", str(REPO / "rules")],
+        "preview": [
+            "preview",
+            "order-confirmation",
+            "-l",
+            "en",
+            "--event",
+            str(deep),
+            "--rules",
+            str(REPO / "rules"),
+        ],
+        "demo": ["demo", "--events", str(events), "--rules", str(REPO / "rules")],
+        "test": ["test", str(rules)],
+    }[command]
+    # WHEN the command reads it
+    result = invoke(*args)
+    # THEN exit 2 naming the file and saying what is wrong, no traceback
+    assert result.exit_code == 2, result.output
+    assert "deep.json" in result.stderr
+    assert "nested too deeply" in result.stderr
+    _no_traceback(result)
