@@ -420,12 +420,13 @@ class _Generator:
         return f"{name}({self.expr(args[0])[0]})"
 
     def _add(self, node: Op) -> str:
-        """Binary `+`: two integers whose sum is a safe integer add in place; anything else calls `+`."""
+        """Binary `+`: two safe integers whose sum is one add in place; anything else calls `+`."""
         left, right = (self.expr(arg)[0] for arg in node.args)
         a, b, total = self.temp(), self.temp(), self.temp()
         int_name, limit = self.bind(int), self.bind(_MAX_SAFE)
         return (
             f"({total} if ({a} := {left}).__class__ is ({b} := {right}).__class__ is {int_name} "
+            f"and -{limit} <= {a} <= {limit} and -{limit} <= {b} <= {limit} "
             f"and -{limit} <= ({total} := {a} + {b}) <= {limit} else {self.bind(node.spec.fn)}({a}, {b}))"
         )
 

@@ -242,8 +242,17 @@ def op_truthy(a: Any) -> bool:
 # Arithmetic (JavaScript doubles; integral results come back as int, -0 stays a float)
 
 
+# Integer arithmetic stays exact only while the operands and the result are safe integers: JavaScript
+# reads a larger integer as the nearest double first (9007199254740993 is 9007199254740992 to it).
+
+
 def _add2(a: int | float, b: int | float) -> int | float:
-    if a.__class__ is int and b.__class__ is int:
+    if (
+        a.__class__ is int
+        and b.__class__ is int
+        and -_MAX_SAFE <= a <= _MAX_SAFE
+        and -_MAX_SAFE <= b <= _MAX_SAFE
+    ):
         total = a + b
         if -_MAX_SAFE <= total <= _MAX_SAFE:
             return total
@@ -264,7 +273,12 @@ def op_add(*args: Any) -> int | float:
     """`+`: sum of parseFloat of each argument (so "3" is 3, null and "" are NaN), 0 for none."""
     if len(args) == 2:
         a, b = args
-        if a.__class__ is int and b.__class__ is int:  # the common case: two integers
+        if (  # the common case: two safe integers
+            a.__class__ is int
+            and b.__class__ is int
+            and -_MAX_SAFE <= a <= _MAX_SAFE
+            and -_MAX_SAFE <= b <= _MAX_SAFE
+        ):
             pair = a + b
             if -_MAX_SAFE <= pair <= _MAX_SAFE:
                 return pair
@@ -291,7 +305,12 @@ def op_sub(a: Any, b: Any = UNDEFINED) -> int | float:
     if b is UNDEFINED:
         return -0.0 if x == 0 and x.__class__ is int else -x
     y = to_number(b)
-    if x.__class__ is int and y.__class__ is int:
+    if (
+        x.__class__ is int
+        and y.__class__ is int
+        and -_MAX_SAFE <= x <= _MAX_SAFE
+        and -_MAX_SAFE <= y <= _MAX_SAFE
+    ):
         diff = x - y
         if -_MAX_SAFE <= diff <= _MAX_SAFE:
             return diff
