@@ -250,8 +250,9 @@ def _print_explanation(result: Mapping[str, Any], tree: str) -> None:
 @click.command()
 @click.argument("rules_dir", type=_RULES_DIR, default=Path("rules"), required=False)
 @click.option("--check", is_flag=True, help="Do not write; exit 1 if the committed schemas are out of date.")
+@click.option("--json", "as_json", is_flag=True, help="Print each file's status as JSON (for CI).")
 @handle_errors
-def schema(rules_dir: Path, check: bool) -> None:
+def schema(rules_dir: Path, check: bool, as_json: bool) -> None:
     """Write the JSON Schemas of rule files and policy.yaml into RULES_DIR.
 
     Rule files point at it with a first line `# yaml-language-server: $schema=../rule.schema.json`
@@ -261,26 +262,37 @@ def schema(rules_dir: Path, check: bool) -> None:
     Examples:
       touchpoints schema             # writes rules/rule.schema.json and rules/policy.schema.json
       touchpoints schema --check     # in CI: fail when a model changed but the schema was not rewritten
+      touchpoints schema --check --json
     """
     from touchpoints.catalog.problems import display_path
     from touchpoints.catalog.schema import schema_files
 
     if not rules_dir.is_dir():
         fail(f"{rules_dir}: no such rules folder", hint="run it from the project root or pass RULES_DIR")
-    console = stdout_console()
-    stale: list[Path] = []
+    statuses: dict[str, str] = {}
     for path, text in schema_files(rules_dir).items():
         current = path.read_text(encoding="utf-8") if path.exists() else None
         if current == text:
-            console.print(f"up to date  {display_path(path)}")
+            statuses[display_path(path)] = "up to date"
         elif check:
-            stale.append(path)
-            console.print(f"[red]out of date[/] {display_path(path)}")
+            statuses[display_path(path)] = "out of date"
         else:
             path.write_text(text, encoding="utf-8")
-            console.print(f"[green]wrote[/]       {display_path(path)}")
+            statuses[display_path(path)] = "wrote"
+    stale = "out of date" in statuses.values()
+    if as_json:
+        files = [{"path": shown, "status": status} for shown, status in statuses.items()]
+        echo_json({"ok": not stale, "files": files})
+    else:
+        console = stdout_console()
+        styles = {"up to date": "", "out of date": "red", "wrote": "green"}
+        for shown, status in statuses.items():
+            style = styles[status]
+            label = f"[{style}]{status}[/]" if style else status
+            console.print(f"{label}{' ' * (12 - len(status))}{shown}")
+        if stale:
+            console.print("run `touchpoints schema` and commit the result")
     if stale:
-        console.print("run `touchpoints schema` and commit the result")
         raise click.exceptions.Exit(EXIT_PROBLEMS)
 
 

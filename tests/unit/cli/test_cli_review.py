@@ -281,3 +281,19 @@ def test_json_nested_too_deeply_is_a_clear_error_not_a_traceback(tmp_path: Path,
     assert "deep.json" in result.stderr
     assert "nested too deeply" in result.stderr
     _no_traceback(result)
+
+
+def test_schema_has_json_for_ci_like_every_command_that_prints_results(tmp_path: Path) -> None:
+    # GIVEN a rules folder whose rule schema was edited by hand
+    rules = tmp_path / "rules"
+    shutil.copytree(FIXTURE_RULES, rules)
+    assert invoke("schema", str(rules)).exit_code == 0
+    (rules / "rule.schema.json").write_text("{}", encoding="utf-8")
+    # WHEN checked with --json
+    result = invoke("schema", str(rules), "--check", "--json")
+    # THEN exit 1 and a document naming each file's status
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    statuses = {Path(entry["path"]).name: entry["status"] for entry in report["files"]}
+    assert report["ok"] is False
+    assert statuses == {"rule.schema.json": "out of date", "policy.schema.json": "up to date"}
