@@ -70,7 +70,13 @@ def cli() -> None:
     Operations teams:   validate, test, explain, simulate, diff, preview
     Developers:         demo (the whole pipeline on emulated AWS), audit, forget, schema
 
-    Run `touchpoints COMMAND --help` for examples.
+    Run `touchpoints COMMAND --help` for examples. Add --json for machine-readable output.
+
+    \b
+    Exit codes:  0 ok
+                 1 problems found (validate, test, schema --check)
+                 2 bad arguments or unreadable input (the error names the file)
+                 130 interrupted (Ctrl-C), 141 output closed early (| head)
     """
 
 

@@ -297,3 +297,15 @@ def test_schema_has_json_for_ci_like_every_command_that_prints_results(tmp_path:
     statuses = {Path(entry["path"]).name: entry["status"] for entry in report["files"]}
     assert report["ok"] is False
     assert statuses == {"rule.schema.json": "out of date", "policy.schema.json": "up to date"}
+
+
+def test_the_root_help_documents_every_exit_code_the_commands_use() -> None:
+    # GIVEN the exit codes of touchpoints.cli.output
+    from touchpoints.cli import output
+
+    codes = {value for name, value in vars(output).items() if name.startswith("EXIT_")}
+    # WHEN `touchpoints --help` is read
+    text = invoke("--help").output
+    # THEN each code is explained there
+    for code in codes:
+        assert re.search(rf"(^|\s){code} ", text), code
