@@ -154,6 +154,9 @@ def load_test_file(path: Path) -> list[RuleTestCase]:
                     raise problem(
                         f"unknown expectation field(s) {', '.join(bad)}; known: {known}", key, number
                     )
+                wrong = _unknown_value(expectation)
+                if wrong is not None:
+                    raise problem(wrong[1], key, number, wrong[0])
         counts = raw.get("expect_count", {})
         if not isinstance(counts, dict) or not all(isinstance(v, int) for v in counts.values()):
             raise problem(
@@ -173,6 +176,52 @@ def load_test_file(path: Path) -> list[RuleTestCase]:
             )
         )
     return cases
+
+
+_VALUES = ("status", "reason", "channel")
+"""Expectation fields whose values the contract enumerates: a typo there would never match."""
+
+
+def _unknown_value(expectation: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(field, message) for a status, reason or channel the contract does not have, else None.
+
+    Without this check `expect_not: [{status: supresed}]` passes forever: nothing can match a typo.
+    """
+    from typing import get_args
+
+    from touchpoints.catalog.problems import did_you_mean
+    from touchpoints.contract import Channel, DecisionReason, DecisionStatus
+
+    allowed: dict[str, tuple[Any, ...]] = {
+        "status": get_args(DecisionStatus),
+        "reason": (*get_args(DecisionReason), None),
+        "channel": get_args(Channel),
+    }
+    for field_name in _VALUES:
+        value = expectation.get(field_name)
+        if field_name in expectation and value not in allowed[field_name]:
+            names = [str(v) for v in allowed[field_name] if v is not None]
+            return field_name, (
+                f"{field_name}: {value!r} is not a decision {field_name}"
+                f"{did_you_mean(str(value), names)}; one of {', '.join(names)}"
+            )
+    return None
+
+
+def _unknown_rules(case: RuleTestCase, catalog: Catalog) -> list[str]:
+    """Rule ids the case's expectations name but the catalog does not have (typos, renamed rules).
+
+    Such an expectation can never be checked: `expect_not` and `expect_count: {x: 0}` would pass.
+    """
+    from touchpoints.catalog.problems import did_you_mean
+
+    named = [e["rule"] for e in (*case.expect, *case.expect_not) if "rule" in e] + list(case.expect_count)
+    unknown = sorted({str(rule_id) for rule_id in named if rule_id not in catalog.rules})
+    return [
+        f"no rule '{rule_id}' in the catalog{did_you_mean(rule_id, catalog.rules)}: "
+        "an expectation on it could never fail"
+        for rule_id in unknown
+    ]
 
 
 def _parse_time(value: Any, problem: Any) -> datetime:
@@ -275,6 +324,9 @@ def run_case(case: RuleTestCase, catalog: Catalog) -> CaseResult:
     from touchpoints.simulator import simulate
 
     result = CaseResult(case=case)
+    result.failures.extend(_unknown_rules(case, catalog))
+    if result.failures:
+        return result
     events: list[Event] = []
     for number, raw in enumerate(case.events, start=1):
         try:

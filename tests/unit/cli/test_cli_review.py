@@ -309,3 +309,53 @@ def test_the_root_help_documents_every_exit_code_the_commands_use() -> None:
     # THEN each code is explained there
     for code in codes:
         assert re.search(rf"(^|\s){code} ", text), code
+
+
+def _rules_with_test(tmp_path: Path, case: dict[str, Any]) -> Path:
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules, ignore=shutil.ignore_patterns("tests"))
+    (rules / "tests").mkdir()
+    (rules / "tests" / "case.yaml").write_text(json.dumps({"cases": [case]}, indent=1), encoding="utf-8")
+    return rules
+
+
+REVIEW = {
+    "type": "ReviewSubmitted",
+    "time": "2026-03-02T10:00:00Z",
+    "detail": {"review_id": "R1", "rating": 5},
+}
+
+
+def test_a_rule_test_naming_an_unknown_rule_fails_instead_of_passing_vacuously(tmp_path: Path) -> None:
+    # GIVEN a case whose expect_not and expect_count name a misspelt rule (nothing can ever match it)
+    rules = _rules_with_test(
+        tmp_path,
+        {
+            "name": "typo",
+            "order_id": "T1",
+            "events": [REVIEW],
+            "expect_not": [{"rule": "review-thank"}],
+            "expect_count": {"review-thank": 0},
+        },
+    )
+    # WHEN the rule tests run
+    result = invoke("test", str(rules))
+    # THEN the case fails, naming the rule and the one meant
+    assert result.exit_code == 1, result.output
+    assert "no rule 'review-thank' in the catalog (did you mean 'review-thanks'?)" in result.stdout
+
+
+def test_a_rule_test_expecting_a_status_the_contract_lacks_is_a_file_error(tmp_path: Path) -> None:
+    # GIVEN a case expecting `status: supressed` (a typo no record can carry)
+    rules = _rules_with_test(
+        tmp_path,
+        {"name": "typo", "order_id": "T1", "events": [REVIEW], "expect_not": [{"status": "supressed"}]},
+    )
+    # WHEN the rule tests run
+    result = invoke("test", str(rules))
+    # THEN exit 2 with file:line, the value, the suggestion and the allowed values
+    assert result.exit_code == 2, result.output
+    assert re.search(r"case\.yaml:\d+: status: 'supressed' is not a decision status", result.stderr)
+    assert (
+        "(did you mean 'suppressed'?); one of pending, scheduled, sent, failed, suppressed" in result.stderr
+    )
