@@ -565,7 +565,8 @@ class DynamoDBDecisionStore:
         marker = EventMarkerRow(
             pk=pk,
             sk=f"EVENT#{event.id}",
-            event=json.dumps(event.to_dict(), separators=(",", ":")),
+            # UTF-8 as is (the contract refuses lone surrogates): escaped, a 4-byte character takes 12.
+            event=json.dumps(event.to_dict(), separators=(",", ":"), ensure_ascii=False),
             processed_at=_ts(now),
             expires_at=_epoch(event.time + self.retention),
         )
@@ -814,7 +815,9 @@ class DynamoDBDecisionStore:
             UpdateExpression="SET #event = :event",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeNames={"#event": "event"},
-            ExpressionAttributeValues={":event": {"S": json.dumps(event, separators=(",", ":"))}},
+            ExpressionAttributeValues={
+                ":event": {"S": json.dumps(event, separators=(",", ":"), ensure_ascii=False)}
+            },
         )
         return 1
 
@@ -864,7 +867,9 @@ def _merge(existing: Iterable[ContactEntry], added: Iterable[ContactEntry]) -> l
 
 
 def _dump_entries(entries: Iterable[ContactEntry]) -> str:
-    return json.dumps([entry.model_dump(mode="json") for entry in entries], separators=(",", ":"))
+    return json.dumps(
+        [entry.model_dump(mode="json") for entry in entries], separators=(",", ":"), ensure_ascii=False
+    )
 
 
 def _error_code(exc: Any) -> str:

@@ -521,12 +521,6 @@ def test_the_largest_order_the_contract_accepts_fits_in_a_dynamodb_item() -> Non
     assert sizes["STATE"] <= ITEM_MAX_BYTES // 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the store writes the marker with json.dumps' default ensure_ascii=True, so a 4-byte character "
-    "becomes a 12-byte surrogate pair escape: the largest order in emoji is a ~615 KB marker (~210 KB "
-    "with ensure_ascii=False); remove this mark when adapters/dynamodb.py writes UTF-8",
-)
 def test_the_largest_order_in_4_byte_characters_fits_in_a_dynamodb_item() -> None:
     from touchpoints.adapters.dynamodb import DynamoDBDecisionStore
     from touchpoints.adapters.memory import InMemoryTimerService
