@@ -150,6 +150,10 @@ def _load_json(text: str | bytes | bytearray) -> Mapping[str, Any]:
         raise InvalidEventError(
             None, None, [FieldProblem("", f"not valid UTF-8 text: {exc.reason}")]
         ) from None
+    except RecursionError:  # `[[[[...` thousands deep: the decoder gives up before it ends
+        raise InvalidEventError(
+            None, None, [FieldProblem("", "nested too deeply (arrays or objects thousands of levels deep)")]
+        ) from None
     except ValueError:  # an integer of more than 4300 digits: Python refuses to convert it
         message = f"a number has more than {sys.get_int_max_str_digits()} digits"
         raise InvalidEventError(None, None, [FieldProblem("", message)]) from None

@@ -256,6 +256,23 @@ def test_text_that_is_not_a_json_object_is_an_invalid_event(text: str | bytes) -
     assert str(caught.value).startswith("event without id: ")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"id": "e1", "detail-type": "OrderPlaced", "detail": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    ],
+    ids=["deep array", "deep detail"],
+)
+def test_hostile_nesting_is_an_invalid_event_not_a_recursion_error(text: str) -> None:
+    # GIVEN an SQS body nested a hundred thousand levels deep
+    # WHEN it is parsed
+    with pytest.raises(InvalidEventError) as caught:
+        parse_event(text)
+    # THEN it is a readable rejection (which the handler reports as this record's failure)
+    assert "nested too deeply" in str(caught.value)
+
+
 def test_json_text_and_bytes_parse_like_the_dict(order_placed: dict[str, Any]) -> None:
     # GIVEN the same event as a dict, as text and as bytes
     text = json.dumps(order_placed)
