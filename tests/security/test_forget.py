@@ -284,15 +284,17 @@ def test_the_order_keeps_working_after_forget(forgotten: dict[str, Any], world: 
     assert (customer.email, customer.phone, customer.name) == (None, None, None)
 
 
-def test_forget_without_yes_asks_first(world: World) -> None:
-    # GIVEN forget without --yes WHEN the operator answers no
-    from touchpoints.cli.forget import forget
+def test_forget_without_yes_asks_first(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN forget without --yes, at a terminal, WHEN the operator answers no
+    import touchpoints.cli.forget as forget_cli
 
-    arguments = ["--customer", "nobody", "--endpoint-url", world.endpoint, "--table", world.local.table_name]
-    result = CliRunner().invoke(forget, arguments, input="n\n")
-    # THEN nothing runs and the command says it aborted
+    monkeypatch.setattr(forget_cli, "_can_ask", lambda: True)
+    arguments = ["--customer", CUSTOMER, "--endpoint-url", world.endpoint, "--table", world.local.table_name]
+    result = CliRunner().invoke(forget_cli.forget, arguments, input="n\n")
+    # THEN it asked, erased nothing and says so (exit 1)
+    assert "Erase the personal data of customer" in result.output
     assert result.exit_code == 1
-    assert "Aborted" in result.output
+    assert "nothing was erased" in result.output
 
 
 def test_forget_on_a_missing_table_is_an_error_not_a_traceback(world: World) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from touchpoints.cli.output import EXIT_PROBLEMS, echo_json, fail, handle_errors, stdout_console
+from touchpoints.cli.output import EXIT_PROBLEMS, EXIT_USAGE, echo_json, fail, handle_errors, stdout_console
 
 __all__ = ["forget"]
 
@@ -41,14 +43,25 @@ def forget(
     \b
     Examples:
       touchpoints forget --customer C1001 --table touchpoints-prod-decisions
-      touchpoints forget --customer C1001 --endpoint-url http://127.0.0.1:5000 --yes --json
+      touchpoints forget --customer C1001 --table touchpoints-local-decisions \\
+          --endpoint-url http://127.0.0.1:5000 --yes --json      # after `touchpoints demo --keep-running`
+
+    Without --yes it asks first, so it needs a terminal; scripts pass --yes.
     """
     from touchpoints.adapters.ports import StoreError
     from touchpoints.cli.audit import connect_store
 
+    if not yes and not _can_ask():
+        fail(
+            "forget asks for confirmation, and there is no terminal to ask on",
+            exit_code=EXIT_USAGE,
+            hint="pass --yes to erase without asking (scripts, CI)",
+        )
     store = connect_store(table, endpoint_url, region)
-    if not yes:
-        click.confirm(f"Erase the personal data of customer {customer_id} in {store.table_name}?", abort=True)
+    if not yes and not click.confirm(
+        f"Erase the personal data of customer {customer_id} in {store.table_name}?"
+    ):
+        fail("not confirmed: nothing was erased", exit_code=EXIT_PROBLEMS)
     try:
         report = store.forget_customer(customer_id)
     except StoreError as exc:
@@ -75,3 +88,8 @@ def forget(
         f"{report.actions} decision record address(es); "
         f"contact ledger {'deleted' if report.ledger_deleted else 'not found'}."
     )
+
+
+def _can_ask() -> bool:
+    """Whether a confirmation prompt can be answered (stdin is a terminal, not a pipe or /dev/null)."""
+    return sys.stdin.isatty()
