@@ -68,18 +68,26 @@ COMPILED_FILE = "catalog.compiled.json"
 _FORMAT = 1
 _Model = TypeVar("_Model", bound=BaseModel)
 
-# The modules whose code decides what a rules folder validates to; a compiled file written by
-# other code (a layer built from another commit than the function) is not used.
-_CODE = ("compiled.py", "durations.py", "loader.py", "model.py", "templates.py")
+# The modules whose code decides what a rules folder validates to (the facts a rule may read
+# included); a compiled file written by other code (a layer built from another commit than the
+# function) is not used. Paths inside the touchpoints package.
+_CODE = (
+    "catalog/compiled.py",
+    "catalog/durations.py",
+    "catalog/loader.py",
+    "catalog/model.py",
+    "catalog/templates.py",
+    "journey/schema.py",
+)
 
 
 def code_fingerprint() -> str | None:
-    """sha256 of the catalog code that reads rule files (None when its sources are not shipped)."""
+    """sha256 of the code that validates rule files (None when its sources are not shipped)."""
     digest = hashlib.sha256()
-    folder = Path(__file__).parent
+    package = Path(__file__).parent.parent
     try:
         for name in _CODE:
-            digest.update((folder / name).read_bytes())
+            digest.update((package / name).read_bytes())
     except OSError:
         return None
     return digest.hexdigest()
