@@ -7,6 +7,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -201,44 +202,61 @@ def demo(
       touchpoints demo --events events/carrier-delay --json
       touchpoints demo --keep-running        # prints the `touchpoints audit ...` command to try
     """
+    # The demo runs the handlers in this process; the variables are set for its duration only, so
+    # code that runs the demo in-process (tests, notebooks) gets its environment back afterwards.
+    with _demo_environment():
+        try:
+            import moto  # noqa: F401
+        except ImportError:
+            fail("touchpoints demo needs moto: pip install 'touchpoints[dev]'")
+        from touchpoints.local import start_local_stack, start_moto_server
+
+        events = load_sample_events(events_dir or _default_dir("events"))
+        if not events:
+            fail(f"no events found under {events_dir or _default_dir('events')}")
+        progress = stderr_console()
+        server, endpoint_url = start_moto_server()
+        try:
+            progress.print(f"[dim]1/3[/] emulated AWS (moto) listening on {endpoint_url}")
+            local = start_local_stack(
+                endpoint_url=endpoint_url,
+                template=template,
+                rules_dir=rules_dir or _default_dir("rules"),
+                parameters={"Stage": stage},
+            )
+            progress.print(
+                f"[dim]2/3[/] stack created from {template or 'template.yaml'}: bus, rule -> queue (+DLQ), "
+                "table with stream, schedule group"
+            )
+            progress.print(
+                f"[dim]3/3[/] sending {len(events)} events: PutEvents -> SQS -> ProcessEvents -> DynamoDB "
+                "stream -> Dispatch, timers on a virtual clock ..."
+            )
+            result = run_demo(local, events)
+            if as_json:
+                echo_json(result.to_dict())
+            else:
+                _print(result)
+            if keep_running:
+                _wait(result)
+        finally:
+            server.stop()
+
+
+@contextmanager
+def _demo_environment() -> Iterator[None]:
+    """`_DEMO_ENV` for variables not set already, restored (or removed) on the way out."""
+    saved = {name: os.environ.get(name) for name in _DEMO_ENV}
     for name, value in _DEMO_ENV.items():
         os.environ.setdefault(name, value)
     try:
-        import moto  # noqa: F401
-    except ImportError:
-        fail("touchpoints demo needs moto: pip install 'touchpoints[dev]'")
-    from touchpoints.local import start_local_stack, start_moto_server
-
-    events = load_sample_events(events_dir or _default_dir("events"))
-    if not events:
-        fail(f"no events found under {events_dir or _default_dir('events')}")
-    progress = stderr_console()
-    server, endpoint_url = start_moto_server()
-    try:
-        progress.print(f"[dim]1/3[/] emulated AWS (moto) listening on {endpoint_url}")
-        local = start_local_stack(
-            endpoint_url=endpoint_url,
-            template=template,
-            rules_dir=rules_dir or _default_dir("rules"),
-            parameters={"Stage": stage},
-        )
-        progress.print(
-            f"[dim]2/3[/] stack created from {template or 'template.yaml'}: bus, rule -> queue (+DLQ), "
-            "table with stream, schedule group"
-        )
-        progress.print(
-            f"[dim]3/3[/] sending {len(events)} events: PutEvents -> SQS -> ProcessEvents -> DynamoDB "
-            "stream -> Dispatch, timers on a virtual clock ..."
-        )
-        result = run_demo(local, events)
-        if as_json:
-            echo_json(result.to_dict())
-        else:
-            _print(result)
-        if keep_running:
-            _wait(result)
+        yield
     finally:
-        server.stop()
+        for name, before in saved.items():
+            if before is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = before
 
 
 def _print(result: DemoResult) -> None:

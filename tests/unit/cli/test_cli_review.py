@@ -7,6 +7,7 @@ mature tool does (no tracebacks, every error naming the file, examples that run 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -359,3 +360,23 @@ def test_a_rule_test_expecting_a_status_the_contract_lacks_is_a_file_error(tmp_p
     assert (
         "(did you mean 'suppressed'?); one of pending, scheduled, sent, failed, suppressed" in result.stderr
     )
+
+
+def test_demo_gives_the_environment_back_when_it_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN no Powertools settings in the environment, and one already set by the caller
+    for name in ("POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_DISABLED"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "caller's")
+    events = tmp_path / "events"
+    events.mkdir()
+    (events / "deep.json").write_text(DEEP, encoding="utf-8")
+    # WHEN the demo runs in this process (and stops on a bad event file)
+    result = invoke("demo", "--events", str(events), "--rules", str(REPO / "rules"))
+    # THEN its own variables are gone again and the caller's is untouched (later handler imports
+    # in the same process would otherwise log at the demo's ERROR level)
+    assert result.exit_code == 2
+    assert "POWERTOOLS_LOG_LEVEL" not in os.environ
+    assert "POWERTOOLS_METRICS_DISABLED" not in os.environ
+    assert os.environ["POWERTOOLS_TRACE_DISABLED"] == "caller's"
