@@ -7,12 +7,17 @@ from datetime import timedelta
 
 from touchpoints.errors import TouchpointsError
 
-__all__ = ["DURATION_PATTERN", "DurationError", "format_duration", "parse_duration"]
+__all__ = ["DURATION_PATTERN", "MAX_DURATION", "DurationError", "format_duration", "parse_duration"]
 
 DURATION_PATTERN = r"^-?(?=\d)(\d+w)?(\d+d)?(\d+h)?(\d+m)?$"
 """The JSON Schema pattern of a duration (a leading `-` is only accepted where a rule allows it)."""
 
-_UNITS = {"w": timedelta(weeks=1), "d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
+_UNIT_MINUTES = {"w": 7 * 24 * 60, "d": 24 * 60, "h": 60, "m": 1}
+MAX_DURATION = timedelta(days=366)
+"""The longest duration a rule file may write: a year (and a day) of waiting, or of a cap window.
+
+Longer is almost certainly a typo (`30000m` meant as `30m`?), and a few digits more no longer fit
+in a timedelta at all."""
 _PART = re.compile(r"(\d+)([wdhm])")
 _WHOLE = re.compile(DURATION_PATTERN)
 
@@ -41,7 +46,10 @@ def parse_duration(text: str, *, allow_negative: bool = False) -> timedelta:
     negative = cleaned.startswith("-")
     if negative and not allow_negative:
         raise DurationError(f"'{text}' is negative: this duration must be positive")
-    total = sum((int(n) * _UNITS[unit] for n, unit in _PART.findall(cleaned)), timedelta())
+    minutes = sum(int(n) * _UNIT_MINUTES[unit] for n, unit in _PART.findall(cleaned))
+    if minutes > MAX_DURATION // timedelta(minutes=1):
+        raise DurationError(f"'{text}' is longer than a year: a duration can be at most 366d (52w2d)")
+    total = timedelta(minutes=minutes)
     if total == timedelta():
         raise DurationError(f"'{text}' is zero: a duration must be longer than 0")
     return -total if negative else total

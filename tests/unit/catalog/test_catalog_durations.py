@@ -53,6 +53,21 @@ def test_parse_duration_rejects_zero_and_negative_unless_allowed() -> None:
     assert parse_duration("-2h", allow_negative=True) == -timedelta(hours=2)
 
 
+@pytest.mark.parametrize("text", ["367d", "52w3d", "8785h", "99999999999d", "9" * 40 + "w", "-400d"])
+def test_parse_duration_refuses_more_than_a_year_and_never_overflows(text: str) -> None:
+    # GIVEN a duration longer than 366 days (a typo, or digits past what a timedelta holds)
+    # WHEN it is parsed (offsets allowed to be negative)
+    with pytest.raises(DurationError) as caught:
+        parse_duration(text, allow_negative=True)
+    # THEN a DurationError says the limit, not an OverflowError
+    assert "at most 366d" in str(caught.value)
+
+
+def test_parse_duration_accepts_exactly_the_limit() -> None:
+    # GIVEN the longest duration allowed, written two ways WHEN parsed THEN both are 366 days
+    assert parse_duration("366d") == parse_duration("52w2d") == timedelta(days=366)
+
+
 def test_parse_duration_rejects_non_text() -> None:
     # GIVEN a bare number (YAML `after: 48`)
     # WHEN it is parsed
@@ -61,7 +76,7 @@ def test_parse_duration_rejects_non_text() -> None:
         parse_duration(48)  # type: ignore[arg-type]
 
 
-@given(st.integers(min_value=1, max_value=60 * 24 * 7 * 520), st.booleans())
+@given(st.integers(min_value=1, max_value=60 * 24 * 366), st.booleans())
 def test_format_duration_round_trips(minutes: int, negative: bool) -> None:
     # GIVEN any whole number of minutes, positive or negative
     value = timedelta(minutes=-minutes if negative else minutes)
