@@ -511,6 +511,99 @@ class DynamoDBDecisionStore:
         )
         return [ActionRow.from_item(item).to_record() for item in items]
 
+    def stale_pending_actions(
+        self, rule_ids: Iterable[str], *, decided_since: datetime, due_before: datetime
+    ) -> list[tuple[DecisionRecord, str]]:
+        """`pending` action rows due before `due_before`, decided since `decided_since`, with their sort keys.
+
+        Dispatch takes a pending action within seconds of its stream record; one still pending long
+        after its `send_at` lost its stream record (its retries ended in the dispatch DLQ, which
+        holds only the stream position, not the record) or stopped in flight. `touchpoints redrive`
+        finds them here: one by-rule index Query per rule per UTC day, filtered to `pending`.
+        """
+        found: list[tuple[DecisionRecord, str]] = []
+        start = decided_since.astimezone(UTC).date()
+        days = [
+            start + timedelta(days=n) for n in range((due_before.astimezone(UTC).date() - start).days + 1)
+        ]
+        for rule_id in rule_ids:
+            for day in days:
+                items = self._query(
+                    IndexName=RULE_INDEX,
+                    KeyConditionExpression="gsi2pk = :pk AND begins_with(gsi2sk, :day)",
+                    FilterExpression="#status = :pending AND send_at < :due",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":pk": {"S": f"RULE#{rule_id}"},
+                        ":day": {"S": f"{day:%Y-%m-%d}#"},
+                        ":pending": {"S": "pending"},
+                        ":due": {"S": _ts(due_before)},
+                    },
+                )
+                for item in items:
+                    row: ActionRow = ActionRow.from_item(item)
+                    if row.decided_at >= _ts(decided_since):
+                        found.append((row.to_record(), row.sk))
+        return found
+
+    def redrive_action(self, order_id: str, sk: str, now: datetime) -> bool:
+        """Touch a `pending` action row without the in-flight mark, so the stream hands it to Dispatch again.
+
+        The row changes only by `redriven_at`: its new image is `pending` with `error` null, which
+        passes Dispatch's stream filter. False when it is no longer pending and unmarked (dispatched
+        meanwhile): then nothing is written.
+        """
+        return self._update_if(
+            order_id,
+            sk,
+            update="SET redriven_at = :now",
+            condition=(
+                "#status = :pending AND (attribute_not_exists(#error) OR attribute_type(#error, :null))"
+            ),
+            values={":now": {"S": _ts(now)}, ":pending": {"S": "pending"}, ":null": {"S": "NULL"}},
+        )
+
+    def settle_in_flight(self, order_id: str, sk: str, *, mark: str, error: str) -> bool:
+        """Record `failed` with `error` for a `pending` action still carrying the in-flight `mark`.
+
+        Nobody can know whether the provider took its message, so it is never sent again; the audit
+        says why. False when the row is not (any more) pending with that mark: nothing is written.
+        """
+        return self._update_if(
+            order_id,
+            sk,
+            update="SET #status = :failed, #error = :error",
+            condition="#status = :pending AND #error = :mark",
+            values={
+                ":failed": {"S": "failed"},
+                ":error": {"S": error},
+                ":pending": {"S": "pending"},
+                ":mark": {"S": mark},
+            },
+        )
+
+    def _update_if(
+        self, order_id: str, sk: str, *, update: str, condition: str, values: dict[str, Any]
+    ) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call(
+                "UpdateItem",
+                TableName=self.table_name,
+                Key={"pk": {"S": order_pk(order_id)}, "sk": {"S": sk}},
+                UpdateExpression=update,
+                ConditionExpression=f"attribute_exists(pk) AND {condition}",
+                ExpressionAttributeNames={"#status": "status", "#error": "error"},
+                ExpressionAttributeValues=values,
+            )
+        except StoreError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ClientError) and _error_code(cause) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def _query(self, **kwargs: Any) -> Iterator[Mapping[str, Any]]:
         start: Mapping[str, Any] | None = None
         while True:

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "demo": "touchpoints.cli.demo:demo",
     "audit": "touchpoints.cli.audit:audit",
     "forget": "touchpoints.cli.forget:forget",
+    "redrive": "touchpoints.cli.redrive:redrive",
 }
 
 
@@ -68,7 +69,7 @@ def cli() -> None:
 
     \b
     Operations teams:   validate, test, explain, simulate, diff, preview
-    Developers:         demo (the whole pipeline on emulated AWS), audit, forget, schema
+    Developers:         demo (the whole pipeline on emulated AWS), audit, forget, redrive, schema
 
     Run `touchpoints COMMAND --help` for examples. Add --json for machine-readable output.
 
