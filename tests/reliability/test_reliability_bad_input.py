@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import random
 from collections import Counter
@@ -16,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.support.malformed import MALFORMATIONS, malformed_body
 from tests.support.pipeline import Pipeline
+from tests.support.rejections import Rejections, collect_rejections
 from tests.support.streams import event_time, generate_stream
 
 pytestmark = pytest.mark.slow
@@ -26,31 +26,14 @@ BAD_PER_BATCH = 25
 GOOD_PER_BATCH = 1
 
 
-class _Rejections(logging.Handler):
-    """Collects the handler's "event rejected" log records (message id -> reason)."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.reasons: dict[str, str] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage() == "event rejected":
-            self.reasons[str(getattr(record, "message_id", ""))] = str(getattr(record, "reason", ""))
-
-
 @pytest.fixture
-def rejections() -> Iterator[_Rejections]:
-    from touchpoints.handlers import process_events
-
-    collector = _Rejections()
-    logger = process_events.logger._logger
-    logger.addHandler(collector)
-    yield collector
-    logger.removeHandler(collector)
+def rejections() -> Iterator[Rejections]:
+    with collect_rejections() as collector:
+        yield collector
 
 
 def test_ten_thousand_malformed_records_mixed_into_good_batches(
-    make_pipeline: Callable[..., Pipeline], rejections: _Rejections
+    make_pipeline: Callable[..., Pipeline], rejections: Rejections
 ) -> None:
     # GIVEN a fresh stack and a pool of valid events (one per detail-type as the base to break)
     pipeline = make_pipeline()
@@ -111,7 +94,7 @@ def test_ten_thousand_malformed_records_mixed_into_good_batches(
 
 
 def test_a_rejection_reason_names_the_field_and_hides_personal_data(
-    make_pipeline: Callable[..., Pipeline], rejections: _Rejections
+    make_pipeline: Callable[..., Pipeline], rejections: Rejections
 ) -> None:
     # GIVEN an OrderPlaced with a malformed email and a non-integer quantity
     pipeline = make_pipeline()

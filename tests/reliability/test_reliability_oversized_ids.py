@@ -8,13 +8,13 @@ first delivery, the logged reason names the field and the limit, and DynamoDB ne
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from tests.support.pipeline import Pipeline
+from tests.support.rejections import Rejections, collect_rejections
 from tests.support.streams import event_time, generate_stream
 
 from touchpoints.contract.limits import ID_MAX_LENGTH
@@ -34,27 +34,10 @@ ID_FIELDS = [
 MARK = "OVERSIZED-"
 
 
-class _Rejections(logging.Handler):
-    """Collects the handler's "event rejected" log records (message id -> reason)."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.reasons: dict[str, str] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage() == "event rejected":
-            self.reasons[str(getattr(record, "message_id", ""))] = str(getattr(record, "reason", ""))
-
-
 @pytest.fixture
-def rejections() -> Iterator[_Rejections]:
-    from touchpoints.handlers import process_events
-
-    collector = _Rejections()
-    logger = process_events.logger._logger
-    logger.addHandler(collector)
-    yield collector
-    logger.removeHandler(collector)
+def rejections() -> Iterator[Rejections]:
+    with collect_rejections() as collector:
+        yield collector
 
 
 class _DynamoDBRequests:
@@ -111,7 +94,7 @@ def _store_client(pipeline: Pipeline) -> Any:
 
 
 def test_a_batch_of_oversized_ids_fails_at_parse_time_without_one_dynamodb_call(
-    make_pipeline: Callable[..., Pipeline], rejections: _Rejections
+    make_pipeline: Callable[..., Pipeline], rejections: Rejections
 ) -> None:
     # GIVEN a fresh stack and one event per id field, each id one character over the limit
     pipeline = make_pipeline()
@@ -139,7 +122,7 @@ def test_a_batch_of_oversized_ids_fails_at_parse_time_without_one_dynamodb_call(
 
 
 def test_an_oversized_id_among_good_events_fails_alone_and_only_good_events_reach_dynamodb(
-    make_pipeline: Callable[..., Pipeline], rejections: _Rejections
+    make_pipeline: Callable[..., Pipeline], rejections: Rejections
 ) -> None:
     # GIVEN a batch mixing the events of two orders with an oversized order_id and event id
     pipeline = make_pipeline()
