@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from touchpoints.adapters.dynamodb import DynamoDBDecisionStore
     from touchpoints.contract import DecisionRecord
 
-__all__ = ["audit", "connect_store", "records_table"]
+__all__ = ["audit", "connect_store", "records_table", "table_options"]
 
 DEFAULT_TABLE = "touchpoints-dev-decisions"
 
@@ -109,7 +109,8 @@ def records_table(
     return table
 
 
-def _options(command: Any) -> Any:
+def table_options(command: Any) -> Any:
+    """`--table`, `--endpoint-url` and `--region`: where the decision table is (audit, forget, redrive)."""
     for option in reversed(
         [
             click.option(
@@ -138,7 +139,7 @@ def _options(command: Any) -> Any:
     metavar="ID",
     help="A customer's decisions across orders (by-customer index).",
 )
-@_options
+@table_options
 @click.option("--json", "as_json", is_flag=True, help="One decision record per line (JSON Lines).")
 @handle_errors
 def audit(

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from touchpoints.cli.audit import table_options
 from touchpoints.cli.output import EXIT_PROBLEMS, EXIT_USAGE, echo_json, fail, handle_errors, stdout_console
 
 __all__ = ["forget"]
@@ -13,11 +14,7 @@ __all__ = ["forget"]
 
 @click.command()
 @click.option("--customer", "customer_id", required=True, metavar="ID", help="The customer to erase.")
-@click.option(
-    "--table", metavar="NAME", help="Table name (default: $TABLE_NAME or touchpoints-dev-decisions)."
-)
-@click.option("--endpoint-url", metavar="URL", help="DynamoDB endpoint (local emulation).")
-@click.option("--region", metavar="REGION", help="AWS region (default: $AWS_REGION).")
+@table_options
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was erased as JSON.")
 @handle_errors

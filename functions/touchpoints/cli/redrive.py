@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from touchpoints.cli.audit import table_options
 from touchpoints.cli.output import EXIT_PROBLEMS, echo_json, fail, handle_errors, stdout_console
 
 __all__ = ["redrive"]
@@ -22,11 +23,7 @@ __all__ = ["redrive"]
     show_default=True,
     help="The catalog whose rules' actions are looked at.",
 )
-@click.option(
-    "--table", metavar="NAME", help="Table name (default: $TABLE_NAME or touchpoints-dev-decisions)."
-)
-@click.option("--endpoint-url", metavar="URL", help="DynamoDB endpoint (local emulation).")
-@click.option("--region", metavar="REGION", help="AWS region (default: $AWS_REGION).")
+@table_options
 @click.option(
     "--older-than",
     default="15m",
