@@ -35,8 +35,8 @@ from touchpoints.catalog.loader import (
     Catalog,
     CompiledRule,
     content_version,
+    discover_rules,
     load_catalog,
-    rule_files,
 )
 from touchpoints.catalog.model import (
     ActionSpec,
@@ -76,7 +76,9 @@ _CODE = (
     "catalog/durations.py",
     "catalog/loader.py",
     "catalog/model.py",
+    "catalog/sandbox.py",
     "catalog/templates.py",
+    "contract/limits.py",
     "journey/schema.py",
 )
 
@@ -97,7 +99,8 @@ def source_version(rules_dir: Path | str) -> tuple[str, list[str]] | None:
     """The version a full load of this folder would give it, and its template folders' names.
 
     The same files a load reads, hashed the same way (`content_version`), plus the YAML files a
-    load would reject (a template file outside a folder), so that adding one changes the version.
+    load would reject (a template file outside a folder, a folder named like a rule file), so that
+    adding one changes the version.
     None when the folder cannot be read.
     """
     root = Path(rules_dir)
@@ -122,8 +125,11 @@ def source_version(rules_dir: Path | str) -> tuple[str, list[str]] | None:
                 for path in entry.iterdir():
                     if path.is_file() and path.suffix in _YAML_SUFFIXES:
                         contents[path.relative_to(root).as_posix()] = path.read_bytes()
-        for path in rule_files(root):
+        files, misnamed = discover_rules(root)
+        for path in files:
             contents[path.relative_to(root).as_posix()] = path.read_bytes()
+        for folder in misnamed:  # refused by a full load: its presence must change the version
+            contents[folder.relative_to(root).as_posix() + "/"] = b""
     except OSError:
         return None
     return content_version(contents), folders

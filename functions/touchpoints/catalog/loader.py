@@ -18,13 +18,15 @@ from pydantic_core import ErrorDetails
 from touchpoints.catalog.model import TRIGGER_TYPES, ContactPolicy, Rule
 from touchpoints.catalog.problems import CatalogError, Problem, did_you_mean, display_path
 from touchpoints.catalog.templates import (
+    FactRead,
     Template,
     TemplateFile,
+    analyse_template_source,
     iter_template_parts,
-    lint_template_source,
     resolve_template_locale,
 )
 from touchpoints.catalog.yamlsource import YamlDocument, line_of_pointer, load_yaml
+from touchpoints.contract.limits import ID_MAX_LENGTH
 from touchpoints.errors import TouchpointsError
 from touchpoints.journey import is_fact_path, suggest_fact_path, timestamp_fact_paths
 from touchpoints.logic import CompiledLogic, LogicError, variable_references
@@ -188,13 +190,21 @@ def load_catalog(rules_dir: Path | str, *, check_templates: bool = True) -> Cata
 
 def rule_files(root: Path) -> Iterator[Path]:
     """The rule files of a rules folder, sorted: every YAML file but policy.yaml, templates/, tests/
-    and hidden ones (at any depth).
+    and hidden ones (at any depth)."""
+    yield from discover_rules(root)[0]
 
+
+def discover_rules(root: Path) -> tuple[list[Path], list[Path]]:
+    """The rule files of a rules folder (as `rule_files`) and its folders named like rule files.
+
+    A folder named `x.yaml` looks like a rule to whoever made it, but holds none: validate
+    reports it rather than skipping it in silence (the rule files inside it still load).
     os.walk with the skipped folders pruned, not `rglob("*")`: the same files (symlinked folders
     are not entered either way) ten times faster, which a cold start notices (~1.5 ms).
     """
     top = os.fspath(root)
     found: list[Path] = []
+    misnamed: list[Path] = []
     for folder, folders, files in os.walk(top):
         at_top = folder == top
         folders[:] = [
@@ -202,13 +212,14 @@ def rule_files(root: Path) -> Iterator[Path]:
             for name in folders
             if not name.startswith(".") and not (at_top and name in (TESTS_DIR, TEMPLATES_DIR))
         ]
+        misnamed.extend(Path(folder, name) for name in folders if name.endswith(_YAML_SUFFIXES))
         for name in files:
             if name.startswith(".") or not name.endswith(_YAML_SUFFIXES) or (at_top and name == POLICY_FILE):
                 continue
             path = Path(folder, name)
             if path.is_file():
                 found.append(path)
-    yield from sorted(found)
+    return sorted(found), sorted(misnamed)
 
 
 def content_version(contents: Mapping[str, bytes]) -> str:
@@ -240,6 +251,8 @@ class _CatalogBuilder:
         self.check_templates = check_templates
         self.problems: list[Problem] = []
         self.hashed: dict[str, bytes] = {}
+        # (template, locale) -> (its file, [(part, line in the file, fact read without a guard)])
+        self.template_reads: dict[tuple[str, str], tuple[str, list[tuple[str, int, str]]]] = {}
 
     def build(self) -> tuple[Catalog | None, list[Problem]]:
         if not self.root.is_dir():
@@ -249,6 +262,7 @@ class _CatalogBuilder:
         templates = self._load_templates(policy)
         sources = [self._load_rule(path, policy, templates) for path in self._rule_files()]
         self._check_duplicate_ids(sources)
+        self._check_template_reads(sources)
         if self.problems or policy is None:
             return None, sorted(set(self.problems))
         rules: dict[str, CompiledRule] = {}
@@ -269,7 +283,17 @@ class _CatalogBuilder:
     # -- discovery and hashing -------------------------------------------------------------------
 
     def _rule_files(self) -> Iterator[Path]:
-        return rule_files(self.root)
+        files, misnamed = discover_rules(self.root)
+        for folder in misnamed:
+            self.problems.append(
+                Problem(
+                    display_path(folder),
+                    1,
+                    f"'{folder.name}' is a folder, not a rule file: rename the folder without "
+                    f"{folder.suffix} (rules go in files inside it) or remove it",
+                )
+            )
+        return iter(files)
 
     def _read(self, path: Path) -> tuple[YamlDocument | None, list[Problem]]:
         document, problems = load_yaml(path, track_lines=self.track_lines)
@@ -352,12 +376,16 @@ class _CatalogBuilder:
             )
             return None
         lint_problems: list[Problem] = []
+        reads: list[tuple[str, int, str]] = []
         for part, text in iter_template_parts(data) if self.check_templates else ():
             start = _text_start_line(document, part)
-            for issue in lint_template_source(text, _check_fact_path):
+            lint = analyse_template_source(text, _check_fact_path)
+            for issue in lint.issues:
                 lint_problems.append(
                     Problem(document.display, start + issue.line - 1, f"{part}: {issue.message}")
                 )
+            reads.extend(_event_reads(part, start, lint.unguarded_reads))
+        self.template_reads[(name, locale)] = (document.display, reads)
         self.problems.extend(lint_problems)
         try:
             content = TemplateFile.model_validate(data)
@@ -493,6 +521,36 @@ class _CatalogBuilder:
             return set()
         return {path.name for path in folder.iterdir() if path.is_dir() and not path.name.startswith(".")}
 
+    def _check_template_reads(self, sources: Sequence[_RuleSource | None]) -> None:
+        """Each rule's templates (every locale) may read only `event.*` facts its triggers carry.
+
+        The template linter sees one file and no rules; this pass joins the two, so an unguarded
+        `{{ event.rating }}` in a template an OrderPlaced rule sends fails here, not at send time
+        (where the action would be recorded `failed`). Reported at the template's line.
+        """
+        for source in sources:
+            data = source.document.data if source is not None else None
+            if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+                continue
+            triggers = _known_triggers(data)
+            actions = data.get("then")
+            if not triggers or not isinstance(actions, list):
+                continue
+            names = dict.fromkeys(
+                action["template"]
+                for action in actions
+                if isinstance(action, dict) and isinstance(action.get("template"), str)
+            )
+            for name in names:
+                for (template, _), (display, reads) in sorted(self.template_reads.items()):
+                    if template != name:
+                        continue
+                    for part, line, path in reads:
+                        if is_fact_path(path) and not is_fact_path(path, triggers):
+                            self.problems.append(
+                                Problem(display, line, _uncarried_message(part, path, data["id"], triggers))
+                            )
+
     def _check_duplicate_ids(self, sources: Sequence[_RuleSource | None]) -> None:
         first: dict[str, tuple[str, int]] = {}
         for source in sources:
@@ -531,6 +589,28 @@ def _check_fact_path(path: str, detail_types: Sequence[str] | None = None) -> st
     return f"'{path}' is not a fact{hint}; see the facts table in rules/README.md"
 
 
+def _event_reads(part: str, start: int, reads: Sequence[FactRead]) -> Iterator[tuple[str, int, str]]:
+    """The unguarded `event.*` reads of one template part, at their lines in the template file."""
+    for read in reads:
+        if read.path.startswith("event."):
+            yield part, start + read.line - 1, read.path
+
+
+def _uncarried_message(part: str, path: str, rule_id: str, triggers: Sequence[str]) -> str:
+    return (
+        f"{part}: '{path}' is not carried by {' or '.join(triggers)} events "
+        f"(rule {rule_id} uses this template); guard it with {{% if {path} is defined %}} "
+        "or use a fact every trigger has"
+    )
+
+
+def _known_triggers(data: Mapping[str, Any]) -> list[str]:
+    """The rule's `on` types that exist (misspelt ones are reported elsewhere), as a list."""
+    triggers = data.get("on")
+    triggers = [triggers] if isinstance(triggers, str) else triggers
+    return [t for t in triggers if t in TRIGGER_TYPES] if isinstance(triggers, list) else []
+
+
 def _check_group(document: YamlDocument, data: Mapping[str, Any], policy: ContactPolicy) -> list[Problem]:
     group = data.get("group")
     if not isinstance(group, str) or group in policy.groups:
@@ -556,9 +636,7 @@ def _compile_condition(
         line = line_of_pointer(document.tree, ["when"], getattr(exc, "pointer", "") or "")
         return None, [Problem(document.display, line, f"when: {exc}")]
     problems: list[Problem] = []
-    triggers = data.get("on")
-    triggers = [triggers] if isinstance(triggers, str) else triggers
-    known = [t for t in triggers if t in TRIGGER_TYPES] if isinstance(triggers, list) else []
+    known = _known_triggers(data)
     for reference in variable_references(logic):
         if reference.path == "":
             continue
@@ -610,6 +688,11 @@ def _error_problem(document: YamlDocument, error: ErrorDetails, model: type[Base
         message = (
             f"'{error['input']}' is not a valid id: use lowercase letters, digits and '-' "
             "(kebab-case), e.g. late-shipment-notice"
+        )
+    elif kind == "string_too_long" and location == ["id"]:
+        message = (
+            f"the id is {len(str(error['input']))} characters long; a rule id has at most "
+            f"{ID_MAX_LENGTH} (the rule's timers carry it, and the event contract rejects longer ids)"
         )
     elif kind in ("value_error", "assertion_error"):
         location = _hinted_location(document, location, message)

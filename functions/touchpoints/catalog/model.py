@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from touchpoints.catalog.durations import DURATION_PATTERN, format_duration, parse_duration
+from touchpoints.contract.limits import ID_MAX_LENGTH
 
 __all__ = [
     "ACTION_EVENT_TYPES",
@@ -193,7 +194,11 @@ class Rule(_Strict):
 
     id: str = Field(
         pattern=_ID_PATTERN,
-        description="Unique kebab-case name, recorded on every decision (e.g. late-shipment-notice).",
+        max_length=ID_MAX_LENGTH,
+        description=(
+            "Unique kebab-case name, recorded on every decision (e.g. late-shipment-notice); "
+            f"at most {ID_MAX_LENGTH} characters, the event contract's limit for the rule id a timer carries."
+        ),
     )
     description: str = Field(min_length=1, description="What the rule does and why, for its readers.")
     on: Annotated[
@@ -267,6 +272,16 @@ class QuietHours(_Strict):
 
     start: Clock = Field(description='Start of the quiet time, "HH:MM" (e.g. "21:00").')
     end: Clock = Field(description='End of the quiet time, "HH:MM" (e.g. "09:00"); may be on the next day.')
+
+    @model_validator(mode="after")
+    def _check_span(self) -> QuietHours:
+        if self.start == self.end:
+            clock = self.start.strftime("%H:%M")
+            raise ValueError(
+                f"`start` and `end` are both {clock}: that could mean never quiet or always quiet. "
+                'Give a span, e.g. start: "21:00", end: "09:00", or remove quiet_hours to have none'
+            )
+        return self
 
     def contains(self, moment: time) -> bool:
         """True when the local time of day falls inside the quiet hours (which may span midnight)."""

@@ -15,13 +15,15 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from touchpoints.catalog.templates import (
     TEMPLATE_LOCALE_KEY,
+    FactRead,
     PathChecker,
     TemplateIssue,
+    TemplateLint,
     format_local_date,
     format_local_datetime,
 )
 
-__all__ = ["FILTERS", "compiled", "lint_source", "local_date", "local_datetime"]
+__all__ = ["FILTERS", "analyse_source", "compiled", "lint_source", "local_date", "local_datetime"]
 
 _MAX_RANGE = 100
 """`range()` in a template must have literal bounds no larger than this (no CPU bombs)."""
@@ -115,38 +117,84 @@ def compiled(source: str) -> JinjaTemplate:
 
 def lint_source(source: str, check_path: PathChecker | None = None) -> list[TemplateIssue]:
     """Parse a template text and walk its AST for hostile or mistaken constructs (lint_template_source)."""
+    return list(analyse_source(source, check_path).issues)
+
+
+def analyse_source(source: str, check_path: PathChecker | None = None) -> TemplateLint:
+    """The lint issues of a template text and the facts it reads without a guard (analyse_template_source)."""
     try:
         tree = _ENVIRONMENT.parse(source)
     except TemplateSyntaxError as exc:
-        return [TemplateIssue(exc.lineno or 1, f"template syntax error: {exc.message}")]
+        return TemplateLint((TemplateIssue(exc.lineno or 1, f"template syntax error: {exc.message}"),), ())
     linter = _Linter(check_path)
     linter.run(tree)
-    return sorted(linter.issues, key=lambda issue: issue.line)
+    return TemplateLint(
+        tuple(sorted(linter.issues, key=lambda issue: issue.line)),
+        tuple(sorted(set(linter.reads), key=lambda read: (read.line, read.path))),
+    )
+
+
+Guards = frozenset[tuple[str, ...]]
+"""Fact paths known to be defined at a point of a template (tested with `is defined` around it)."""
+
+_NO_GUARDS: Guards = frozenset()
+_DEFAULT_FILTERS = frozenset({"default", "d"})
 
 
 class _Linter:
-    """Walks a Jinja2 AST with parent links and collects issues."""
+    """Walks a Jinja2 AST with parent links and collects issues, and the fact reads no guard protects.
+
+    Guards are tracked on the way down: `{% if event.rating is defined %}` (also inside `and`,
+    `or`, `not`, `elif`/`else` and `x if ... else y`) makes `event.rating` and everything under it
+    safe to read in the branch it guards, and `event.rating | default(...)` is safe by itself.
+    A shared template may then read a fact only some of its rules' triggers carry.
+    """
 
     def __init__(self, check_path: PathChecker | None) -> None:
         self.check_path = check_path
         self.issues: list[TemplateIssue] = []
+        self.reads: list[FactRead] = []
         self.local_names: set[str] = {"loop"}
 
     def run(self, tree: nodes.Template) -> None:
         for name_node in tree.find_all(nodes.Name):
             if name_node.ctx in ("store", "param"):
                 self.local_names.add(name_node.name)
-        self._visit(tree, None)
+        self._visit(tree, None, _NO_GUARDS)
 
     def _add(self, node: nodes.Node, message: str) -> None:
         self.issues.append(TemplateIssue(node.lineno or 1, message))
 
-    def _visit(self, node: nodes.Node, parent: nodes.Node | None) -> None:
-        self._check(node, parent)
-        for child in node.iter_child_nodes():
-            self._visit(child, node)
+    def _visit(self, node: nodes.Node, parent: nodes.Node | None, guards: Guards) -> None:
+        self._check(node, parent, guards)
+        if isinstance(node, nodes.If):
+            self._visit_if(node, guards)
+        elif isinstance(node, nodes.And | nodes.Or):
+            self._visit(node.left, node, guards)
+            self._visit(node.right, node, guards | _defined_when(node.left, isinstance(node, nodes.And)))
+        elif isinstance(node, nodes.CondExpr):
+            self._visit(node.test, node, guards)
+            self._visit(node.expr1, node, guards | _defined_when(node.test, True))
+            if node.expr2 is not None:
+                self._visit(node.expr2, node, guards | _defined_when(node.test, False))
+        else:
+            for child in node.iter_child_nodes():
+                self._visit(child, node, guards)
 
-    def _check(self, node: nodes.Node, parent: nodes.Node | None) -> None:
+    def _visit_if(self, node: nodes.If, guards: Guards) -> None:
+        """`if`/`elif`/`else`: each branch knows its own test held and every earlier one did not."""
+        failed = guards
+        for branch in (node, *node.elif_):
+            if branch is not node:
+                self._check(branch, node, failed)
+            self._visit(branch.test, branch, failed)
+            for child in branch.body:
+                self._visit(child, branch, failed | _defined_when(branch.test, True))
+            failed = failed | _defined_when(branch.test, False)
+        for child in node.else_:
+            self._visit(child, node, failed)
+
+    def _check(self, node: nodes.Node, parent: nodes.Node | None, guards: Guards = _NO_GUARDS) -> None:
         if isinstance(node, nodes.Extends | nodes.Include | nodes.Import | nodes.FromImport):
             self._add(node, "templates cannot extend, include or import other templates; write the text here")
         elif isinstance(node, nodes.Macro | nodes.CallBlock):
@@ -174,7 +222,7 @@ class _Linter:
             self._check_known(node)
         is_reference = isinstance(node, nodes.Name | nodes.Getattr | nodes.Getitem)
         if is_reference and not _continues_chain(node, parent):
-            self._check_reference(node, parent)
+            self._check_reference(node, parent, guards)
 
     def _check_item(self, node: nodes.Getitem) -> None:
         key = node.arg
@@ -239,7 +287,7 @@ class _Linter:
         if not (is_range or is_fact or is_literal):
             self._add(node, "a loop must go over a fact list (e.g. order.items) or range(<small number>)")
 
-    def _check_reference(self, node: nodes.Node, parent: nodes.Node | None) -> None:
+    def _check_reference(self, node: nodes.Node, parent: nodes.Node | None, guards: Guards) -> None:
         path = _chain(node)
         if path is None or not path:
             return
@@ -258,6 +306,55 @@ class _Linter:
             message = self.check_path(".".join(path))
             if message is not None:
                 self._add(node, message)
+        self._record_read(node, parent, tuple(path), guards)
+
+    def _record_read(
+        self, node: nodes.Node, parent: nodes.Node | None, path: tuple[str, ...], guards: Guards
+    ) -> None:
+        """Note a read that fails at send time when the fact is missing, unless a guard protects it.
+
+        `x is defined` and `x | default(...)` are safe when `x` is missing, but not when its parent
+        is (`event.amount.amount_text is defined` fails without `event.amount`): they read the parent.
+        """
+        if _probes(node, parent):
+            path = path[:-1]
+        if len(path) < 2 or any(path[: length + 1] in guards for length in range(len(path))):
+            return
+        self.reads.append(FactRead(node.lineno or 1, ".".join(path)))
+
+
+def _probes(node: nodes.Node, parent: nodes.Node | None) -> bool:
+    """True when `node` is only tested for existence: `node is defined` or `node | default(...)`."""
+    if isinstance(parent, nodes.Test) and parent.node is node:
+        return parent.name in ("defined", "undefined")
+    return isinstance(parent, nodes.Filter) and parent.node is node and parent.name in _DEFAULT_FILTERS
+
+
+def _defined_when(test: nodes.Node, outcome: bool) -> Guards:
+    """The fact paths a test proves defined when it evaluates to `outcome` (True or False).
+
+    `x is defined` and `"k" in x` prove `x` (`x.k`) when true, `x is undefined` and `"k" not in x`
+    when false; `not` swaps, `and` joins
+    what both sides prove when true (either side when false proves nothing for sure), `or` the reverse.
+    """
+    if isinstance(test, nodes.Test) and test.name in ("defined", "undefined"):
+        path = _chain(test.node)
+        if path is None or outcome != (test.name == "defined"):
+            return _NO_GUARDS
+        return frozenset({tuple(path)})
+    if isinstance(test, nodes.Compare) and len(test.ops) == 1 and test.ops[0].op in ("in", "notin"):
+        # `"rating" in event` (as the shipped templates test `"items" in order`)
+        key, container = test.expr, _chain(test.ops[0].expr)
+        if container is None or not isinstance(key, nodes.Const) or outcome != (test.ops[0].op == "in"):
+            return _NO_GUARDS
+        return frozenset({(*container, str(key.value))})
+    if isinstance(test, nodes.Not):
+        return _defined_when(test.node, not outcome)
+    if isinstance(test, nodes.And | nodes.Or):
+        left, right = _defined_when(test.left, outcome), _defined_when(test.right, outcome)
+        joins = isinstance(test, nodes.And) == outcome
+        return left | right if joins else left & right
+    return _NO_GUARDS
 
 
 def _private(name: str) -> str:

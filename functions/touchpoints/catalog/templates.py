@@ -17,11 +17,14 @@ from touchpoints.errors import TouchpointsError
 __all__ = [
     "MESSAGE_FIELDS",
     "TEMPLATE_LOCALE_KEY",
+    "FactRead",
     "RenderedMessage",
     "Template",
     "TemplateFile",
     "TemplateIssue",
+    "TemplateLint",
     "TemplateRenderError",
+    "analyse_template_source",
     "date_style",
     "format_local_date",
     "format_local_datetime",
@@ -136,6 +139,29 @@ class TemplateIssue:
     message: str
 
 
+@dataclass(frozen=True)
+class FactRead:
+    """A fact a template text reads with no guard around it, so a missing one fails the render.
+
+    `line` counts from the text's first line (1-based); `path` is dotted (`event.rating`).
+    """
+
+    line: int
+    path: str
+
+
+@dataclass(frozen=True)
+class TemplateLint:
+    """What linting one template text found: its issues, and its unguarded fact reads.
+
+    The reads are checked later, per rule, against the events that trigger the rules using
+    the template (the linter does not know them).
+    """
+
+    issues: tuple[TemplateIssue, ...]
+    unguarded_reads: tuple[FactRead, ...]
+
+
 PathChecker = Callable[[str], str | None]
 """Given a fact path a template reads (`order.total.amount`), a problem message or None when it is fine."""
 
@@ -150,6 +176,18 @@ def lint_template_source(source: str, check_path: PathChecker | None = None) -> 
     from touchpoints.catalog.sandbox import lint_source
 
     return lint_source(source, check_path)
+
+
+def analyse_template_source(source: str, check_path: PathChecker | None = None) -> TemplateLint:
+    """Lint a template text (as lint_template_source) and list the facts it reads without a guard.
+
+    A read is guarded inside `{% if x is defined %}` (or `x if x is defined else y`, or under
+    `and`/`or`/`not`/`elif`/`else` that prove the same), or when passed through `default`; a
+    guard on `event.amount` covers `event.amount.currency` too.
+    """
+    from touchpoints.catalog.sandbox import analyse_source
+
+    return analyse_source(source, check_path)
 
 
 def iter_template_parts(data: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

@@ -298,3 +298,15 @@ def test_rule_files_finds_what_a_recursive_glob_finds(tmp_path: Path) -> None:
     # THEN os.walk's discovery is exactly the glob's, in the same order
     assert list(rule_files(root)) == _rule_files_by_rglob(root)
     assert list(rule_files(Path(os.path.relpath(root)))) == _rule_files_by_rglob(Path(os.path.relpath(root)))
+
+
+def test_a_folder_named_like_a_rule_file_makes_the_compiled_file_unused(tmp_path: Path) -> None:
+    # GIVEN a compiled layer, then an (empty) folder named like a rule file added to its rules
+    rules = _shipped(tmp_path)
+    write_compiled_catalog(rules)
+    (rules / "orders" / "old.yaml").mkdir()
+    # WHEN the runtime loads the catalog
+    # THEN the compiled file is not used: the full load decides, and it names the folder
+    assert load_compiled_catalog(rules) is None
+    with pytest.raises(CatalogError, match=r"orders/old.yaml:1: 'old.yaml' is a folder, not a rule file"):
+        load_catalog(rules)

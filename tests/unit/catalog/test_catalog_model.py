@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from touchpoints.catalog import ContactPolicy, Limit, Locales, QuietHours, Rule
+from touchpoints.contract.limits import ID_MAX_LENGTH
 
 MINIMAL: dict[str, Any] = {
     "id": "order-confirmation",
@@ -150,3 +151,24 @@ def test_default_locale_must_be_required() -> None:
     # THEN it is refused (the default is what every template falls back to)
     with pytest.raises(ValidationError, match="must be listed in `required`"):
         Locales.model_validate({"default": "en", "required": ["zh-Hant"]})
+
+
+def test_quiet_hours_that_start_when_they_end_are_refused() -> None:
+    # GIVEN quiet hours from 21:00 to 21:00 (never quiet? always quiet?)
+    # WHEN they are validated
+    with pytest.raises(ValidationError) as caught:
+        ContactPolicy.model_validate({"quiet_hours": {"start": "21:00", "end": "21:00"}})
+    # THEN the error names the ambiguity and what to write instead
+    message = str(caught.value)
+    assert "both 21:00" in message
+    assert "remove quiet_hours to have none" in message
+
+
+def test_rule_ids_are_limited_to_what_a_timer_event_may_carry() -> None:
+    # GIVEN the event contract's limit for ids (TimerFired's rule_id among them)
+    longest = ("late-shipment-" * ID_MAX_LENGTH)[: ID_MAX_LENGTH - 1] + "x"
+    # WHEN a rule id of exactly that length, and one a character longer, are validated
+    # THEN the first is a rule id, the second is refused
+    assert Rule.model_validate({**MINIMAL, "id": longest}).id == longest
+    with pytest.raises(ValidationError, match=f"at most {ID_MAX_LENGTH} characters"):
+        Rule.model_validate({**MINIMAL, "id": longest + "z"})

@@ -121,6 +121,28 @@ EXPECTED: dict[str, tuple[str, int, str]] = {
         6,
         "'transactionnal' is not allowed (did you mean 'transactional'?)",
     ),
+    "template-event-not-on-trigger": (
+        "rules/templates/order-confirmation/en.yaml",
+        6,
+        "body: 'event.rating' is not carried by OrderPlaced events (rule order-confirmation uses this "
+        "template); guard it with {% if event.rating is defined %} or use a fact every trigger has",
+    ),
+    "long-rule-id": (
+        "rules/orders/order-confirmation.yaml",
+        2,
+        "id: the id is 158 characters long; a rule id has at most 128",
+    ),
+    "folder-named-like-rule": (
+        "rules/shipping/old-rules.yaml",
+        1,
+        "'old-rules.yaml' is a folder, not a rule file",
+    ),
+    "quiet-hours-no-span": (
+        "rules/policy.yaml",
+        4,
+        "quiet_hours: `start` and `end` are both 21:00: that could mean never quiet or always quiet. "
+        'Give a span, e.g. start: "21:00", end: "09:00", or remove quiet_hours to have none',
+    ),
 }
 
 
