@@ -118,7 +118,9 @@ def to_primitive(value: Any) -> Any:
 def to_number(value: Any) -> int | float:
     """JavaScript ToNumber (unary plus): null -> 0, "" -> 0, [] -> 0, [5] -> 5, true -> 1, junk -> NaN."""
     cls = value.__class__
-    if cls is int or cls is float:
+    if cls is int:  # beyond 2^53 JavaScript holds the nearest double, not the integer
+        return value if -_MAX_SAFE <= value <= _MAX_SAFE else float(value)
+    if cls is float:
         return value  # type: ignore[no-any-return]
     if cls is bool:
         return 1 if value else 0
@@ -137,6 +139,8 @@ def to_number(value: Any) -> int | float:
 def parse_float(value: Any) -> int | float:
     """JavaScript parseFloat (used by `+` and `*`): the longest numeric prefix of String(value)."""
     cls = value.__class__
+    if cls is int and not -_MAX_SAFE <= value <= _MAX_SAFE:
+        return float(value)  # the nearest double, as JavaScript holds it
     if cls is int or cls is float:
         return 0 if value == 0 else value  # String(-0) is "0"
     text = to_string(value).lstrip(_JS_WS)
@@ -148,8 +152,8 @@ def parse_float(value: Any) -> int | float:
 
 def num_to_str(value: int | float) -> str:
     """JavaScript Number::toString: shortest round-trip digits, exponent only below 1e-6 or from 1e21."""
-    if value.__class__ is int and -(10**21) < value < 10**21:
-        return str(value)
+    if value.__class__ is int and -_MAX_SAFE <= value <= _MAX_SAFE:
+        return str(value)  # beyond 2^53 the digits are those of the nearest double (below)
     number = float(value)
     if number != number:
         return "NaN"

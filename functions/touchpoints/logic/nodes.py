@@ -81,7 +81,15 @@ def to_json(value: Any, pointer: str = "") -> Any:
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, int):
-        return int(value)
+        # JavaScript reads a rule's integer beyond 2^53 as the nearest double: keep that value.
+        if -(2**53) <= value <= 2**53:
+            return int(value)
+        try:
+            return int(float(value))
+        except OverflowError:  # past ~1.8e308: JavaScript's Infinity, which JSON cannot carry
+            raise InvalidRuleError(
+                "rule holds an integer beyond 1.8e308, too large for a number", pointer
+            ) from None
     if isinstance(value, float):
         if not math.isfinite(value):
             raise InvalidRuleError(
