@@ -244,15 +244,12 @@ def op_truthy(a: Any) -> bool:
 
 # Integer arithmetic stays exact only while the operands and the result are safe integers: JavaScript
 # reads a larger integer as the nearest double first (9007199254740993 is 9007199254740992 to it).
+# `to_number` and `parse_float` already turn such an operand into that double, so the helpers below
+# only check the result; `op_add`'s shortcut, which skips `parse_float`, checks its operands too.
 
 
 def _add2(a: int | float, b: int | float) -> int | float:
-    if (
-        a.__class__ is int
-        and b.__class__ is int
-        and -_MAX_SAFE <= a <= _MAX_SAFE
-        and -_MAX_SAFE <= b <= _MAX_SAFE
-    ):
+    if a.__class__ is int and b.__class__ is int:
         total = a + b
         if -_MAX_SAFE <= total <= _MAX_SAFE:
             return total
@@ -305,12 +302,7 @@ def op_sub(a: Any, b: Any = UNDEFINED) -> int | float:
     if b is UNDEFINED:
         return -0.0 if x == 0 and x.__class__ is int else -x
     y = to_number(b)
-    if (
-        x.__class__ is int
-        and y.__class__ is int
-        and -_MAX_SAFE <= x <= _MAX_SAFE
-        and -_MAX_SAFE <= y <= _MAX_SAFE
-    ):
+    if x.__class__ is int and y.__class__ is int:
         diff = x - y
         if -_MAX_SAFE <= diff <= _MAX_SAFE:
             return diff
