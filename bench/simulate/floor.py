@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from touchpoints.catalog import load_catalog
+from touchpoints.construct import construct
 from touchpoints.contract import DecisionRecord, parse_valid_event_json
-from touchpoints.decide import TimerRequest
 from touchpoints.journey import History, apply_event, build_facts
-from touchpoints.journey.construct import construct
+from touchpoints.outcome import TimerRequest
 from touchpoints.simulator import Simulator, fewer_collections
 
 TARGET = 50_000

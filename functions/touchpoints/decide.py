@@ -2,122 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any
 
 from touchpoints.catalog import resolve_locale
-from touchpoints.contract import TIMER_SOURCE, DecisionRecord, mask_address
+from touchpoints.construct import construct
+from touchpoints.contract import DecisionRecord, mask_address
+from touchpoints.contract.timers import TIMER_TYPE
 from touchpoints.journey import ContactEntry, FactNeeds, apply_event, build_facts_for, fact_needs, merge_needs
-from touchpoints.journey.construct import construct
-from touchpoints.logic import truthy
+from touchpoints.logic import read_paths, truthy
+from touchpoints.outcome import Decision, TimerRequest, action_id_for
 from touchpoints.policy import ContactLedger, Verdict, address_for, evaluate_action, has_consent
 from touchpoints.policy.contact import NO_CONSENT, NO_CONTACT
+from touchpoints.timestamps import to_utc
 
 if TYPE_CHECKING:
     from touchpoints.catalog import Catalog, CompiledRule, Rule
     from touchpoints.contract import Channel, Customer, DecisionReason, DecisionStatus, Event
     from touchpoints.journey import History, OrderJourney
 
-__all__ = ["Decision", "TimerRequest", "action_id_for", "decide"]
-
-_TIMER_TYPE = "TimerFired"
-
-
-def action_id_for(event_id: str, rule_id: str, channel: str) -> str:
-    """The deterministic action id: the same event, rule and channel always give the same id."""
-    digest = hashlib.sha256(f"{event_id}\x1f{rule_id}\x1f{channel}".encode()).hexdigest()
-    return digest[:32]
-
-
-def _rfc3339(moment: datetime) -> str:
-    """A UTC timestamp with a `Z` suffix, as facts and envelopes carry them (whole seconds)."""
-    t = moment.astimezone(UTC)
-    if t.year < 1000:  # strftime's %Y does not pad these; keep its spelling
-        return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-    # strftime's text without its format parsing: this names every timer the simulator sets.
-    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (t.year, t.month, t.day, t.hour, t.minute, t.second)  # noqa: UP031
-
-
-_T = TypeVar("_T")
-
-
-class _computed_once(Generic[_T]):
-    """`functools.cached_property` without its lock: the value is stored in the instance's `__dict__`.
-
-    Python 3.11's `cached_property` takes an RLock on every first access (a third of the cost of
-    naming each of the simulator's timers); the values cached here are pure functions of frozen
-    fields, so computing one twice in a race would give the same text.
-    """
-
-    def __init__(self, func: Callable[[Any], _T]) -> None:
-        self.func = func
-        self.name = func.__name__
-        self.__doc__ = func.__doc__
-
-    @overload
-    def __get__(self, instance: None, owner: type) -> _computed_once[_T]: ...
-
-    @overload
-    def __get__(self, instance: object, owner: type) -> _T: ...
-
-    def __get__(self, instance: object | None, owner: type) -> _T | _computed_once[_T]:
-        if instance is None:
-            return self
-        value = instance.__dict__[self.name] = self.func(instance)
-        return value
-
-
-@dataclass(frozen=True)
-class TimerRequest:
-    """Ask the TimerService to come back for this rule at `due_at` (a delayed rule or a deferred action)."""
-
-    order_id: str
-    rule_id: str
-    trigger_event_id: str
-    due_at: datetime
-
-    @_computed_once
-    def name(self) -> str:
-        """A deterministic schedule name (<= 64 chars of [0-9A-Za-z-_.]): the same timer is set once."""
-        key = f"{self.order_id}\x1f{self.rule_id}\x1f{self.trigger_event_id}\x1f{_rfc3339(self.due_at)}"
-        return "tp-" + hashlib.sha256(key.encode()).hexdigest()[:48]
-
-    def to_event(self, *, account: str = "000000000000", region: str = "us-east-1") -> dict[str, Any]:
-        """The TimerFired EventBridge envelope delivered when the timer is due (id = the timer's name).
-
-        The id is deterministic, so a timer delivered twice is recognised as a duplicate event.
-        """
-        due = _rfc3339(self.due_at)
-        return {
-            "version": "0",
-            "id": self.name,
-            "detail-type": _TIMER_TYPE,
-            "source": TIMER_SOURCE,
-            "account": account,
-            "time": due,
-            "region": region,
-            "resources": [],
-            "detail": {
-                "order_id": self.order_id,
-                "rule_id": self.rule_id,
-                "trigger_event_id": self.trigger_event_id,
-                "due_at": due,
-            },
-        }
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Everything one event changes; the store writes it in one transaction."""
-
-    state: OrderJourney
-    records: list[DecisionRecord] = field(default_factory=list)
-    timers: list[TimerRequest] = field(default_factory=list)
-    contacts: list[ContactEntry] = field(default_factory=list)
-    is_duplicate: bool = False
+__all__ = ["decide"]
 
 
 def decide(
@@ -142,7 +47,7 @@ def decide(
         return Decision(state=state, is_duplicate=True)
     new_state = apply_event(state, event)
     builder = _Builder(new_state, event, catalog, history, now)
-    if event.detail_type == _TIMER_TYPE:
+    if event.detail_type == TIMER_TYPE:
         builder.on_timer()
     else:
         builder.on_event()
@@ -223,7 +128,7 @@ class _Builder:
         if rule.after is not None:
             return self.event.time + rule.after
         value = _lookup(self.facts, rule.at or "")
-        moment = _parse_time(value)
+        moment = to_utc(value)
         if moment is None:
             return None
         return moment + rule.offset if rule.offset is not None else moment
@@ -390,7 +295,7 @@ class _FactPlan:
         try:
             return self._rules[rule.id]
         except KeyError:
-            paths = _paths_read(rule.when)
+            paths = read_paths(rule.when)
             if paths is not None and rule.at is not None:
                 paths.add(rule.at)
             needs = self._rules[rule.id] = fact_needs(paths) if paths is not None else None
@@ -422,62 +327,6 @@ def _plan(catalog: Catalog) -> _FactPlan:
     return plan
 
 
-_DATA_OPERATORS = frozenset({"var", "missing", "missing_some"})
-
-
-def _paths_read(logic: Any) -> set[str] | None:
-    """Every fact path a JsonLogic rule can read; None when it may read anything.
-
-    Conservative on purpose: a path computed at run time (`{"var": {"cat": ...}}`), a `var` of the
-    whole data, or keys `missing` computes make the rule read everything, and paths inside
-    map/filter/reduce (relative to the element) are counted as if they were top-level.
-    """
-    paths: set[str] = set()
-    if _collect_paths(logic, paths):
-        return paths
-    return None
-
-
-def _collect_paths(node: Any, paths: set[str]) -> bool:
-    if isinstance(node, list):
-        return all(_collect_paths(item, paths) for item in node)
-    if not isinstance(node, dict):
-        return True
-    if len(node) != 1:
-        return all(_collect_paths(value, paths) for value in node.values())
-    ((op, args),) = node.items()
-    if op not in _DATA_OPERATORS:
-        return _collect_paths(args, paths)
-    if op == "var":
-        items = args if isinstance(args, list) else [args]
-        if not items or not _literal_path(items[0], paths):
-            return False
-        return all(_collect_paths(item, paths) for item in items[1:])
-    items = args if isinstance(args, list) else [args]
-    if op == "missing_some":
-        if len(items) != 2 or not _collect_paths(items[0], paths):
-            return False
-        items = items[1] if isinstance(items[1], list) else [items[1]]
-    elif len(items) == 1 and isinstance(items[0], list):
-        items = items[0]  # `missing` of one array: the array holds the keys
-    return all(_literal_keys(item, paths) for item in items)
-
-
-def _literal_path(value: Any, paths: set[str]) -> bool:
-    """Add a literal `var` path (a string or an integer, not empty); False for anything else."""
-    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
-        return False
-    paths.add(str(value))
-    return True
-
-
-def _literal_keys(value: Any, paths: set[str]) -> bool:
-    """`missing` keys: literal paths, or arrays of them (an array key is var's argument list: all counted)."""
-    if isinstance(value, list):
-        return bool(value) and all(_literal_path(item, paths) for item in value)
-    return _literal_path(value, paths)
-
-
 _LOCALES: dict[tuple[str, str, str], str] = {}
 
 
@@ -500,16 +349,3 @@ def _lookup(facts: dict[str, Any], path: str) -> Any:
             return None
         value = value.get(part)
     return value
-
-
-def _parse_time(value: Any) -> datetime | None:
-    """An RFC 3339 fact as an aware UTC datetime; None for a missing or unparseable value."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from touchpoints.adapters.ports import (
+from touchpoints.decide import decide
+from touchpoints.errors import TouchpointsError
+from touchpoints.ports import (
     Channel,
     ConflictError,
     DecisionStore,
@@ -16,13 +18,11 @@ from touchpoints.adapters.ports import (
     StoreError,
     TimerService,
 )
-from touchpoints.decide import decide
-from touchpoints.errors import TouchpointsError
 
 if TYPE_CHECKING:
     from touchpoints.catalog import Catalog
     from touchpoints.contract import DecisionRecord, Event
-    from touchpoints.decide import TimerRequest
+    from touchpoints.outcome import TimerRequest
 
 __all__ = [
     "DispatchResult",

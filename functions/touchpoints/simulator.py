@@ -12,14 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from touchpoints.adapters.memory import InMemoryDecisionStore, InMemoryTimerService
-from touchpoints.contract import EVENT_MODELS, TIMER_SOURCE, TimerFired, parse_valid_event_json
-from touchpoints.journey.construct import construct
+from touchpoints.contract import parse_valid_event_json
 from touchpoints.service import process_event
 
 if TYPE_CHECKING:
     from touchpoints.catalog import Catalog
     from touchpoints.contract import DecisionRecord, Event
-    from touchpoints.decide import TimerRequest
 
 __all__ = [
     "DEFAULT_HORIZON",
@@ -223,7 +221,7 @@ class Simulator:
                 return
             for timer in self.timers.due(due):
                 self.timers_fired += 1
-                yield from self._process(_timer_event(timer), timer.due_at)
+                yield from self._process(timer.to_parsed_event(), timer.due_at)
 
     def _process(self, event: Event, now: datetime) -> Iterator[DecisionRecord]:
         result = process_event(event, catalog=self.catalog, store=self.store, timers=self.timers, now=now)
@@ -255,34 +253,3 @@ def simulate(
 ) -> Iterator[DecisionRecord]:
     """Replay events through the real decision path in memory; yield each decision record as decided."""
     return Simulator(catalog).run(events, until)
-
-
-def _timer_event(timer: TimerRequest) -> Event:
-    """The event `timer.to_event()` describes, built without re-validating what we just made."""
-    detail = construct(
-        TimerFired,
-        {
-            "order_id": timer.order_id,
-            "customer": None,
-            "rule_id": timer.rule_id,
-            "trigger_event_id": timer.trigger_event_id,
-            "due_at": timer.due_at,
-        },
-    )
-    return construct(
-        _TIMER_EVENT,
-        {
-            "version": "0",
-            "id": timer.name,
-            "detail_type": "TimerFired",
-            "source": TIMER_SOURCE,
-            "account": "000000000000",
-            "time": timer.due_at,
-            "region": "us-east-1",
-            "resources": [],
-            "detail": detail,
-        },
-    )
-
-
-_TIMER_EVENT = EVENT_MODELS["TimerFired"]

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from touchpoints.adapters.channels import EventBridgeChannel, SesEmailChannel, SnsSmsChannel
-from touchpoints.adapters.ports import ChannelError, OutboundMessage, TimerError
 from touchpoints.adapters.scheduler import SchedulerTimerService, at_expression
 from touchpoints.contract import parse_event
-from touchpoints.decide import TimerRequest
 from touchpoints.local import ACCOUNT_ID, REGION
+from touchpoints.outcome import TimerRequest
+from touchpoints.ports import ChannelError, OutboundMessage, TimerError
 
 
 def _message(channel: str, to: str | None, **extra: Any) -> OutboundMessage:

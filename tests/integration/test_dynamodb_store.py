@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from touchpoints.adapters.dynamodb import DynamoDBDecisionStore, LedgerRetention
-from touchpoints.adapters.ports import ConflictError, DuplicateEventError, StoreError
 from touchpoints.contract import DecisionRecord, Event, mask_address, parse_event
-from touchpoints.decide import Decision, action_id_for
 from touchpoints.journey import ContactEntry, apply_event
+from touchpoints.outcome import Decision, action_id_for
+from touchpoints.ports import ConflictError, DuplicateEventError, StoreError
 
 _ids = itertools.count(1)
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
@@ -333,8 +333,8 @@ def test_provider_errors_on_commit_become_domain_errors(
 
 
 def _empty_load(event: Event) -> Any:
-    from touchpoints.adapters.ports import StoredOrder
     from touchpoints.journey import History
+    from touchpoints.ports import StoredOrder
 
     customer = event.customer
     return StoredOrder(

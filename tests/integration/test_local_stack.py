@@ -108,7 +108,7 @@ def test_the_driver_fires_a_due_schedule_into_the_queue_and_deletes_it(
     local: Any, sample_events: dict[str, list[dict[str, Any]]]
 ) -> None:
     from touchpoints.adapters.scheduler import SchedulerTimerService
-    from touchpoints.decide import TimerRequest
+    from touchpoints.outcome import TimerRequest
 
     # GIVEN a timer scheduled through the real adapter, due in the driver's future
     outputs = local.resources.outputs

@@ -40,7 +40,8 @@ def _mine(report: dict[str, Any], order_id: str) -> list[tuple[bool, str]]:
 
 def _redrive(table_name: str, repo_root: Path, *extra: str) -> Result:
     arguments = ["redrive", "--table", table_name, "--rules", str(repo_root / "rules"), "--days", "2"]
-    return CliRunner().invoke(cli, [*arguments, *extra])
+    # A wide table whatever the runner (xdist workers report a narrow terminal): ids stay on one line.
+    return CliRunner(env={"COLUMNS": "200"}).invoke(cli, [*arguments, *extra])
 
 
 @pytest.fixture

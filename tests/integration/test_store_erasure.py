@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from touchpoints.adapters.ports import DecisionStore
 from touchpoints.catalog import Catalog, load_catalog
 from touchpoints.contract import parse_event
+from touchpoints.ports import DecisionStore
 from touchpoints.service import process_event
 
 _runs = itertools.count(1)

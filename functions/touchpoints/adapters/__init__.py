@@ -1,4 +1,7 @@
-"""Adapters: the ports the domain needs, their in-memory twins, and (lazily) the AWS implementations."""
+"""Adapters: the in-memory twins of the ports and (imported lazily) their AWS implementations.
+
+The ports themselves are the core's (`touchpoints.ports`); this package only implements them.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +9,20 @@ import importlib
 from typing import Any
 
 from touchpoints.adapters.memory import InMemoryChannel, InMemoryDecisionStore, InMemoryTimerService
-from touchpoints.adapters.ports import (
-    Channel,
-    ChannelError,
-    ConflictError,
-    DecisionStore,
-    DuplicateEventError,
-    OutboundMessage,
-    StoredOrder,
-    StoreError,
-    TimerError,
-    TimerService,
-)
 
 __all__ = [
-    "Channel",
-    "ChannelError",
-    "ConflictError",
-    "DecisionStore",
-    "DuplicateEventError",
+    "DynamoDBDecisionStore",
+    "EventBridgeChannel",
     "InMemoryChannel",
     "InMemoryDecisionStore",
     "InMemoryTimerService",
-    "OutboundMessage",
-    "StoreError",
-    "StoredOrder",
-    "TimerError",
-    "TimerService",
+    "SchedulerTimerService",
+    "SesEmailChannel",
+    "SnsSmsChannel",
 ]
 
-# AWS implementations are imported on first use only, so that the pure core (which imports the
-# ports from this package) never pulls boto3 in. name -> module inside this package.
+# AWS implementations are imported on first use only, so that importing the in-memory twins (the
+# simulator, `touchpoints test`) never pulls boto3 in. name -> module inside this package.
 _LAZY: dict[str, str] = {
     "DynamoDBDecisionStore": "dynamodb",
     "SesEmailChannel": "channels",

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from touchpoints.adapters.ports import ChannelError, OutboundMessage
+from touchpoints.ports import ChannelError, OutboundMessage
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient

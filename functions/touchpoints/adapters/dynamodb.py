@@ -9,25 +9,24 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from touchpoints.adapters.ports import (
-    ERASED,
+from touchpoints.erasure import ERASED, erase_event_fields, erased_journey
+from touchpoints.ports import (
     ConflictError,
     DispatchView,
     DuplicateEventError,
     ForgetReport,
     StoredOrder,
     StoreError,
-    erase_event_fields,
-    erased_journey,
 )
+from touchpoints.timestamps import epoch_seconds, format_day, format_seconds
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
     from touchpoints.catalog import Catalog
     from touchpoints.contract import DecisionRecord, Event
-    from touchpoints.decide import Decision
     from touchpoints.journey import ContactEntry, OrderJourney
+    from touchpoints.outcome import Decision
 
 __all__ = [
     "CUSTOMER_INDEX",
@@ -62,14 +61,6 @@ def order_pk(order_id: str) -> str:
 def customer_pk(customer_id: str) -> str:
     """Partition of a customer's contact ledger (and GSI key of their actions)."""
     return f"CUSTOMER#{customer_id}"
-
-
-def _ts(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _epoch(moment: datetime) -> int:
-    return int(moment.timestamp())
 
 
 # ---------------------------------------------------------------------------------------- rows
@@ -181,8 +172,8 @@ class ActionRow(_Row):
                 "gsi1pk": customer_pk(record.customer_id) if record.customer_id else None,
                 "gsi1sk": f"{data['decided_at']}#{record.action_id}" if record.customer_id else None,
                 "gsi2pk": f"RULE#{record.rule_id}",
-                "gsi2sk": f"{decided.astimezone(UTC):%Y-%m-%d}#{data['decided_at']}#{record.action_id}",
-                "expires_at": _epoch(decided + retention),
+                "gsi2sk": f"{format_day(decided)}#{data['decided_at']}#{record.action_id}",
+                "expires_at": epoch_seconds(decided + retention),
             }
         )
 
@@ -537,12 +528,12 @@ class DynamoDBDecisionStore:
                         ":pk": {"S": f"RULE#{rule_id}"},
                         ":day": {"S": f"{day:%Y-%m-%d}#"},
                         ":pending": {"S": "pending"},
-                        ":due": {"S": _ts(due_before)},
+                        ":due": {"S": format_seconds(due_before)},
                     },
                 )
                 for item in items:
                     row: ActionRow = ActionRow.from_item(item)
-                    if row.decided_at >= _ts(decided_since):
+                    if row.decided_at >= format_seconds(decided_since):
                         found.append((row.to_record(), row.sk))
         return found
 
@@ -560,7 +551,7 @@ class DynamoDBDecisionStore:
             condition=(
                 "#status = :pending AND (attribute_not_exists(#error) OR attribute_type(#error, :null))"
             ),
-            values={":now": {"S": _ts(now)}, ":pending": {"S": "pending"}, ":null": {"S": "NULL"}},
+            values={":now": {"S": format_seconds(now)}, ":pending": {"S": "pending"}, ":null": {"S": "NULL"}},
         )
 
     def settle_in_flight(self, order_id: str, sk: str, *, mark: str, error: str) -> bool:
@@ -660,8 +651,8 @@ class DynamoDBDecisionStore:
             sk=f"EVENT#{event.id}",
             # UTF-8 as is (the contract refuses lone surrogates): escaped, a 4-byte character takes 12.
             event=json.dumps(event.to_dict(), separators=(",", ":"), ensure_ascii=False),
-            processed_at=_ts(now),
-            expires_at=_epoch(event.time + self.retention),
+            processed_at=format_seconds(now),
+            expires_at=epoch_seconds(event.time + self.retention),
         )
         items.append(self._put(marker, "attribute_not_exists(pk)"))
         roles.append("marker")
@@ -670,7 +661,7 @@ class DynamoDBDecisionStore:
         new_keys: dict[str, str] = {}
         for record in decision.records:
             existing = action_keys.get(record.action_id)
-            sk = existing or f"ACTION#{_ts(record.decided_at)}#{record.action_id}"
+            sk = existing or f"ACTION#{format_seconds(record.decided_at)}#{record.action_id}"
             new_keys[record.action_id] = sk
             row = ActionRow.of(record, sk, self.retention)
             # A released action (scheduled -> pending) replaces its row; a new one must be new.

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from touchpoints.adapters.ports import (
-    ERASED,
+from touchpoints.erasure import ERASED, erase_event_fields, erased_journey
+from touchpoints.ports import (
     ChannelError,
     ConflictError,
     DispatchView,
@@ -18,14 +18,12 @@ from touchpoints.adapters.ports import (
     OutboundMessage,
     StoredOrder,
     StoreError,
-    erase_event_fields,
-    erased_journey,
 )
 
 if TYPE_CHECKING:
     from touchpoints.contract import DecisionRecord, Event
-    from touchpoints.decide import Decision, TimerRequest
     from touchpoints.journey import ContactEntry, History, OrderJourney
+    from touchpoints.outcome import Decision, TimerRequest
 
 __all__ = ["InMemoryChannel", "InMemoryDecisionStore", "InMemoryTimerService"]
 
@@ -236,8 +234,8 @@ _NONE: list[ContactEntry] = []
 
 def _history(order: list[ContactEntry], customer: list[ContactEntry]) -> History:
     """A History holding these lists as they are (already ContactEntry objects: no re-validation)."""
+    from touchpoints.construct import construct
     from touchpoints.journey import History
-    from touchpoints.journey.construct import construct
 
     return construct(History, {"order": order, "customer": customer})
 

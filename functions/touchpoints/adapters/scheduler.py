@@ -6,12 +6,12 @@ import json
 from datetime import UTC, timedelta
 from typing import TYPE_CHECKING
 
-from touchpoints.adapters.ports import TimerError
+from touchpoints.ports import TimerError
 
 if TYPE_CHECKING:
     from mypy_boto3_scheduler import EventBridgeSchedulerClient
 
-    from touchpoints.decide import TimerRequest
+    from touchpoints.outcome import TimerRequest
 
 __all__ = ["SchedulerTimerService", "at_expression"]
 

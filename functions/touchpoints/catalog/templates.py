@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from touchpoints.catalog.model import Locales
 from touchpoints.errors import TouchpointsError
+from touchpoints.timestamps import parse_loose
 
 __all__ = [
     "MESSAGE_FIELDS",
@@ -262,10 +263,9 @@ def _parse_moment(value: object) -> datetime | date | str | None:
         except ValueError:
             return text
     try:
-        moment = datetime.fromisoformat(text)
+        return parse_loose(text)
     except ValueError:
         return text
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _date_text(day: date, style: DateStyle, weekday: bool) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from touchpoints.catalog.problems import Problem, display_path
+from touchpoints.timestamps import format_timestamp
 
 if TYPE_CHECKING:
     from ruamel.yaml.comments import CommentedMap
@@ -103,7 +104,7 @@ def _plain(node: Any, scalar_boolean: type) -> Any:
         return str(node)
     if isinstance(node, datetime):
         moment = node if node.tzinfo else node.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return format_timestamp(moment)
     if isinstance(node, date):
         return node.isoformat()
     return node

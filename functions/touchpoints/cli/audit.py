@@ -162,7 +162,7 @@ def audit(
           --endpoint-url http://127.0.0.1:5000     # the URL `touchpoints demo --keep-running` prints
       touchpoints audit --order A1001 --json | jq .status
     """
-    from touchpoints.adapters.ports import StoreError
+    from touchpoints.ports import StoreError
 
     if (order_id is None) == (customer_id is None):
         fail("give exactly one of --order ID or --customer ID")

@@ -16,6 +16,7 @@ import click
 from rich.table import Table
 
 from touchpoints.cli.output import echo_json, fail, handle_errors, stderr_console, stdout_console
+from touchpoints.timestamps import format_timestamp
 
 if TYPE_CHECKING:
     from touchpoints.contract import DecisionRecord
@@ -150,7 +151,7 @@ def _message(channel: str, record: DecisionRecord, to: str | None, subject: str)
         "locale": record.locale,
         "to": to,
         "subject": subject,
-        "sent_at": record.send_at.isoformat().replace("+00:00", "Z"),
+        "sent_at": format_timestamp(record.send_at),
     }
 
 

@@ -45,8 +45,8 @@ def forget(
 
     Without --yes it asks first, so it needs a terminal; scripts pass --yes.
     """
-    from touchpoints.adapters.ports import StoreError
     from touchpoints.cli.audit import connect_store
+    from touchpoints.ports import StoreError
 
     if not yes and not _can_ask():
         fail(

@@ -10,6 +10,7 @@ import click
 
 from touchpoints.cli.audit import table_options
 from touchpoints.cli.output import EXIT_PROBLEMS, echo_json, fail, handle_errors, stdout_console
+from touchpoints.timestamps import format_seconds
 
 __all__ = ["redrive"]
 
@@ -72,9 +73,9 @@ def redrive(
       touchpoints redrive --table touchpoints-prod-decisions --dry-run
       touchpoints redrive --table touchpoints-prod-decisions --older-than 1h --days 3 --json
     """
-    from touchpoints.adapters.ports import StoreError
     from touchpoints.catalog import CatalogError, DurationError, load_catalog, parse_duration
     from touchpoints.cli.audit import connect_store
+    from touchpoints.ports import StoreError
     from touchpoints.service import IN_FLIGHT, UNKNOWN_OUTCOME
 
     try:
@@ -107,7 +108,7 @@ def redrive(
                     "order_id": record.order_id,
                     "rule_id": record.rule_id,
                     "channel": record.channel,
-                    "send_at": record.send_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "send_at": format_seconds(record.send_at),
                     "in_flight": in_flight,
                     "outcome": outcome,
                 }

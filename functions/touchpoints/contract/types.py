@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any, Literal, get_args
@@ -27,6 +27,7 @@ from touchpoints.contract.limits import (
     TIMEZONE_MAX_LENGTH,
     URL_MAX_LENGTH,
 )
+from touchpoints.timestamps import TimestampError, format_timestamp, parse_strict
 
 __all__ = [
     "ISO_4217_CODES",
@@ -79,28 +80,13 @@ def _fail(kind: str, what: str, value: Any) -> PydanticCustomError:
 def parse_timestamp(value: Any) -> datetime:
     """Accept an RFC 3339 timestamp with an offset (or an aware datetime) and return it in UTC.
 
-    Naive timestamps and bare dates are rejected: "when did it happen" must be unambiguous, and a
-    guessed zone would shift promises and quiet hours by hours.
+    The reading is `touchpoints.timestamps.parse_strict`'s; here its refusal becomes the plain
+    pydantic error platform teams see.
     """
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise _fail("rfc3339", "must be a timezone-aware timestamp", value)
-        return value.astimezone(UTC)
-    if not isinstance(value, str) or len(value) < 20 or value[10] not in "Tt ":
-        raise _fail("rfc3339", "must be an RFC 3339 timestamp with an offset", value)
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise _fail("rfc3339", "must be an RFC 3339 timestamp with an offset", value) from None
-    if parsed.tzinfo is None:
-        raise _fail("rfc3339", "must be an RFC 3339 timestamp with an offset", value)
-    return parsed.astimezone(UTC)
-
-
-def format_timestamp(value: datetime) -> str:
-    """RFC 3339 in UTC with a `Z` suffix: the one timestamp spelling used in facts and records."""
-    text = value.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return parse_strict(value)
+    except TimestampError as exc:
+        raise _fail("rfc3339", str(exc), value) from None
 
 
 def _parse_decimal(value: Any) -> str:

@@ -15,8 +15,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from touchpoints.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from touchpoints.adapters.ports import Channel, DecisionStore, TimerService
     from touchpoints.catalog import Catalog
+    from touchpoints.ports import Channel, DecisionStore, TimerService
 
 __all__ = [
     "Runtime",

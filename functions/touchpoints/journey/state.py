@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from touchpoints.construct import shallow_copy
 from touchpoints.contract import (
     Customer,
     Event,
@@ -29,7 +30,7 @@ from touchpoints.contract import (
     ShipmentException,
 )
 from touchpoints.errors import TouchpointsError
-from touchpoints.journey.construct import shallow_copy
+from touchpoints.timestamps import format_sort_stamp
 
 __all__ = [
     "EstimateFact",
@@ -56,20 +57,7 @@ class JourneyError(TouchpointsError):
 
 def event_stamp(event: Event) -> str:
     """A sortable key of when a fact was set: UTC time (fixed width) then event id, for exact ties."""
-    t = event.time
-    if t.year < 1000:  # strftime's %Y does not pad these; keep its spelling
-        return t.strftime("%Y%m%dT%H%M%S.%f") + "|" + event.id
-    # The same text as strftime("%Y%m%dT%H%M%S.%f"), a third of its cost (called on every event).
-    return "%04d%02d%02dT%02d%02d%02d.%06d|%s" % (  # noqa: UP031
-        t.year,
-        t.month,
-        t.day,
-        t.hour,
-        t.minute,
-        t.second,
-        t.microsecond,
-        event.id,
-    )
+    return format_sort_stamp(event.time) + "|" + event.id
 
 
 class ShipmentIssue(BaseModel):

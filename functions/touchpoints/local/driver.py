@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from touchpoints.local.template import ACCOUNT_ID, REGION, StackResources
+from touchpoints.timestamps import parse_loose
 
 __all__ = ["Driver", "FakeLambdaContext", "matches_pattern"]
 
@@ -341,8 +342,7 @@ class Driver:
 
 
 def _parse_time(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return parse_loose(text)
 
 
 def _parse_at(expression: str) -> datetime:

@@ -22,6 +22,7 @@ from touchpoints.logic.explain import Trace
 from touchpoints.logic.js import truthy
 from touchpoints.logic.nodes import VarRef
 from touchpoints.logic.operators import OperatorRegistry, OperatorSpec, default_operators
+from touchpoints.logic.reads import read_paths
 
 __all__ = [
     "ArityError",
@@ -39,6 +40,7 @@ __all__ = [
     "default_operators",
     "evaluate",
     "explain",
+    "read_paths",
     "truthy",
     "variable_references",
     "variables",

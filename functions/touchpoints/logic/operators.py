@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from datetime import timedelta
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
@@ -28,6 +26,7 @@ from touchpoints.logic.js import (
     to_string,
     truthy,
 )
+from touchpoints.timestamps import format_trimmed, parse_rfc3339
 
 __all__ = [
     "BUILTIN_SPECS",
@@ -452,41 +451,10 @@ def op_log(value: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 # Date/time: arguments are RFC 3339 strings taken from the data; null or unparseable -> null.
 
-_RFC3339: Final = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})\Z",
-)
-
-
-@lru_cache(maxsize=8192)
-def _parse_text(text: str) -> datetime | None:
-    if not _RFC3339.match(text):
-        return None
-    normal = text.replace("t", "T").replace(" ", "T").replace("z", "Z")
-    head, dot, tail = normal.partition(".")
-    if dot:  # Python accepts at most 6 fraction digits
-        digits = re.match(r"\d+", tail)
-        assert digits is not None
-        normal = head + "." + digits.group(0)[:6].ljust(6, "0") + tail[len(digits.group(0)) :]
-    try:
-        return datetime.fromisoformat(normal).astimezone(UTC)
-    except ValueError:
-        return None
-
-
-def parse_timestamp(value: Any) -> datetime | None:
-    """An RFC 3339 string (with offset) as an aware UTC datetime; anything else None. Cached (LRU)."""
-    if value.__class__ is not str:
-        return None
-    return _parse_text(value)
-
-
-def format_timestamp(moment: datetime) -> str:
-    """RFC 3339 in UTC with a `Z` suffix, fraction only when there is one."""
-    moment = moment.astimezone(UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        text += ("." + f"{moment.microsecond:06d}").rstrip("0")
-    return text + "Z"
+# One reading and one spelling of timestamps for the whole package (touchpoints.timestamps); the
+# operators keep their historical names for them.
+parse_timestamp = parse_rfc3339
+format_timestamp = format_trimmed
 
 
 def op_hours_between(a: Any, b: Any) -> float | None:

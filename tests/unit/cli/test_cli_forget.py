@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 import touchpoints.cli.audit as audit_cli
 import touchpoints.cli.forget as forget_cli
-from touchpoints.adapters.ports import ForgetReport
 from touchpoints.cli.main import cli
+from touchpoints.ports import ForgetReport
 
 
 class _Store:

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from touchpoints.catalog import Catalog
 from touchpoints.contract import DecisionRecord, Event, parse_event
-from touchpoints.decide import Decision, TimerRequest, action_id_for, decide
+from touchpoints.decide import decide
 from touchpoints.journey import ContactEntry, History, OrderJourney
+from touchpoints.outcome import Decision, TimerRequest, action_id_for
 
 
 def at(text: str) -> datetime:

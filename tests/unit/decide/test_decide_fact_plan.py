@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from touchpoints.decide import _paths_read
+from touchpoints.logic import read_paths
 
 
 @pytest.mark.parametrize(
@@ -24,7 +24,7 @@ from touchpoints.decide import _paths_read
 )
 def test_literal_paths_are_listed(logic: Any, expected: set[str]) -> None:
     # GIVEN a condition reading literal paths  WHEN its paths are read  THEN exactly those are listed
-    assert _paths_read(logic) == expected
+    assert read_paths(logic) == expected
 
 
 @pytest.mark.parametrize(
@@ -42,4 +42,4 @@ def test_literal_paths_are_listed(logic: Any, expected: set[str]) -> None:
 def test_computed_or_whole_data_paths_read_everything(logic: Any) -> None:
     # GIVEN a condition whose path is computed, or that reads the whole data
     # WHEN its paths are read  THEN it may read anything (all facts are built for it)
-    assert _paths_read(logic) is None
+    assert read_paths(logic) is None

@@ -7,18 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from decide_helpers import ORDER, PAYMENT_FAILED, make_event
 
-from touchpoints.adapters import (
-    ConflictError,
-    InMemoryChannel,
-    InMemoryDecisionStore,
-    InMemoryTimerService,
-    StoredOrder,
-    TimerError,
-)
+from touchpoints.adapters import InMemoryChannel, InMemoryDecisionStore, InMemoryTimerService
 from touchpoints.catalog import Catalog
 from touchpoints.contract import DecisionRecord, Event, parse_event
-from touchpoints.decide import Decision, TimerRequest
 from touchpoints.journey import History
+from touchpoints.outcome import Decision, TimerRequest
+from touchpoints.ports import ConflictError, StoredOrder, TimerError
 from touchpoints.service import ProcessResult, dispatch_action, process_event
 
 
@@ -262,7 +256,7 @@ def test_dispatch_event_channel(catalog: Catalog) -> None:
 
 def test_timer_service_orders_and_deduplicates() -> None:
     # GIVEN three timers, one scheduled twice
-    from touchpoints.decide import TimerRequest
+    from touchpoints.outcome import TimerRequest
 
     base = datetime(2026, 3, 10, tzinfo=UTC)
     timers = InMemoryTimerService()

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 import pytest
 from decide_helpers import ORDER, make_event
 
-from touchpoints.adapters import InMemoryDecisionStore, InMemoryTimerService, StoredOrder
+from touchpoints.adapters import InMemoryDecisionStore, InMemoryTimerService
 from touchpoints.catalog import Catalog
-from touchpoints.decide import Decision, TimerRequest, decide
+from touchpoints.decide import decide
+from touchpoints.outcome import Decision, TimerRequest
+from touchpoints.ports import StoredOrder
 from touchpoints.service import process_event
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from touchpoints.construct import construct
 from touchpoints.contract import DecisionRecord
 from touchpoints.journey import ContactEntry
-from touchpoints.journey.construct import construct
 
 
 def _record(action_id: str) -> DecisionRecord:

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from touchpoints.construct import construct, shallow_copy
 from touchpoints.contract import DecisionRecord, Event
-from touchpoints.decide import _rfc3339
 from touchpoints.journey import History, OrderJourney, apply_event, build_facts, build_facts_for, fact_needs
-from touchpoints.journey.construct import construct, shallow_copy
 from touchpoints.journey.facts import merge_needs
 from touchpoints.journey.state import event_stamp
+from touchpoints.timestamps import format_seconds
 
 SCENARIOS = (
     "cancelled",
@@ -147,4 +147,4 @@ def test_timestamps_are_spelled_as_strftime_spells_them(moment: datetime) -> Non
     event = SimpleNamespace(time=moment, id="e1")
     # THEN they are strftime's text, which stored states and timer names already hold
     assert event_stamp(event) == moment.strftime("%Y%m%dT%H%M%S.%f") + "|e1"  # type: ignore[arg-type]
-    assert _rfc3339(moment) == moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert format_seconds(moment) == moment.strftime("%Y-%m-%dT%H:%M:%SZ")

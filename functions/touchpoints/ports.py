@@ -1,4 +1,8 @@
-"""The ports the domain needs from the outside world: a decision store, channels and timers."""
+"""The ports the domain needs from the outside world: a decision store, channels and timers.
+
+They are the core's: `service` codes against them, and each adapter (in-memory twins, DynamoDB,
+SES/SNS/EventBridge, Scheduler) implements one; no port imports an adapter.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,10 @@ from touchpoints.errors import TouchpointsError
 
 if TYPE_CHECKING:
     from touchpoints.contract import DecisionRecord, Event
-    from touchpoints.decide import Decision, TimerRequest
     from touchpoints.journey import History, OrderJourney
+    from touchpoints.outcome import Decision, TimerRequest
 
 __all__ = [
-    "ERASED",
     "Channel",
     "ChannelError",
     "ConflictError",
@@ -27,8 +30,6 @@ __all__ = [
     "StoredOrder",
     "TimerError",
     "TimerService",
-    "erase_event_fields",
-    "erased_journey",
 ]
 
 
@@ -92,12 +93,6 @@ class DispatchView:
     trigger: Event | None
 
 
-ERASED = "[erased]"
-"""What an erased address reads as in the audit trail."""
-
-_PERSONAL_FIELDS = ("email", "phone", "name")
-
-
 @dataclass
 class ForgetReport:
     """What `DecisionStore.forget_customer` changed: the orders found and how many items of each kind.
@@ -112,42 +107,6 @@ class ForgetReport:
     events: int = 0
     actions: int = 0
     ledger_deleted: bool = False
-
-
-def erased_journey(state: OrderJourney) -> OrderJourney:
-    """The journey without the customer's email, phone and name or who signed for the parcels.
-
-    Shared by both stores so that an erased order reads the same in memory and in DynamoDB.
-    """
-    customer = state.customer
-    return state.model_copy(
-        update={
-            "customer": customer.model_copy(update=dict.fromkeys(_PERSONAL_FIELDS))
-            if customer is not None
-            else None,
-            "shipments": {
-                sid: shipment.model_copy(update={"signed_by": None})
-                for sid, shipment in state.shipments.items()
-            },
-        }
-    )
-
-
-def erase_event_fields(event: dict[str, Any], customer_id: str) -> bool:
-    """Drop the customer's contact fields and `signed_by` from an event envelope dict, in place.
-
-    Only a `customer` whose id is `customer_id` loses its fields (an order may have changed hands).
-    Returns True if anything was removed, so a second erasure reports nothing new.
-    """
-    detail = event.get("detail")
-    if not isinstance(detail, dict):
-        return False
-    changed = detail.pop("signed_by", None) is not None
-    customer = detail.get("customer")
-    if isinstance(customer, dict) and customer.get("id") == customer_id:
-        for name in _PERSONAL_FIELDS:
-            changed = customer.pop(name, None) is not None or changed
-    return changed
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,106 @@
+"""What a decision is: the outcome of one event (records, timers, contacts) and the ids it names.
+
+These are the core's own types. `decide` produces them; the ports (`touchpoints.ports`), the
+service and every adapter read them, so they live below all of those and import none of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from touchpoints.contract.timers import DEFAULT_ACCOUNT, DEFAULT_REGION, timer_envelope, timer_event
+from touchpoints.timestamps import format_seconds
+
+if TYPE_CHECKING:
+    from touchpoints.contract import DecisionRecord, Event
+    from touchpoints.journey import ContactEntry, OrderJourney
+
+__all__ = ["Decision", "TimerRequest", "action_id_for"]
+
+
+def action_id_for(event_id: str, rule_id: str, channel: str) -> str:
+    """The deterministic action id: the same event, rule and channel always give the same id."""
+    digest = hashlib.sha256(f"{event_id}\x1f{rule_id}\x1f{channel}".encode()).hexdigest()
+    return digest[:32]
+
+
+_T = TypeVar("_T")
+
+
+class _computed_once(Generic[_T]):
+    """`functools.cached_property` without its lock: the value is stored in the instance's `__dict__`.
+
+    Python 3.11's `cached_property` takes an RLock on every first access (a third of the cost of
+    naming each of the simulator's timers); the values cached here are pure functions of frozen
+    fields, so computing one twice in a race would give the same text.
+    """
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> _computed_once[_T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type) -> _T: ...
+
+    def __get__(self, instance: object | None, owner: type) -> _T | _computed_once[_T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
+
+
+@dataclass(frozen=True)
+class TimerRequest:
+    """Ask the TimerService to come back for this rule at `due_at` (a delayed rule or a deferred action)."""
+
+    order_id: str
+    rule_id: str
+    trigger_event_id: str
+    due_at: datetime
+
+    @_computed_once
+    def name(self) -> str:
+        """A deterministic schedule name (<= 64 chars of [0-9A-Za-z-_.]): the same timer is set once."""
+        key = f"{self.order_id}\x1f{self.rule_id}\x1f{self.trigger_event_id}\x1f{format_seconds(self.due_at)}"
+        return "tp-" + hashlib.sha256(key.encode()).hexdigest()[:48]
+
+    def to_event(self, *, account: str = DEFAULT_ACCOUNT, region: str = DEFAULT_REGION) -> dict[str, Any]:
+        """The TimerFired EventBridge envelope delivered when the timer is due (id = the timer's name)."""
+        return timer_envelope(
+            name=self.name,
+            order_id=self.order_id,
+            rule_id=self.rule_id,
+            trigger_event_id=self.trigger_event_id,
+            due_at=self.due_at,
+            account=account,
+            region=region,
+        )
+
+    def to_parsed_event(self) -> Event:
+        """The same event as the parsed model, without re-validating it (the simulator's timers)."""
+        return timer_event(
+            name=self.name,
+            order_id=self.order_id,
+            rule_id=self.rule_id,
+            trigger_event_id=self.trigger_event_id,
+            due_at=self.due_at,
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Everything one event changes; the store writes it in one transaction."""
+
+    state: OrderJourney
+    records: list[DecisionRecord] = field(default_factory=list)
+    timers: list[TimerRequest] = field(default_factory=list)
+    contacts: list[ContactEntry] = field(default_factory=list)
+    is_duplicate: bool = False
