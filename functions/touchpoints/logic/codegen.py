@@ -9,13 +9,9 @@ from touchpoints.logic.errors import LogicError
 from touchpoints.logic.explain import bind_custom, interpret, trace_node
 from touchpoints.logic.js import UNDEFINED, is_array, is_number, loose_eq, strict_eq, truthy
 from touchpoints.logic.nodes import Arr, Lit, Node, Op, literal_var_path, walk
-from touchpoints.logic.operators import (
-    _MAX_SAFE,
-    BUILTIN_SPECS,
-    member,
-    missing_literal,
-    missing_literal_keys,
-)
+from touchpoints.logic.ops_arithmetic import _MAX_SAFE
+from touchpoints.logic.ops_data import member, missing_literal, missing_literal_keys
+from touchpoints.logic.registry import BUILTIN_SPECS
 
 __all__ = ["generate", "generate_source"]
 
