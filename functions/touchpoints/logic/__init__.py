@@ -21,8 +21,8 @@ from touchpoints.logic.errors import (
 from touchpoints.logic.explain import Trace
 from touchpoints.logic.js import truthy
 from touchpoints.logic.nodes import VarRef
-from touchpoints.logic.operators import OperatorRegistry, OperatorSpec, default_operators
 from touchpoints.logic.reads import read_paths
+from touchpoints.logic.registry import OperatorRegistry, OperatorSpec, default_operators
 
 __all__ = [
     "ArityError",

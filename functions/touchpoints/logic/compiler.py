@@ -12,7 +12,7 @@ from touchpoints.logic.errors import InvalidRuleError
 from touchpoints.logic.explain import Trace, trace_node
 from touchpoints.logic.js import UNDEFINED
 from touchpoints.logic.nodes import Arr, Lit, Node, VarRef, literal_var_path, parse, to_json
-from touchpoints.logic.operators import OperatorRegistry, default_operators
+from touchpoints.logic.registry import OperatorRegistry, default_operators
 
 __all__ = ["CompiledLogic", "compile", "evaluate", "explain", "variable_references", "variables"]
 

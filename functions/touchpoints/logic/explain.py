@@ -11,7 +11,8 @@ from typing import Any
 from touchpoints.logic.errors import EvaluationError, LogicError
 from touchpoints.logic.js import UNDEFINED, is_array, truthy
 from touchpoints.logic.nodes import Arr, Lit, Node, Op, literal_var_path
-from touchpoints.logic.operators import BUILTIN_SPECS, OperatorSpec, get_path
+from touchpoints.logic.ops_data import get_path
+from touchpoints.logic.registry import BUILTIN_SPECS, OperatorSpec
 
 __all__ = ["Trace", "bind_custom", "format_value", "interpret", "trace_node"]
 

@@ -12,6 +12,7 @@ __all__ = [
     "UNDEFINED",
     "is_array",
     "is_number",
+    "js_length",
     "js_number",
     "le",
     "loose_eq",
@@ -23,6 +24,7 @@ __all__ = [
     "to_primitive",
     "to_string",
     "truthy",
+    "utf16_units",
 ]
 
 
@@ -250,6 +252,19 @@ def loose_eq(a: Any, b: Any) -> bool:
 
 def _utf16(text: str) -> bytes:
     return text.encode("utf-16-be", "surrogatepass")
+
+
+def utf16_units(text: str) -> list[str]:
+    """A string as JavaScript sees it: UTF-16 code units (astral characters are two units)."""
+    if text.isascii():
+        return list(text)
+    raw = text.encode("utf-16-le", "surrogatepass")
+    return [raw[i : i + 2].decode("utf-16-le", "surrogatepass") for i in range(0, len(raw), 2)]
+
+
+def js_length(text: str) -> int:
+    """A string's JavaScript `length`: its count of UTF-16 code units."""
+    return len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def lt(a: Any, b: Any) -> bool:

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from touchpoints.logic.errors import ArityError, InvalidRuleError, UnknownOperatorError
 from touchpoints.logic.js import to_string
-from touchpoints.logic.operators import OperatorRegistry, OperatorSpec
+from touchpoints.logic.registry import OperatorRegistry, OperatorSpec
 
 __all__ = [
     "Arr",
