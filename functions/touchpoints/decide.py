@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 from touchpoints.catalog import resolve_locale
 from touchpoints.construct import construct
 from touchpoints.contract import DecisionRecord, mask_address
+from touchpoints.contract.facts import FactNeeds, fact_needs, merge_needs
 from touchpoints.contract.timers import TIMER_TYPE
-from touchpoints.journey import ContactEntry, FactNeeds, apply_event, build_facts_for, fact_needs, merge_needs
+from touchpoints.journey import ContactEntry, apply_event, build_facts_for
 from touchpoints.logic import read_paths, truthy
 from touchpoints.outcome import Decision, TimerRequest, action_id_for
 from touchpoints.policy import ContactLedger, Verdict, address_for, evaluate_action, has_consent

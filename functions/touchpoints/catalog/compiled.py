@@ -78,8 +78,8 @@ _CODE = (
     "catalog/model.py",
     "catalog/sandbox.py",
     "catalog/templates.py",
+    "contract/facts.py",
     "contract/limits.py",
-    "journey/schema.py",
 )
 
 

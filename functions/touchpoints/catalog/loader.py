@@ -26,9 +26,9 @@ from touchpoints.catalog.templates import (
     resolve_template_locale,
 )
 from touchpoints.catalog.yamlsource import YamlDocument, line_of_pointer, load_yaml
+from touchpoints.contract.facts import is_fact_path, suggest_fact_path, timestamp_fact_paths
 from touchpoints.contract.limits import ID_MAX_LENGTH
 from touchpoints.errors import TouchpointsError
-from touchpoints.journey import is_fact_path, suggest_fact_path, timestamp_fact_paths
 from touchpoints.logic import CompiledLogic, LogicError, variable_references
 from touchpoints.logic import compile as compile_logic
 

@@ -6,23 +6,21 @@ directly instead of going through `model_dump`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 
 from touchpoints.contract import Customer, Event, Money, ShipmentDelayed, format_timestamp
+from touchpoints.contract.facts import FactNeeds
 from touchpoints.journey.history import ContactEntry, History
 from touchpoints.journey.state import OrderJourney, event_stamp
 
 __all__ = [
     "DEFAULT_CUSTOMER_FACTS",
-    "FactNeeds",
     "build_facts",
     "build_facts_for",
-    "fact_needs",
-    "merge_needs",
 ]
 
 _HOUR = 3600.0
@@ -291,41 +289,6 @@ def build_facts(state: OrderJourney, event: Event, history: History, now: dateti
         "history": _history(history, now),
         "now": _z(now),
     }
-
-
-FactNeeds = dict[str, frozenset[str] | None]
-"""Which facts a set of rules reads: top-level section -> the keys read in it (None = all of it)."""
-
-
-def fact_needs(paths: Iterable[str]) -> FactNeeds | None:
-    """The sections and keys that literal fact paths read; None when a path is the whole data ("")."""
-    needs: dict[str, set[str] | None] = {}
-    for path in paths:
-        if path == "":
-            return None
-        section, dot, rest = path.partition(".")
-        if not dot:
-            needs[section] = None
-            continue
-        keys = needs.get(section, set())
-        if keys is not None:
-            keys.add(rest.partition(".")[0])
-            needs[section] = keys
-    return {section: None if keys is None else frozenset(keys) for section, keys in needs.items()}
-
-
-def merge_needs(first: FactNeeds | None, second: FactNeeds | None) -> FactNeeds | None:
-    """The facts two sets of rules read together (None, the whole data, absorbs everything)."""
-    if first is None or second is None:
-        return None
-    merged = dict(first)
-    for section, keys in second.items():
-        if section not in merged:
-            merged[section] = keys
-        else:
-            current = merged[section]
-            merged[section] = None if current is None or keys is None else current | keys
-    return merged
 
 
 def build_facts_for(
