@@ -20,7 +20,7 @@ from touchpoints.catalog import (
     write_compiled_catalog,
 )
 from touchpoints.catalog.compiled import main
-from touchpoints.catalog.loader import POLICY_FILE, TEMPLATES_DIR, TESTS_DIR, rule_files
+from touchpoints.catalog.sources import POLICY_FILE, TEMPLATES_DIR, TESTS_DIR, rule_files
 from touchpoints.contract import Event
 from touchpoints.simulator import read_events, simulate
 
