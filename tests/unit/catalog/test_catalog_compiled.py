@@ -78,9 +78,11 @@ def assert_same_catalog(compiled: Catalog, full: Catalog) -> None:
         assert (got.path, got.line) == (expected.path, expected.line)
         assert got.condition.rule == expected.condition.rule
         assert got.condition.source == expected.condition.source
+        assert (got.reads, got.needs) == (expected.reads, expected.needs), rule_id
     assert {t: [c.id for c in rules] for t, rules in compiled.by_trigger.items()} == {
         t: [c.id for c in rules] for t, rules in full.by_trigger.items()
     }
+    assert dict(compiled.trigger_needs) == dict(full.trigger_needs)
 
 
 @pytest.mark.parametrize("make", [_shipped, _minimal])
