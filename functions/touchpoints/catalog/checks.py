@@ -1,4 +1,4 @@
-"""Checks of one rule file that need only its document: fact paths, `when`, groups, template reads.
+"""Checks of one rule file that need only its document: fact paths, `when`, `at`, groups, template reads.
 
 The builder (`loader`) runs them on every rule file and template and collects their problems.
 """
@@ -12,13 +12,14 @@ from touchpoints.catalog.model import TRIGGER_TYPES, ContactPolicy
 from touchpoints.catalog.problems import Problem, did_you_mean
 from touchpoints.catalog.templates import FactRead
 from touchpoints.catalog.yamlsource import YamlDocument, line_of_pointer
-from touchpoints.contract.facts import is_fact_path, suggest_fact_path
+from touchpoints.contract.facts import is_fact_path, suggest_fact_path, timestamp_fact_paths
 from touchpoints.logic import CompiledLogic, LogicError, variable_references
 from touchpoints.logic import compile as compile_logic
 
 __all__ = [
     "check_fact_path",
     "check_group",
+    "check_timing",
     "compile_condition",
     "event_reads",
     "known_triggers",
@@ -97,3 +98,20 @@ def compile_condition(
             line = line_of_pointer(document.tree, ["when"], reference.pointer)
             problems.append(Problem(document.display, line, f"when: {message}"))
     return (None if problems else condition), problems
+
+
+def check_timing(document: YamlDocument, data: Mapping[str, Any]) -> list[Problem]:
+    """`at:` must name a timestamp fact (a rule cannot wait for a number or a string)."""
+    at = data.get("at")
+    if not isinstance(at, str):
+        return []
+    timestamps = timestamp_fact_paths()
+    if at in timestamps:
+        return []
+    return [
+        document.problem(
+            ("at",),
+            f"at: '{at}' is not a timestamp fact{did_you_mean(at, timestamps)}; "
+            f"order timestamps are {', '.join(sorted(t for t in timestamps if t.startswith('order.')))}",
+        )
+    ]

@@ -14,6 +14,7 @@ from touchpoints.catalog.catalog import Catalog, CompiledRule
 from touchpoints.catalog.checks import (
     check_fact_path,
     check_group,
+    check_timing,
     compile_condition,
     event_reads,
     known_triggers,
@@ -31,7 +32,7 @@ from touchpoints.catalog.sources import (
 )
 from touchpoints.catalog.templates import Template, TemplateFile, analyse_template_source, iter_template_parts
 from touchpoints.catalog.yamlsource import YamlDocument, load_yaml, text_start_line
-from touchpoints.contract.facts import is_fact_path, timestamp_fact_paths
+from touchpoints.contract.facts import is_fact_path
 from touchpoints.logic import CompiledLogic
 
 __all__ = ["build_catalog", "load_catalog", "validate_catalog"]
@@ -285,7 +286,7 @@ class _CatalogBuilder:
             source.rule = Rule.model_validate(data)
         except ValidationError as exc:
             rule_problems.extend(validation_problems(document, exc, Rule))
-        rule_problems.extend(self._check_timing(document, data))
+        rule_problems.extend(check_timing(document, data))
         if policy is not None:
             rule_problems.extend(check_group(document, data, policy))
         rule_problems.extend(self._check_actions(document, data, templates))
@@ -296,21 +297,6 @@ class _CatalogBuilder:
             source.rule = None
         source.condition = condition
         return source
-
-    def _check_timing(self, document: YamlDocument, data: Mapping[str, Any]) -> list[Problem]:
-        at = data.get("at")
-        if not isinstance(at, str):
-            return []
-        timestamps = timestamp_fact_paths()
-        if at in timestamps:
-            return []
-        return [
-            document.problem(
-                ("at",),
-                f"at: '{at}' is not a timestamp fact{did_you_mean(at, timestamps)}; "
-                f"order timestamps are {', '.join(sorted(t for t in timestamps if t.startswith('order.')))}",
-            )
-        ]
 
     def _check_actions(
         self, document: YamlDocument, data: Mapping[str, Any], templates: Mapping[tuple[str, str], Template]
