@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from touchpoints.catalog import resolve_locale
 from touchpoints.construct import construct
 from touchpoints.contract import DecisionRecord, mask_address
 from touchpoints.contract.timers import TIMER_TYPE
-from touchpoints.journey import ContactEntry, FactNeeds, apply_event, build_facts_for, fact_needs, merge_needs
-from touchpoints.logic import read_paths, truthy
+from touchpoints.journey import ContactEntry, apply_event, build_facts_for
+from touchpoints.logic import truthy
 from touchpoints.outcome import Decision, TimerRequest, action_id_for
 from touchpoints.policy import ContactLedger, Verdict, address_for, evaluate_action, has_consent
 from touchpoints.policy.contact import NO_CONSENT, NO_CONTACT
@@ -20,6 +18,7 @@ from touchpoints.timestamps import to_utc
 if TYPE_CHECKING:
     from touchpoints.catalog import Catalog, CompiledRule, Rule
     from touchpoints.contract import Channel, Customer, DecisionReason, DecisionStatus, Event
+    from touchpoints.contract.facts import FactNeeds
     from touchpoints.journey import History, OrderJourney
 
 __all__ = ["decide"]
@@ -106,7 +105,7 @@ class _Builder:
         rules = self.catalog.rules_for(self.event.detail_type)
         if not rules:
             return
-        self._needs = _plan(self.catalog).for_trigger(self.event.detail_type, rules)
+        self._needs = self.catalog.needs_for(self.event.detail_type)
         matched: list[CompiledRule] = []
         for compiled in rules:
             rule = compiled.rule
@@ -158,7 +157,7 @@ class _Builder:
             return
         if compiled.rule.after is None and compiled.rule.at is None:
             return
-        self._needs = _plan(self.catalog).for_rule(compiled)
+        self._needs = compiled.needs
         if self._matches(compiled):
             self._act([compiled], trigger=compiled.rule.on[0])
 
@@ -188,8 +187,8 @@ class _Builder:
     # -- policy ---------------------------------------------------------------------------------
 
     def _act(self, matched: list[CompiledRule], *, trigger: str) -> None:
-        ordered = sorted(matched, key=lambda c: (-c.rule.priority, c.rule.id))
-        for compiled in ordered:
+        """Put matched rules through the policy in the catalog's order (priority, then id)."""
+        for compiled in matched:
             rule = compiled.rule
             for action in rule.then:
                 verdict = evaluate_action(
@@ -224,7 +223,7 @@ class _Builder:
         spec = next((a for a in rule.then if a.channel == channel), None)
         template = spec.template if spec is not None else None
         wanted = customer.locale if customer is not None else self.catalog.policy.locales.default
-        locale = _locale(self.catalog, template, wanted) if template else wanted
+        locale = self.catalog.locale_for(template, wanted) if template else wanted
         address = address_for(channel, customer)
         # Every field is computed here from validated inputs: construct without re-validating.
         return construct(
@@ -244,7 +243,7 @@ class _Builder:
                 "decided_at": self.now,
                 "send_at": verdict.send_at,
                 "catalog_version": self.catalog.version,
-                "address": _masked(address) if address else None,
+                "address": mask_address(address) if address else None,
                 "detail_type": spec.detail_type if spec is not None else None,
                 "message_id": None,
                 "error": None,
@@ -267,78 +266,6 @@ class _Builder:
                 "at": record.send_at,
             },
         )
-
-
-_MASKED: dict[str, str | None] = {}
-
-
-def _masked(address: str) -> str | None:
-    """`mask_address`, memoised (a customer's address is masked once per run, not once per record)."""
-    try:
-        return _MASKED[address]
-    except KeyError:
-        if len(_MASKED) > 65536:
-            _MASKED.clear()
-        masked = _MASKED[address] = mask_address(address)
-        return masked
-
-
-class _FactPlan:
-    """Which facts each rule, and each trigger's rules together, read: computed once per catalog."""
-
-    def __init__(self) -> None:
-        self._rules: dict[str, FactNeeds | None] = {}
-        self._triggers: dict[str, FactNeeds | None] = {}
-
-    def for_rule(self, compiled: CompiledRule) -> FactNeeds | None:
-        rule = compiled.rule
-        try:
-            return self._rules[rule.id]
-        except KeyError:
-            paths = read_paths(rule.when)
-            if paths is not None and rule.at is not None:
-                paths.add(rule.at)
-            needs = self._rules[rule.id] = fact_needs(paths) if paths is not None else None
-            return needs
-
-    def for_trigger(self, detail_type: str, rules: Sequence[CompiledRule]) -> FactNeeds | None:
-        try:
-            return self._triggers[detail_type]
-        except KeyError:
-            needs: FactNeeds | None = {}
-            for compiled in rules:
-                needs = merge_needs(needs, self.for_rule(compiled))
-            self._triggers[detail_type] = needs
-            return needs
-
-
-_PLANS: dict[int, tuple[Catalog, _FactPlan]] = {}
-
-
-def _plan(catalog: Catalog) -> _FactPlan:
-    """The fact plan of this catalog object (by identity: the plan holds the catalog, so ids stay unique)."""
-    found = _PLANS.get(id(catalog))
-    if found is not None and found[0] is catalog:
-        return found[1]
-    if len(_PLANS) > 64:
-        _PLANS.clear()
-    plan = _FactPlan()
-    _PLANS[id(catalog)] = (catalog, plan)
-    return plan
-
-
-_LOCALES: dict[tuple[str, str, str], str] = {}
-
-
-def _locale(catalog: Catalog, template: str, wanted: str) -> str:
-    """`resolve_locale`, memoised per catalog content hash (the answer depends on nothing else)."""
-    key = (catalog.version, template, wanted)
-    found = _LOCALES.get(key)
-    if found is None:
-        if len(_LOCALES) > 4096:
-            _LOCALES.clear()
-        found = _LOCALES[key] = resolve_locale(catalog, template, wanted)
-    return found
 
 
 def _lookup(facts: dict[str, Any], path: str) -> Any:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from touchpoints.catalog.compiled import COMPILED_FILE, load_compiled_catalog, write_compiled_catalog
-from touchpoints.catalog.durations import DurationError, format_duration, parse_duration
-from touchpoints.catalog.loader import (
+from touchpoints.catalog.catalog import (
     Catalog,
     CompiledRule,
     UnknownRuleError,
     UnknownTemplateError,
-    build_catalog,
-    load_catalog,
     resolve_locale,
-    validate_catalog,
 )
+from touchpoints.catalog.compiled import COMPILED_FILE, load_compiled_catalog, write_compiled_catalog
+from touchpoints.catalog.durations import DurationError, format_duration, parse_duration
+from touchpoints.catalog.loader import build_catalog, load_catalog, validate_catalog
 from touchpoints.catalog.model import (
     ACTION_EVENT_TYPES,
     CATEGORIES,

@@ -28,16 +28,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from touchpoints.catalog.loader import (
-    _YAML_SUFFIXES,
-    POLICY_FILE,
-    TEMPLATES_DIR,
-    Catalog,
-    CompiledRule,
-    content_version,
-    discover_rules,
-    load_catalog,
-)
+from touchpoints.catalog.catalog import Catalog, CompiledRule
+from touchpoints.catalog.loader import load_catalog
 from touchpoints.catalog.model import (
     ActionSpec,
     Cap,
@@ -49,6 +41,13 @@ from touchpoints.catalog.model import (
     Rule,
 )
 from touchpoints.catalog.problems import CatalogError, Problem, display_path
+from touchpoints.catalog.sources import (
+    POLICY_FILE,
+    TEMPLATES_DIR,
+    YAML_SUFFIXES,
+    content_version,
+    discover_rules,
+)
 from touchpoints.catalog.templates import Template
 from touchpoints.errors import TouchpointsError
 from touchpoints.logic import compile as compile_logic
@@ -72,14 +71,20 @@ _Model = TypeVar("_Model", bound=BaseModel)
 # included); a compiled file written by other code (a layer built from another commit than the
 # function) is not used. Paths inside the touchpoints package.
 _CODE = (
+    "catalog/catalog.py",
+    "catalog/checks.py",
     "catalog/compiled.py",
     "catalog/durations.py",
+    "catalog/errortext.py",
     "catalog/loader.py",
     "catalog/model.py",
     "catalog/sandbox.py",
+    "catalog/sources.py",
     "catalog/templates.py",
+    "catalog/yamlsource.py",
+    "contract/facts.py",
     "contract/limits.py",
-    "journey/schema.py",
+    "contract/models.py",
 )
 
 
@@ -118,12 +123,12 @@ def source_version(rules_dir: Path | str) -> tuple[str, list[str]] | None:
                 if entry.name.startswith("."):
                     continue
                 if entry.is_file():
-                    if entry.suffix in _YAML_SUFFIXES:
+                    if entry.suffix in YAML_SUFFIXES:
                         contents[entry.relative_to(root).as_posix()] = entry.read_bytes()
                     continue
                 folders.append(entry.name)
                 for path in entry.iterdir():
-                    if path.is_file() and path.suffix in _YAML_SUFFIXES:
+                    if path.is_file() and path.suffix in YAML_SUFFIXES:
                         contents[path.relative_to(root).as_posix()] = path.read_bytes()
         files, misnamed = discover_rules(root)
         for path in files:
@@ -188,7 +193,7 @@ def write_compiled_catalog(rules_dir: Path | str, out: Path | str | None = None)
 
 def _template_file(root: Path, template: Template) -> str:
     folder = root / TEMPLATES_DIR / template.name
-    for suffix in _YAML_SUFFIXES:
+    for suffix in YAML_SUFFIXES:
         if (folder / f"{template.locale}{suffix}").is_file():
             return f"{TEMPLATES_DIR}/{template.name}/{template.locale}{suffix}"
     raise CatalogError([Problem(display_path(folder), 1, f"no file for locale {template.locale}")])

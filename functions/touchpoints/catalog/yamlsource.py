@@ -17,7 +17,15 @@ if TYPE_CHECKING:
 # ruamel.yaml is imported by the functions that parse or walk YAML, not here: a Lambda that loads
 # the compiled catalog (catalog/compiled.py) never parses YAML, and the import costs ~12 ms.
 
-__all__ = ["YamlDocument", "line_of", "line_of_pointer", "load_yaml", "pointer_segments", "to_plain"]
+__all__ = [
+    "YamlDocument",
+    "line_of",
+    "line_of_pointer",
+    "load_yaml",
+    "pointer_segments",
+    "text_start_line",
+    "to_plain",
+]
 
 
 @dataclass(frozen=True)
@@ -170,3 +178,16 @@ def pointer_segments(pointer: str) -> list[str]:
 def line_of_pointer(tree: Any, base: Sequence[str | int], pointer: str) -> int:
     """The line of a JSON-pointer location inside the node at `base` (e.g. a LogicError inside `when`)."""
     return line_of(tree, [*base, *pointer_segments(pointer)])
+
+
+def text_start_line(document: YamlDocument, key: str) -> int:
+    """The line where the text of `key` begins (the line after `key: |` for a block scalar)."""
+    tree = document.tree
+    try:
+        value_line = int(tree.lc.value(key)[0]) + 1
+    except (AttributeError, KeyError, TypeError):
+        return document.line((key,))
+    value = tree.get(key)
+    style = getattr(value, "style", None) if not isinstance(value, str) else None
+    is_block = type(value).__name__ in ("LiteralScalarString", "FoldedScalarString") or style in ("|", ">")
+    return value_line + 1 if is_block else value_line

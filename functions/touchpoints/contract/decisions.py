@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -55,6 +56,14 @@ def mask_address(address: str | None) -> str | None:
     """
     if not address:
         return address
+    return _mask(address)
+
+
+# Every decision record masks its customer's address, and a customer's address repeats on every
+# record of every order: memoised, a mask costs ~0.1 us instead of ~0.5 us (bench/simulate: ~40 ms
+# of a 100k-event run). Bounded, so a long-lived Lambda container never grows it without limit.
+@lru_cache(maxsize=65536)
+def _mask(address: str) -> str:
     if "@" in address:
         local, _, domain = address.rpartition("@")
         return f"{local[:1]}***@{domain}"

@@ -18,7 +18,6 @@ from touchpoints.policy.contact import (
     exceeds_rule_limit,
     has_consent,
     is_group_taken,
-    winners_by_group,
 )
 from touchpoints.policy.quiet_hours import customer_zone, quiet_until
 
@@ -40,5 +39,4 @@ __all__ = [
     "has_consent",
     "is_group_taken",
     "quiet_until",
-    "winners_by_group",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
@@ -30,7 +30,6 @@ __all__ = [
     "exceeds_rule_limit",
     "has_consent",
     "is_group_taken",
-    "winners_by_group",
 ]
 
 RULE_LIMIT: Final = "rule_limit"
@@ -213,11 +212,3 @@ def evaluate_action(
         if until is not None:
             return Verdict("scheduled", QUIET_HOURS, until)
     return Verdict("pending", None, now)
-
-
-def winners_by_group(rules: Sequence[Rule]) -> list[Rule]:
-    """Order matched rules so the one that should win its group is tried first.
-
-    Highest priority first, ties broken by rule id, so the outcome never depends on file order.
-    """
-    return sorted(rules, key=lambda r: (-r.priority, r.id))

@@ -20,7 +20,7 @@ from touchpoints.catalog import (
     write_compiled_catalog,
 )
 from touchpoints.catalog.compiled import main
-from touchpoints.catalog.loader import POLICY_FILE, TEMPLATES_DIR, TESTS_DIR, rule_files
+from touchpoints.catalog.sources import POLICY_FILE, TEMPLATES_DIR, TESTS_DIR, rule_files
 from touchpoints.contract import Event
 from touchpoints.simulator import read_events, simulate
 
@@ -78,9 +78,11 @@ def assert_same_catalog(compiled: Catalog, full: Catalog) -> None:
         assert (got.path, got.line) == (expected.path, expected.line)
         assert got.condition.rule == expected.condition.rule
         assert got.condition.source == expected.condition.source
+        assert (got.reads, got.needs) == (expected.reads, expected.needs), rule_id
     assert {t: [c.id for c in rules] for t, rules in compiled.by_trigger.items()} == {
         t: [c.id for c in rules] for t, rules in full.by_trigger.items()
     }
+    assert dict(compiled.trigger_needs) == dict(full.trigger_needs)
 
 
 @pytest.mark.parametrize("make", [_shipped, _minimal])

@@ -11,15 +11,8 @@ from typing import Any
 import pytest
 
 from touchpoints.contract import Event
-from touchpoints.journey import (
-    FACTS_SCHEMA,
-    ContactEntry,
-    History,
-    OrderJourney,
-    apply_event,
-    build_facts,
-    is_fact_path,
-)
+from touchpoints.contract.facts import FACTS_SCHEMA, is_fact_path
+from touchpoints.journey import ContactEntry, History, OrderJourney, apply_event, build_facts
 
 Scenario = Callable[[str], list[Event]]
 MakeEvent = Callable[..., Event]

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from touchpoints.construct import construct, shallow_copy
 from touchpoints.contract import DecisionRecord, Event
-from touchpoints.journey import History, OrderJourney, apply_event, build_facts, build_facts_for, fact_needs
-from touchpoints.journey.facts import merge_needs
+from touchpoints.contract.facts import fact_needs, merge_needs
+from touchpoints.journey import History, OrderJourney, apply_event, build_facts, build_facts_for
 from touchpoints.journey.state import event_stamp
 from touchpoints.timestamps import format_seconds
 

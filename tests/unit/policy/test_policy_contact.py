@@ -24,7 +24,6 @@ from touchpoints.policy import (
     exceeds_rule_limit,
     has_consent,
     is_group_taken,
-    winners_by_group,
 )
 
 NOW = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)  # 12:00 in Taipei, 04:00 in London: daytime for Taipei
@@ -254,10 +253,3 @@ def test_ledger_add_ignores_suppressed_and_feeds_both_scopes() -> None:
     # THEN only the pending one counts, for the order and the customer
     assert [e.event_id for e in ledger.order] == ["e9"]
     assert [e.event_id for e in ledger.customer] == ["e9"]
-
-
-def test_winners_by_group_orders_by_priority_then_id() -> None:
-    # GIVEN rules in file order
-    rules = [rule(id="b", priority=5), rule(id="a", priority=5), rule(id="c", priority=9)]
-    # WHEN / THEN highest priority first, ties by id
-    assert [r.id for r in winners_by_group(rules)] == ["c", "a", "b"]

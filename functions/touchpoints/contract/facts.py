@@ -1,4 +1,9 @@
-"""The facts schema: every path a rule or template may read, with its type, so typos fail at validate time."""
+"""The facts contract: every path a rule or template may read (with its type), and which ones a rule reads.
+
+The catalog's validator checks rule files and templates against the schema, so typos fail at
+validate time; the journey builds exactly these facts; both import them from here, so the catalog
+never depends on the journey.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +17,17 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from touchpoints.contract import DETAIL_MODELS, Customer, Money
+from touchpoints.contract.models import DETAIL_MODELS, Customer, Money
 
 __all__ = [
     "FACTS_SCHEMA",
     "FactField",
+    "FactNeeds",
     "FactType",
+    "fact_needs",
     "facts_table_markdown",
     "is_fact_path",
+    "merge_needs",
     "suggest_fact_path",
     "timestamp_fact_paths",
 ]
@@ -331,3 +339,44 @@ def facts_table_markdown() -> str:
             description += f" *(only {', '.join(field.detail_types)})*"
         lines.append(f"| `{path}` | {field.type} | {description} |")
     return "\n".join(lines) + "\n"
+
+
+# -- which facts a rule reads ---------------------------------------------------------------------
+
+FactNeeds = Mapping[str, frozenset[str] | None]
+"""Which facts a set of rules reads: top-level section -> the keys read in it (None = all of it).
+
+The catalog computes it once per rule and per trigger; the journey's facts builder builds only
+what it names. Shared by both, so it is never mutated: `merge_needs` returns a new mapping.
+"""
+
+
+def fact_needs(paths: Iterable[str]) -> FactNeeds | None:
+    """The sections and keys that literal fact paths read; None when a path is the whole data ("")."""
+    needs: dict[str, set[str] | None] = {}
+    for path in paths:
+        if path == "":
+            return None
+        section, dot, rest = path.partition(".")
+        if not dot:
+            needs[section] = None
+            continue
+        keys = needs.get(section, set())
+        if keys is not None:
+            keys.add(rest.partition(".")[0])
+            needs[section] = keys
+    return {section: None if keys is None else frozenset(keys) for section, keys in needs.items()}
+
+
+def merge_needs(first: FactNeeds | None, second: FactNeeds | None) -> FactNeeds | None:
+    """The facts two sets of rules read together (None, the whole data, absorbs everything)."""
+    if first is None or second is None:
+        return None
+    merged = dict(first)
+    for section, keys in second.items():
+        if section not in merged:
+            merged[section] = keys
+        else:
+            current = merged[section]
+            merged[section] = None if current is None or keys is None else current | keys
+    return merged

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from touchpoints.journey import (
+from touchpoints.contract.facts import (
     FACTS_SCHEMA,
     facts_table_markdown,
     is_fact_path,
@@ -114,6 +114,7 @@ def test_facts_table_is_up_to_date() -> None:
     committed = FACTS_TABLE.read_text(encoding="utf-8")
     # WHEN the table is generated again
     generated = facts_table_markdown()
-    # THEN they match (regenerate with: python -c "from touchpoints.journey import facts_table_markdown; ...")
+    # THEN they match (regenerate with:
+    # python -c "from touchpoints.contract.facts import facts_table_markdown; ...")
     assert committed == generated
     assert "| `order.hours_late_to_ship` | number |" in generated
