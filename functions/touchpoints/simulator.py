@@ -44,7 +44,7 @@ class InputProblem:
     """An event that could not be used: where it is, which event, and what is wrong with it.
 
     `is_unreadable` is True when the file itself cannot be read (missing, not JSON), False for a
-    readable but malformed event; `touchpoints simulate` exits 2 on either (CONTRACT.md).
+    readable but malformed event; `touchpoints simulate` exits 2 on either (docs/CONTRACT.md).
     """
 
     path: Path

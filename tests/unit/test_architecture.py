@@ -35,7 +35,7 @@ def _imported_modules(path: Path) -> set[str]:
 
 
 def test_core_modules_exist() -> None:
-    # GIVEN the package layout of DESIGN.md
+    # GIVEN the package layout of docs/ARCHITECTURE.md
     # WHEN we list the core's files
     files = _core_files()
     # THEN there is a core to check (this test must not pass vacuously)

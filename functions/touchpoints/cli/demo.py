@@ -195,7 +195,7 @@ def demo(
     Starts moto's server on a free loopback port, creates the resources of template.yaml in it,
     sends every event with PutEvents (in time order, on a virtual clock), and prints the audit
     trail per order and the messages that went out. moto cannot invoke Lambda functions or fire
-    Scheduler schedules: the demo's driver does those two steps (README, "Local development").
+    Scheduler schedules: the demo's driver does those two steps (docs/operating.md, "Local development").
 
     \b
     Examples:

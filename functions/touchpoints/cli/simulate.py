@@ -118,7 +118,7 @@ def _run(catalog: Catalog, events: list[Event], until: datetime | None) -> Itera
 
 
 def _exit_code(problems: Sequence[InputProblem]) -> int:
-    """CONTRACT.md: 0, or 2 on unreadable input, which names the file and the event.
+    """docs/CONTRACT.md: 0, or 2 on unreadable input, which names the file and the event.
 
     A malformed event is unreadable input too (the contract's "names ... the event"): the run
     goes on without it, but a CI job or script must not mistake a partial replay for a full one.

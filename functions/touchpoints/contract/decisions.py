@@ -19,7 +19,7 @@ DecisionReason = Literal[
 
 
 class DecisionRecord(BaseModel):
-    """CONTRACT.md section 2: what was decided for one matched (event, rule, channel), and why.
+    """docs/CONTRACT.md section 2: what was decided for one matched (event, rule, channel), and why.
 
     `template` is null for `event`-channel actions, which name the detail-type they put on the bus
     in `detail_type` instead. `message_id` and `error` are filled by the dispatcher. `address` is

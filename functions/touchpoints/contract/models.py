@@ -1,4 +1,4 @@
-"""Pydantic models of the event details platforms send, one per detail-type (CONTRACT.md section 1)."""
+"""Pydantic models of the event details platforms send, one per detail-type (docs/CONTRACT.md section 1)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The command line as its users meet it: hostile inputs, exit codes, interrupts and the help's examples.
 
-Each test here pins a defect found by a review of the CLI against CONTRACT.md and against what a
+Each test here pins a defect found by a review of the CLI against docs/CONTRACT.md and against what a
 mature tool does (no tracebacks, every error naming the file, examples that run as written).
 """
 
@@ -36,7 +36,7 @@ def _no_traceback(result: Result) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
 
 
-# -- CONTRACT.md: simulate exits 0, or 2 on unreadable input (naming the file and the event) -----------
+# -- docs/CONTRACT.md: simulate exits 0, or 2 on unreadable input (naming the file and the event) -----------
 
 
 def test_simulate_malformed_event_exits_2_as_the_contract_says(tmp_path: Path) -> None:

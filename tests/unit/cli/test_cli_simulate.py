@@ -82,7 +82,7 @@ def test_simulate_malformed_event_exit_2_and_the_rest_is_simulated(tmp_path: Pat
     path.write_text(json.dumps(FAILED) + "\n" + json.dumps(bad) + "\n")
     # WHEN simulated
     result = invoke("simulate", str(path), "--rules", str(FIXTURE_RULES), "--json")
-    # THEN exit 2 (CONTRACT.md), stderr names the file, line, event and field, and the good event was decided
+    # THEN exit 2 (docs/CONTRACT.md), stderr names the file, line, event and field; the good event was decided
     assert result.exit_code == 2
     assert "events.jsonl:line 2" in result.stderr
     assert "BAD" in result.stderr

@@ -1,4 +1,4 @@
-"""DecisionRecord keeps CONTRACT.md section 2's shape, and the audit never stores a full address."""
+"""DecisionRecord keeps docs/CONTRACT.md section 2's shape, and the audit never stores a full address."""
 
 from __future__ import annotations
 
