@@ -12,6 +12,7 @@ import pytest
 import store_cases as cases
 
 from touchpoints.adapters.dynamodb import DynamoDBDecisionStore
+from touchpoints.adapters.dynamodb.rows import action_sk
 from touchpoints.contract import Event
 from touchpoints.policy.retention import Retention
 from touchpoints.ports import ConflictError, StoreError
@@ -173,6 +174,31 @@ def test_a_customer_id_the_order_leaves_behind_keeps_a_link_row(
         (f"CUSTOMER#{old_id}", f"CUSTOMER#{old_id}")
     ]
     assert set(items[0]) == {"pk", "sk", "customer_id", "gsi3pk"}
+
+
+def test_the_dispatchers_read_takes_the_stored_trigger_on_the_contracts_fast_path(
+    store: DynamoDBDecisionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import touchpoints.contract
+
+    # GIVEN a pending action whose trigger event the marker keeps (our own validated JSON)
+    order_id, customer_id = f"O{next(cases.ids)}", f"C{next(cases.ids)}"
+    event = cases.order_placed(order_id, customer_id)
+    record = cases.record(event, "rule-a")
+    cases.commit(store, store.load(order_id, customer_id), event, cases.decision(None, event, [record]))
+    first = store.load(order_id, customer_id).actions[record.action_id]
+
+    # WHEN the dispatcher reads it with the stream row's key, the full validating parser unavailable
+    def no_second_validation(raw: Any) -> Any:
+        raise AssertionError("the stored trigger was validated again")
+
+    monkeypatch.setattr(touchpoints.contract, "parse_event", no_second_validation)
+    store.calls.clear()
+    view = store.load_action(record, action_sk(first, record.action_id))
+    # THEN one BatchGetItem brought the action, its order and the trigger, parsed once
+    assert store.calls == {"BatchGetItem": 1}
+    assert (view.action, view.trigger) == (record, event)
+    assert view.order.actions == {record.action_id: first}
 
 
 def test_a_missing_table_is_a_store_error_not_a_client_error(clients: dict[str, Any]) -> None:

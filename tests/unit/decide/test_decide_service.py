@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from decide_helpers import ORDER, PAYMENT_FAILED, make_event
@@ -384,3 +385,25 @@ def test_a_duplicates_decision_has_no_plan(catalog: Catalog) -> None:
     duplicate = Decision(state=loaded.state, is_duplicate=True)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="duplicate"):
         plan_commit(loaded, event, duplicate, retention=Retention(), now=event.time)
+
+
+def test_dispatch_builds_the_facts_once(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    import touchpoints.journey
+
+    # GIVEN a pending confirmation, and the facts builder counted
+    store = InMemoryDecisionStore()
+    record = _pending(catalog, store, make_event("OrderPlaced", "2026-03-10T04:00:00Z", ORDER), "confirm")
+    built = []
+    real = touchpoints.journey.build_facts
+
+    def counted(*args: Any) -> Any:
+        built.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(touchpoints.journey, "build_facts", counted)
+    # WHEN it is dispatched THEN it was sent on facts built once (template and address from the same)
+    result = dispatch_action(
+        record, catalog=catalog, store=store, channels={"email": InMemoryChannel()}, now=record.send_at
+    )
+    assert result.status == "sent"
+    assert len(built) == 1
