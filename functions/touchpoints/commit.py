@@ -80,8 +80,9 @@ _NO_ENTRIES: tuple[ContactEntry, ...] = ()
 _NO_WRITES: tuple[ActionWrite, ...] = ()
 
 # Speed trick, kept here: a NamedTuple's generated __new__ is a Python function taking keywords;
-# the plan is built ~170k times per 100k simulated events, so it is made by tuple.__new__ with
-# the fields in their declared order (bench/simulate; a unit test checks it equals CommitPlan(...)).
+# a plan is built ~170k times per 100k simulated events, so it and its action writes are made by
+# tuple.__new__ with the fields in their declared order (bench/simulate; a unit test in
+# tests/unit/decide/test_decide_service.py checks both equal what their constructors build).
 _tuple = tuple.__new__
 
 
