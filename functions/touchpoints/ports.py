@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from touchpoints.errors import TouchpointsError
 
 if TYPE_CHECKING:
+    from touchpoints.commit import CommitPlan
     from touchpoints.contract import DecisionRecord, Event
     from touchpoints.journey import History, OrderJourney
-    from touchpoints.outcome import Decision, TimerRequest
+    from touchpoints.outcome import TimerRequest
 
 __all__ = [
     "Channel",
@@ -67,6 +69,12 @@ class StoredOrder:
     exist yet; `commit` must fail with ConflictError if either version moved since this load.
     `has_ledger` is True when the customer's ledger was read (a store that learns the customer
     from the state may read it in the same call); otherwise the service loads again with the id.
+
+    The rest is what the commit after this load needs to know, so that no store keeps anything
+    between calls: `actions` maps each of the order's action ids to when it was first decided
+    (a released action keeps the row of its first decision, addressed by that time), and
+    `indexed_customer_id` is the customer id the order is listed under now (None before its
+    first commit naming one), so a commit that changes it keeps the old id linked.
     """
 
     order_id: str
@@ -76,6 +84,8 @@ class StoredOrder:
     state_version: int = 0
     ledger_version: int = 0
     has_ledger: bool = False
+    actions: Mapping[str, datetime] = field(default_factory=dict)
+    indexed_customer_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,12 +150,13 @@ class DecisionStore(Protocol):
         """Read the order's state and history and, when `customer_id` is given, the customer's ledger."""
         ...
 
-    def commit(self, loaded: StoredOrder, event: Event, decision: Decision) -> None:
-        """Write atomically: event marker (with the event), new state, decision records, contacts.
+    def commit(self, plan: CommitPlan) -> None:
+        """Write what `touchpoints.commit.plan_commit` planned, atomically, and nothing else.
 
-        Records whose action id already exists replace it (a `scheduled` action released to
-        `pending`); contacts with an existing action id replace that entry. Raises ConflictError
-        if a version moved since `loaded`, DuplicateEventError if the event id was already committed.
+        The marker (with the event), the new state and order history, the action records (a
+        replacing one over its existing row), the ledger (or only a check of its version), the
+        customer link. Raises ConflictError if a version moved since the plan's load,
+        DuplicateEventError if the event id was already committed; then nothing was written.
         """
         ...
 
@@ -158,6 +169,7 @@ class DecisionStore(Protocol):
 
         For the dispatcher, in as few reads as the store can (DynamoDB: one BatchGetItem when
         `row_key`, the store's own key of the action as the stream record carries it, is given).
+        The order's `actions` address the action's row for the `update_action` marks that follow.
         """
         ...
 
@@ -187,8 +199,14 @@ class DecisionStore(Protocol):
         status: str,
         message_id: str | None = None,
         error: str | None = None,
+        *,
+        first_decided_at: datetime | None = None,
     ) -> None:
-        """Set an action's status (`sent` with the provider message id, or `failed` with the error)."""
+        """Set an action's status (`sent` with the provider message id, or `failed` with the error).
+
+        `first_decided_at` addresses the action's row (`StoredOrder.actions[action_id]`, which
+        `load_action` returned with the order); without it a store may have to look the row up.
+        """
         ...
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from touchpoints.service import process_event
 if TYPE_CHECKING:
     from touchpoints.catalog import Catalog
     from touchpoints.contract import DecisionRecord, Event
+    from touchpoints.policy.retention import Retention
 
 __all__ = [
     "DEFAULT_HORIZON",
@@ -214,6 +216,13 @@ class Simulator:
         if until is not None:
             yield from self._fire_timers(until)
 
+    @cached_property
+    def _retention(self) -> Retention:
+        """The catalog's ledger retention, derived once per replay (as the handlers do per cold start)."""
+        from touchpoints.policy.retention import retention_for
+
+        return retention_for(self.catalog)
+
     def _fire_timers(self, until: datetime) -> Iterator[DecisionRecord]:
         while True:
             due = self.timers.next_due()
@@ -224,7 +233,14 @@ class Simulator:
                 yield from self._process(timer.to_parsed_event(), timer.due_at)
 
     def _process(self, event: Event, now: datetime) -> Iterator[DecisionRecord]:
-        result = process_event(event, catalog=self.catalog, store=self.store, timers=self.timers, now=now)
+        result = process_event(
+            event,
+            catalog=self.catalog,
+            store=self.store,
+            timers=self.timers,
+            now=now,
+            retention=self._retention,
+        )
         self.events_processed += 1
         if result.is_duplicate:
             self.duplicates += 1

@@ -96,18 +96,14 @@ def test_two_concurrent_batches_for_one_customer_never_exceed_the_cap(
 
     class RacingStore(DynamoDBDecisionStore):
         def __init__(self) -> None:
-            super().__init__(
-                pipeline.table_name,
-                client=pipeline.clients["dynamodb"],
-                ledger=getattr(runtime.store, "ledger", None),
-            )
+            super().__init__(pipeline.table_name, client=pipeline.clients["dynamodb"])
             self.first_attempt: set[str] = set()
 
-        def commit(self, loaded: Any, event: Any, decision: Any) -> None:
-            if event.id not in self.first_attempt:
-                self.first_attempt.add(event.id)
+        def commit(self, plan: Any) -> None:
+            if plan.event.id not in self.first_attempt:
+                self.first_attempt.add(plan.event.id)
                 barrier.wait()
-            super().commit(loaded, event, decision)
+            super().commit(plan)
 
     results: list[ProcessResult] = []
     errors: list[BaseException] = []
@@ -118,7 +114,14 @@ def test_two_concurrent_batches_for_one_customer_never_exceed_the_cap(
             for order_id in batch:
                 event = parse_event(make_event(order_id))
                 results.append(
-                    process_event(event, catalog=runtime.catalog, store=store, timers=runtime.timers, now=AT)
+                    process_event(
+                        event,
+                        catalog=runtime.catalog,
+                        store=store,
+                        timers=runtime.timers,
+                        now=AT,
+                        retention=runtime.retention,
+                    )
                 )
         except BaseException as exc:
             errors.append(exc)

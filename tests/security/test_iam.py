@@ -42,8 +42,8 @@ FUNCTION_USES: dict[str, set[str]] = {
         "scheduler:CreateSchedule",
         "iam:PassRole",
     },
-    # load_action with the stream row's key (one BatchGetItem), update_action with the key it
-    # learnt (UpdateItem), the three channels
+    # load_action with the stream row's key (one BatchGetItem), update_action at the row's address that
+    # read returned (UpdateItem), the three channels
     "DispatchFunction": {
         "dynamodb:BatchGetItem",
         "dynamodb:UpdateItem",
@@ -93,7 +93,7 @@ def actions_in_adapters() -> set[str]:
     """
     prefixes = _iam_prefixes()
     found: set[str] = set()
-    for path in sorted(ADAPTERS.glob("*.py")):
+    for path in sorted(ADAPTERS.rglob("*.py")):  # the DynamoDB store is a package of modules
         tree = ast.parse(path.read_text(encoding="utf-8"))
         services: set[str] = set()
         methods: set[str] = set()
@@ -119,7 +119,7 @@ def actions_in_adapters() -> set[str]:
                 for key in node.keys:
                     if isinstance(key, ast.Constant) and key.value in TRANSACT_ITEM_ACTIONS:
                         found.add(TRANSACT_ITEM_ACTIONS[key.value])
-        if "dynamodb" in path.stem:
+        if "dynamodb" in path.relative_to(ADAPTERS).parts[0]:
             services.add("dynamodb")
         for service in services:
             operations = _operations(service)

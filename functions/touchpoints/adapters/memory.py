@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from touchpoints.construct import construct
 from touchpoints.erasure import ERASED, erase_event_fields, erased_journey
+from touchpoints.journey import History
 from touchpoints.ports import (
     ChannelError,
     ConflictError,
@@ -21,24 +24,34 @@ from touchpoints.ports import (
 )
 
 if TYPE_CHECKING:
+    from touchpoints.commit import CommitPlan
     from touchpoints.contract import DecisionRecord, Event
-    from touchpoints.journey import ContactEntry, History, OrderJourney
-    from touchpoints.outcome import Decision, TimerRequest
+    from touchpoints.journey import ContactEntry, OrderJourney
+    from touchpoints.outcome import TimerRequest
 
 __all__ = ["InMemoryChannel", "InMemoryDecisionStore", "InMemoryTimerService"]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Order:
+    """One order as the store holds it: what `load` hands out besides the lists."""
+
     state: OrderJourney | None = None
     version: int = 0
+    actions: Mapping[str, datetime] = field(default_factory=dict)
+    indexed_customer_id: str | None = None
+
+
+_NO_ORDER = _Order()
+"""An order the store has never seen (read-only: never committed to)."""
 
 
 class InMemoryDecisionStore:
     """A DecisionStore in dictionaries, with the same optimistic locking and idempotency as DynamoDB.
 
     Versions start at 0 for an item that does not exist and grow by one per commit, so tests can
-    provoke a ConflictError by committing twice from the same load.
+    provoke a ConflictError by committing twice from the same load. A commit writes its
+    `CommitPlan` as it is (the ledger already merged and pruned by the core), like DynamoDB.
     """
 
     def __init__(self) -> None:
@@ -46,15 +59,12 @@ class InMemoryDecisionStore:
         self._events: dict[str, dict[str, Event]] = {}
         self._records: dict[str, dict[str, DecisionRecord]] = {}
         self._customer_records: dict[str, dict[str, DecisionRecord]] = {}
-        self._order_contacts: dict[str, dict[str, ContactEntry]] = {}
-        self._ledgers: dict[str, dict[str, ContactEntry]] = {}
+        # The order histories and ledgers as the lists History holds, handed out as they are: a
+        # commit replaces a list, never changes it, so a loaded History stays as it was.
+        self._order_lists: dict[str, Sequence[ContactEntry]] = {}
+        self._ledger_lists: dict[str, Sequence[ContactEntry]] = {}
         self._ledger_versions: dict[str, int] = {}
-        # Snapshots of the two dicts above as the lists History holds, made on the first load after
-        # a change and handed out as they are (every load copied them before: most loads follow no
-        # change). A commit replaces a snapshot, never changes it: a loaded History stays as it was.
-        self._order_lists: dict[str, list[ContactEntry]] = {}
-        self._ledger_lists: dict[str, list[ContactEntry]] = {}
-        self._histories: dict[str, tuple[list[ContactEntry], list[ContactEntry], History]] = {}
+        self._histories: dict[str, tuple[Sequence[ContactEntry], Sequence[ContactEntry], History]] = {}
         # customer id -> every order whose journey was committed naming it (DynamoDB's
         # orders-by-customer index): a customer id the order later leaves behind stays listed.
         self._customer_orders: dict[str, set[str]] = {}
@@ -62,14 +72,12 @@ class InMemoryDecisionStore:
 
     def load(self, order_id: str, customer_id: str | None) -> StoredOrder:
         """Read the order's state, its history and (with `customer_id`) the customer's ledger."""
-        order = self._orders.get(order_id)
-        state = order.state if order is not None else None
+        order = self._orders.get(order_id, _NO_ORDER)
+        state = order.state
         if customer_id is None and state is not None and state.customer is not None:
             customer_id = state.customer.id
-        order_list = _snapshot(self._order_lists, self._order_contacts, order_id)
-        ledger_list = _NONE
-        if customer_id is not None:
-            ledger_list = _snapshot(self._ledger_lists, self._ledgers, customer_id)
+        order_list = self._order_lists.get(order_id, _NONE)
+        ledger_list = self._ledger_lists.get(customer_id, _NONE) if customer_id is not None else _NONE
         # The History of the last load, handed out again while both of its lists are the same
         # objects (a commit replaces a list, never changes it): most loads follow no contact.
         cached = self._histories.get(order_id)
@@ -84,54 +92,69 @@ class InMemoryDecisionStore:
             customer_id=customer_id,
             state=state,
             history=history,
-            state_version=order.version if order is not None else 0,
+            state_version=order.version,
             ledger_version=self._ledger_versions.get(customer_id, 0) if customer_id is not None else 0,
             has_ledger=customer_id is not None,
+            actions=order.actions,
+            indexed_customer_id=order.indexed_customer_id,
         )
         return loaded
 
-    def commit(self, loaded: StoredOrder, event: Event, decision: Decision) -> None:
-        """Check the marker and both versions, then write everything (all or nothing)."""
-        order_id = loaded.order_id
+    def commit(self, plan: CommitPlan) -> None:
+        """Check the marker and both versions, then write the plan (all or nothing)."""
+        # One unpacking instead of fifteen attribute reads (the simulator commits ~170k times).
+        (
+            order_id,
+            event,
+            _processed_at,
+            _marker_expires_at,
+            state,
+            state_version,
+            order_history,
+            action_index,
+            actions,
+            customer_id,
+            ledger,
+            is_ledger_changed,
+            ledger_version,
+            indexed,
+            _linked,
+        ) = plan
         events = self._events.setdefault(order_id, {})
         if event.id in events:
             raise DuplicateEventError(f"event {event.id} was already processed for order {order_id}")
         order = self._orders.get(order_id)
         current = order.version if order is not None else 0
-        if current != loaded.state_version:
+        if current != state_version:
             raise ConflictError(
-                f"order {order_id} changed since it was loaded (version {loaded.state_version} -> {current})"
+                f"order {order_id} changed since it was loaded (state version {state_version} -> {current})"
             )
-        customer_id = loaded.customer_id
-        if customer_id is not None and self._ledger_versions.get(customer_id, 0) != loaded.ledger_version:
+        if customer_id is not None and self._ledger_versions.get(customer_id, 0) != ledger_version:
             raise ConflictError(f"the contact ledger of customer {customer_id} changed since it was loaded")
         # All checks passed: from here on nothing can fail, so the write is atomic.
         events[event.id] = event
         if order is None:
-            self._orders[order_id] = _Order(state=decision.state, version=1)
-        else:  # loads copy the version out, so the holder can be updated in place
-            order.state = decision.state
-            order.version = current + 1
-        journey_customer = decision.state.customer
-        indexed = journey_customer.id if journey_customer is not None else customer_id
-        if indexed is not None:
+            order = self._orders[order_id] = _Order()
+        order.state = state  # loads copy the version out, so the holder is updated in place
+        order.version = current + 1
+        order.actions = action_index
+        if indexed is not None and indexed != order.indexed_customer_id:
+            # Listed once per id, and never unlisted: the id the order leaves behind stays linked
+            # (the plan's `linked_customer_id` is always listed already).
             self._customer_orders.setdefault(indexed, set()).add(order_id)
-        records = self._records.setdefault(order_id, {})
-        for record in decision.records:
-            records[record.action_id] = record
-            if record.customer_id is not None:
-                self._customer_records.setdefault(record.customer_id, {})[record.action_id] = record
-        if decision.contacts:
-            contacts = self._order_contacts.setdefault(order_id, {})
-            for entry in decision.contacts:
-                contacts[entry.action_id] = entry
-                if entry.customer_id is not None:
-                    self._ledgers.setdefault(entry.customer_id, {})[entry.action_id] = entry
-            self._order_lists.pop(order_id, None)
-            touched = {entry.customer_id for entry in decision.contacts if entry.customer_id is not None}
-            for touched_id in touched:
-                self._ledger_versions[touched_id] = self._ledger_versions.get(touched_id, 0) + 1
-                self._ledger_lists.pop(touched_id, None)
+        order.indexed_customer_id = indexed
+        if actions:
+            records = self._records.setdefault(order_id, {})
+            for write in actions:
+                record = write.record
+                records[record.action_id] = record
+                if record.customer_id is not None:
+                    self._customer_records.setdefault(record.customer_id, {})[record.action_id] = record
+        if order_history:
+            self._order_lists[order_id] = order_history
+        if is_ledger_changed and customer_id is not None:
+            self._ledger_lists[customer_id] = ledger
+            self._ledger_versions[customer_id] = ledger_version + 1
         self.commits += 1
 
     def load_event(self, order_id: str, event_id: str) -> Event | None:
@@ -165,9 +188,9 @@ class InMemoryDecisionStore:
 
         orders = set(self.orders_for_customer(customer_id))
         orders |= {record.order_id for record in self.records_for_customer(customer_id)}
-        ledger = self._ledgers.get(customer_id)
+        ledger = self._ledger_lists.get(customer_id)
         if ledger is not None:
-            orders |= {entry.order_id for entry in ledger.values() if entry.order_id}
+            orders |= {entry.order_id for entry in ledger if entry.order_id}
         report = ForgetReport(customer_id=customer_id, orders=sorted(orders))
         for order_id in report.orders:
             order = self._orders.get(order_id)
@@ -193,8 +216,7 @@ class InMemoryDecisionStore:
                     self._customer_records.setdefault(record.customer_id, {})[action_id] = records[action_id]
                 report.actions += 1
         if ledger is not None:
-            del self._ledgers[customer_id]
-            self._ledger_lists.pop(customer_id, None)
+            del self._ledger_lists[customer_id]
             self._ledger_versions.pop(customer_id, None)
             report.ledger_deleted = True
         return report
@@ -210,8 +232,13 @@ class InMemoryDecisionStore:
         status: str,
         message_id: str | None = None,
         error: str | None = None,
+        *,
+        first_decided_at: datetime | None = None,
     ) -> None:
-        """Set an action's status (and message id or error); StoreError for an unknown action."""
+        """Set an action's status (and message id or error); StoreError for an unknown action.
+
+        `first_decided_at` is not needed here: the records are kept by action id.
+        """
         records = self._records.get(order_id, {})
         record = records.get(action_id)
         if record is None:
@@ -232,25 +259,9 @@ _NONE: list[ContactEntry] = []
 """No contacts: one shared list, read-only like every list a loaded History holds."""
 
 
-def _history(order: list[ContactEntry], customer: list[ContactEntry]) -> History:
+def _history(order: Sequence[ContactEntry], customer: Sequence[ContactEntry]) -> History:
     """A History holding these lists as they are (already ContactEntry objects: no re-validation)."""
-    from touchpoints.construct import construct
-    from touchpoints.journey import History
-
     return construct(History, {"order": order, "customer": customer})
-
-
-def _snapshot(
-    lists: dict[str, list[ContactEntry]], entries: dict[str, dict[str, ContactEntry]], key: str
-) -> list[ContactEntry]:
-    """The entries under `key` as a list, made once per change (treat it as read-only)."""
-    found = lists.get(key)
-    if found is None:
-        current = entries.get(key)
-        if not current:
-            return _NONE
-        found = lists[key] = list(current.values())
-    return found
 
 
 class InMemoryChannel:

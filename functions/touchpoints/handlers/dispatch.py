@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from touchpoints.adapters.dynamodb import ActionRow
+from touchpoints.adapters.dynamodb import record_from_image
 from touchpoints.handlers.runtime import count, get_runtime, process_batch, wrap_handler
 from touchpoints.service import dispatch_action
 
@@ -18,15 +18,19 @@ logger = Logger()
 metrics = Metrics()
 
 
-def record_handler(record: Mapping[str, Any]) -> None:
-    """One stream record of an action row: send it if it is still pending, then mark it."""
+def record_handler(record: DynamoDBRecord) -> None:
+    """One stream record of an action row: send it if it is still pending, then mark it.
+
+    The batch processor hands in Powertools' typed stream record; its `new_image` is the row
+    deserialized once, from which the decision record is validated once (`record_from_image`).
+    """
     runtime = get_runtime()
     logger.remove_keys(
         ["correlation_id", "order_id", "rule_id", "channel"]
     )  # keys of the previous record must not leak into this one
-    image = (record.get("dynamodb") or {}).get("NewImage") or {}
-    row = ActionRow.from_item(image)
-    action = row.to_record()
+    stream = record.dynamodb
+    image = stream.new_image if stream is not None else {}
+    action = record_from_image(image)
     logger.set_correlation_id(action.action_id)
     logger.append_keys(order_id=action.order_id, rule_id=action.rule_id, channel=action.channel)
     result = dispatch_action(
@@ -35,7 +39,7 @@ def record_handler(record: Mapping[str, Any]) -> None:
         store=runtime.store,
         channels=runtime.channels,
         now=runtime.clock(),
-        row_key=row.sk,  # the row's own key: the action is re-read in the same request as its order
+        row_key=image["sk"],  # the row's own key: the action is re-read in the same request as its order
     )
     # The error text comes from our own code or the provider and names ids, never the address.
     logger.info("action dispatched", extra={"status": result.status, "error": result.error})

@@ -40,7 +40,12 @@ def record_handler(record: Mapping[str, Any]) -> None:
     logger.set_correlation_id(event.id)
     logger.append_keys(order_id=event.order_id, detail_type=event.detail_type)
     result = process_event(
-        event, catalog=runtime.catalog, store=runtime.store, timers=runtime.timers, now=runtime.clock()
+        event,
+        catalog=runtime.catalog,
+        store=runtime.store,
+        timers=runtime.timers,
+        now=runtime.clock(),
+        retention=runtime.retention,
     )
     logger.info(
         "event processed",

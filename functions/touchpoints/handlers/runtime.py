@@ -16,6 +16,7 @@ from touchpoints.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from touchpoints.catalog import Catalog
+    from touchpoints.policy.retention import Retention
     from touchpoints.ports import Channel, DecisionStore, TimerService
 
 __all__ = [
@@ -38,7 +39,11 @@ def wall_clock() -> datetime:
 
 @dataclass
 class Runtime:
-    """Everything the handlers need, built once per cold start (or injected by tests and the driver)."""
+    """Everything the handlers need, built once per cold start (or injected by tests and the driver).
+
+    `retention` is the catalog's (`retention_for`): built once here, not per event. A runtime
+    built without it (tests, the local driver) derives it from its catalog on first use.
+    """
 
     settings: Settings
     catalog: Catalog
@@ -46,6 +51,13 @@ class Runtime:
     timers: TimerService
     channels: Mapping[str, Channel]
     clock: Callable[[], datetime] = field(default=wall_clock)
+    retention: Retention | None = None
+
+    def __post_init__(self) -> None:
+        if self.retention is None:
+            from touchpoints.policy.retention import retention_for
+
+            self.retention = retention_for(self.catalog)
 
 
 _runtime: Runtime | None = None
@@ -68,7 +80,7 @@ def build_runtime(
     (`file:line: message` per problem), so the function fails at its first call, loudly.
     """
     from touchpoints.adapters.channels import EventBridgeChannel, SesEmailChannel, SnsSmsChannel
-    from touchpoints.adapters.dynamodb import DynamoDBDecisionStore, ledger_retention
+    from touchpoints.adapters.dynamodb import DynamoDBDecisionStore
     from touchpoints.adapters.scheduler import SchedulerTimerService
     from touchpoints.catalog import load_catalog, load_compiled_catalog
 
@@ -83,11 +95,7 @@ def build_runtime(
     )
     endpoint, region = settings.endpoint_url, settings.region
     store = DynamoDBDecisionStore(
-        settings.table_name,
-        client=clients.get("dynamodb"),
-        ledger=ledger_retention(catalog),
-        endpoint_url=endpoint,
-        region=region,
+        settings.table_name, client=clients.get("dynamodb"), endpoint_url=endpoint, region=region
     )
     timers = SchedulerTimerService(
         group=settings.scheduler_group,

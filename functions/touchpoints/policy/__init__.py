@@ -1,4 +1,4 @@
-"""The contact policy (pure): rule limits, exclusion groups, address, consent, caps, quiet hours."""
+"""The contact policy (pure): limits, exclusion groups, address, consent, caps, quiet hours, retention."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from touchpoints.policy.contact import (
     is_group_taken,
 )
 from touchpoints.policy.quiet_hours import customer_zone, quiet_until
+from touchpoints.policy.retention import Retention, retention_for
 
 __all__ = [
     "GROUP_EXCLUSION",
@@ -30,6 +31,7 @@ __all__ = [
     "RATE_LIMIT",
     "RULE_LIMIT",
     "ContactLedger",
+    "Retention",
     "Verdict",
     "address_for",
     "customer_zone",
@@ -39,4 +41,5 @@ __all__ = [
     "has_consent",
     "is_group_taken",
     "quiet_until",
+    "retention_for",
 ]

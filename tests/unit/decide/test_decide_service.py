@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from decide_helpers import ORDER, PAYMENT_FAILED, make_event
 
 from touchpoints.adapters import InMemoryChannel, InMemoryDecisionStore, InMemoryTimerService
 from touchpoints.catalog import Catalog
+from touchpoints.commit import CommitPlan
 from touchpoints.contract import DecisionRecord, Event, parse_event
 from touchpoints.journey import History
 from touchpoints.outcome import Decision, TimerRequest
@@ -28,11 +30,11 @@ class ConflictingStore(InMemoryDecisionStore):
         self.loads += 1
         return super().load(order_id, customer_id)
 
-    def commit(self, loaded: StoredOrder, event: Event, decision: Decision) -> None:
+    def commit(self, plan: CommitPlan) -> None:
         if self.conflicts:
             self.conflicts -= 1
             raise ConflictError("someone else committed first")
-        super().commit(loaded, event, decision)
+        super().commit(plan)
 
 
 def process(
@@ -287,3 +289,121 @@ def test_an_event_without_customer_still_sees_the_customers_ledger(catalog: Cata
     # THEN the customer is known from the journey and the ledger caps the text
     sms = next(r for r in result.records if r.channel == "sms")
     assert (sms.customer_id, sms.status, sms.reason) == ("C-TW", "suppressed", "rate_limit")
+
+
+def test_a_process_result_is_the_one_its_dataclass_builds(catalog: Catalog) -> None:
+    # GIVEN an event processed (the result is built without the frozen dataclass's __init__)
+    store = InMemoryDecisionStore()
+    result = process(make_event("PaymentFailed", "2026-03-10T04:00:00Z", PAYMENT_FAILED), catalog, store)
+    # WHEN it is compared with the one its constructor builds THEN they are the same, field for field
+    built = ProcessResult(
+        event_id=result.event_id,
+        order_id=result.order_id,
+        is_duplicate=result.is_duplicate,
+        records=list(result.records),
+        timers=list(result.timers),
+        attempts=result.attempts,
+    )
+    assert result == built
+    assert vars(result) == vars(built)
+
+
+def test_plan_commit_plans_what_the_store_writes(catalog: Catalog) -> None:
+    from touchpoints.commit import ActionWrite, CommitPlan, plan_commit
+    from touchpoints.decide import decide
+    from touchpoints.policy.retention import Retention
+
+    # GIVEN a failed payment decided on an empty store
+    store = InMemoryDecisionStore()
+    event = make_event("PaymentFailed", "2026-03-10T04:00:00Z", PAYMENT_FAILED)
+    loaded = store.load(event.order_id, "C-TW")
+    decided = decide(loaded.state, event, catalog, loaded.history, event.time)
+    now = event.time + timedelta(seconds=3)
+    retention = Retention(record_ttl=timedelta(days=10))
+    # WHEN its commit is planned
+    plan = plan_commit(loaded, event, decided, retention=retention, now=now)
+    # THEN the plan is a CommitPlan field by field (it is built without its keyword constructor)
+    assert type(plan) is CommitPlan
+    assert plan == CommitPlan(**plan._asdict())
+    assert (plan.order_id, plan.event, plan.processed_at) == ("A1", event, now)
+    assert plan.marker_expires_at == event.time + timedelta(days=10)
+    assert (plan.state, plan.state_version, plan.ledger_version) == (decided.state, 0, 0)
+    # AND each record is a new action, addressed by its own decision time, living ten days
+    (record,) = decided.records
+    assert list(plan.actions) == [
+        ActionWrite(record, record.decided_at, False, record.decided_at + timedelta(days=10))
+    ]
+    assert type(plan.actions[0]) is ActionWrite
+    assert dict(plan.action_index) == {record.action_id: record.decided_at}
+    # AND the contact goes to the order history and the (changed) ledger of the loaded customer
+    assert [e.action_id for e in plan.order_history] == [record.action_id]
+    assert (plan.ledger_customer_id, plan.is_ledger_changed) == ("C-TW", True)
+    assert [e.action_id for e in plan.ledger] == [record.action_id]
+    assert (plan.indexed_customer_id, plan.linked_customer_id) == ("C-TW", None)
+
+
+def test_a_released_action_is_planned_over_its_first_row_and_an_old_customer_id_stays_linked(
+    catalog: Catalog,
+) -> None:
+    from dataclasses import replace
+
+    from touchpoints.commit import plan_commit
+    from touchpoints.policy.retention import Retention
+
+    # GIVEN an order whose action was first decided an hour ago, listed under another customer id
+    store = InMemoryDecisionStore()
+    first = make_event("PaymentFailed", "2026-03-10T04:00:00Z", PAYMENT_FAILED)
+    process(first, catalog, store)
+    (record,) = store.records_for_order("A1")
+    loaded = replace(store.load("A1", "C-TW"), indexed_customer_id="C-OLD")
+    released = record.model_copy(update={"decided_at": record.decided_at + timedelta(hours=1)})
+    event = make_event(
+        "ShipmentDelayed",
+        "2026-03-10T05:00:00Z",
+        {"shipment_id": "S1", "new_estimate": "2026-03-12T00:00:00Z"},
+    )
+    decided = Decision(state=loaded.state, records=[released])  # type: ignore[arg-type]
+    # WHEN the commit is planned
+    plan = plan_commit(loaded, event, decided, retention=Retention(), now=event.time)
+    # THEN the record replaces the row of its first decision, the ledger is unchanged (only checked)
+    (write,) = plan.actions
+    assert (write.replaces, write.first_decided_at) == (True, record.decided_at)
+    assert plan.action_index == loaded.actions
+    assert (plan.is_ledger_changed, list(plan.ledger)) == (False, list(loaded.history.customer))
+    # AND the customer id the order leaves behind is kept linked
+    assert (plan.indexed_customer_id, plan.linked_customer_id) == ("C-TW", "C-OLD")
+
+
+def test_a_duplicates_decision_has_no_plan(catalog: Catalog) -> None:
+    from touchpoints.commit import plan_commit
+    from touchpoints.policy.retention import Retention
+
+    # GIVEN a duplicate's decision WHEN its commit is planned THEN that is a mistake, said so
+    store = InMemoryDecisionStore()
+    event = make_event("OrderPlaced", "2026-03-10T04:00:00Z", ORDER)
+    loaded = store.load("A1", "C-TW")
+    duplicate = Decision(state=loaded.state, is_duplicate=True)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="duplicate"):
+        plan_commit(loaded, event, duplicate, retention=Retention(), now=event.time)
+
+
+def test_dispatch_builds_the_facts_once(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    import touchpoints.journey
+
+    # GIVEN a pending confirmation, and the facts builder counted
+    store = InMemoryDecisionStore()
+    record = _pending(catalog, store, make_event("OrderPlaced", "2026-03-10T04:00:00Z", ORDER), "confirm")
+    built = []
+    real = touchpoints.journey.build_facts
+
+    def counted(*args: Any) -> Any:
+        built.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(touchpoints.journey, "build_facts", counted)
+    # WHEN it is dispatched THEN it was sent on facts built once (template and address from the same)
+    result = dispatch_action(
+        record, catalog=catalog, store=store, channels={"email": InMemoryChannel()}, now=record.send_at
+    )
+    assert result.status == "sent"
+    assert len(built) == 1

@@ -1,0 +1,148 @@
+"""The audit and redrive reads of the DynamoDB store: records by order, customer and rule, stale actions.
+
+None of these is on the hot path (an event or a dispatch); they serve `touchpoints audit`,
+`touchpoints redrive` and `touchpoints forget`, through the table's partitions and its indexes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from touchpoints.adapters.dynamodb.rows import (
+    ACTION_PREFIX,
+    CUSTOMER_INDEX,
+    ORDERS_INDEX,
+    RULE_INDEX,
+    ActionRow,
+    customer_pk,
+    order_pk,
+    record_from_item,
+)
+from touchpoints.adapters.dynamodb.table import DynamoDBTable
+from touchpoints.timestamps import format_seconds
+
+if TYPE_CHECKING:
+    from touchpoints.contract import DecisionRecord
+
+__all__ = ["AuditQueries"]
+
+
+class AuditQueries(DynamoDBTable):
+    """Reads for audit, erasure and redrive, and the two conditional touches `touchpoints redrive` makes."""
+
+    def records_for_order(self, order_id: str) -> list[DecisionRecord]:
+        """The order's action rows (one Query on its partition), oldest decision first."""
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": order_pk(order_id)}, ":prefix": {"S": ACTION_PREFIX}},
+            ConsistentRead=True,
+        )
+        return [record_from_item(item) for item in items]
+
+    def records_for_customer(self, customer_id: str) -> list[DecisionRecord]:
+        """The customer's action rows across orders (the by-customer GSI; audit only, never hot)."""
+        items = self._query(
+            IndexName=CUSTOMER_INDEX,
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": customer_pk(customer_id)}},
+        )
+        return [record_from_item(item) for item in items]
+
+    def orders_for_customer(self, customer_id: str) -> list[str]:
+        """Every order whose journey ever named the customer (the orders-by-customer index, paginated).
+
+        The index is a GSI, so an order committed a moment ago may be missing for a moment:
+        `forget_customer` also looks at the decision records and the ledger.
+        """
+        items = self._query(
+            IndexName=ORDERS_INDEX,
+            KeyConditionExpression="gsi3pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": customer_pk(customer_id)}},
+        )
+        prefix = order_pk("")
+        return sorted({str(item["pk"]["S"]).removeprefix(prefix) for item in items})
+
+    def records_for_rule(self, rule_id: str, day: str | None = None) -> list[DecisionRecord]:
+        """A rule's action rows (the by-rule GSI), optionally of one UTC day (`YYYY-MM-DD`)."""
+        values: dict[str, Any] = {":pk": {"S": f"RULE#{rule_id}"}}
+        condition = "gsi2pk = :pk"
+        if day is not None:
+            condition += " AND begins_with(gsi2sk, :day)"
+            values[":day"] = {"S": f"{day}#"}
+        items = self._query(
+            IndexName=RULE_INDEX, KeyConditionExpression=condition, ExpressionAttributeValues=values
+        )
+        return [record_from_item(item) for item in items]
+
+    def stale_pending_actions(
+        self, rule_ids: Iterable[str], *, decided_since: datetime, due_before: datetime
+    ) -> list[tuple[DecisionRecord, str]]:
+        """`pending` action rows due before `due_before`, decided since `decided_since`, with their sort keys.
+
+        Dispatch takes a pending action within seconds of its stream record; one still pending long
+        after its `send_at` lost its stream record (its retries ended in the dispatch DLQ, which
+        holds only the stream position, not the record) or stopped in flight. `touchpoints redrive`
+        finds them here: one by-rule index Query per rule per UTC day, filtered to `pending`.
+        """
+        found: list[tuple[DecisionRecord, str]] = []
+        start = decided_since.astimezone(UTC).date()
+        days = [
+            start + timedelta(days=n) for n in range((due_before.astimezone(UTC).date() - start).days + 1)
+        ]
+        for rule_id in rule_ids:
+            for day in days:
+                items = self._query(
+                    IndexName=RULE_INDEX,
+                    KeyConditionExpression="gsi2pk = :pk AND begins_with(gsi2sk, :day)",
+                    FilterExpression="#status = :pending AND send_at < :due",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":pk": {"S": f"RULE#{rule_id}"},
+                        ":day": {"S": f"{day:%Y-%m-%d}#"},
+                        ":pending": {"S": "pending"},
+                        ":due": {"S": format_seconds(due_before)},
+                    },
+                )
+                for item in items:
+                    row: ActionRow = ActionRow.from_item(item)
+                    if row.decided_at >= format_seconds(decided_since):
+                        found.append((row.to_record(), row.sk))
+        return found
+
+    def redrive_action(self, order_id: str, sk: str, now: datetime) -> bool:
+        """Touch a `pending` action row without the in-flight mark, so the stream hands it to Dispatch again.
+
+        The row changes only by `redriven_at`: its new image is `pending` with `error` null, which
+        passes Dispatch's stream filter. False when it is no longer pending and unmarked (dispatched
+        meanwhile): then nothing is written.
+        """
+        return self._update_if(
+            order_id,
+            sk,
+            update="SET redriven_at = :now",
+            condition=(
+                "#status = :pending AND (attribute_not_exists(#error) OR attribute_type(#error, :null))"
+            ),
+            values={":now": {"S": format_seconds(now)}, ":pending": {"S": "pending"}, ":null": {"S": "NULL"}},
+        )
+
+    def settle_in_flight(self, order_id: str, sk: str, *, mark: str, error: str) -> bool:
+        """Record `failed` with `error` for a `pending` action still carrying the in-flight `mark`.
+
+        Nobody can know whether the provider took its message, so it is never sent again; the audit
+        says why. False when the row is not (any more) pending with that mark: nothing is written.
+        """
+        return self._update_if(
+            order_id,
+            sk,
+            update="SET #status = :failed, #error = :error",
+            condition="#status = :pending AND #error = :mark",
+            values={
+                ":failed": {"S": "failed"},
+                ":error": {"S": error},
+                ":pending": {"S": "pending"},
+                ":mark": {"S": mark},
+            },
+        )
