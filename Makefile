@@ -9,11 +9,13 @@ STAMP := $(VENV)/.installed
 NODE_DIR := tests/node
 NODE_STAMP := $(NODE_DIR)/node_modules/json-logic-js/package.json
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test` / `make test-fast`: auto = one per CPU; 0 = serial, in one process.
+PYTEST_WORKERS ?= auto
 # This Makefile's folder, absolute: `sam build` runs build-CatalogLayer from a scratch copy of rules/.
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 LAYER_PY ?= $(ROOT)/.venv/bin/python
 
-.PHONY: install demo test lint format typecheck bench validate sam-validate clean build-CatalogLayer
+.PHONY: install demo test test-fast lint format typecheck bench validate sam-validate clean build-CatalogLayer
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON_BOOT)" || { echo "Touchpoints needs Python 3.11 or newer on PATH" >&2; exit 1; }
@@ -35,8 +37,14 @@ install: $(STAMP) $(NODE_STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/touchpoints demo
 
+# The whole suite, every tier (the one CI runs: .ci/run calls `make test`), spread over the workers;
+# how modules share a worker is set in pyproject.toml and tests/conftest.py.
 test: install
-	PATH="$(VENV_BIN):$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
+	PATH="$(VENV_BIN):$$PATH" $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The quick loop while coding: the unit and property tiers (no moto, no stack), well under a minute.
+test-fast: install
+	PATH="$(VENV_BIN):$$PATH" $(PY) -m pytest -n $(PYTEST_WORKERS) tests/unit tests/property $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check functions tests bench
