@@ -89,8 +89,10 @@ build-CatalogLayer:
 # two functions ship the same package.
 LAMBDA_EXCLUDE := cli local
 LAMBDA_PLATFORM := --platform manylinux2014_aarch64 --only-binary=:all: --python-version 3.13 --implementation cp
-# The first python3.13 that actually runs (a pyenv shim for a version not selected does not).
-LAMBDA_PYTHON ?= $(shell for p in python3.13; do $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
+# Lambda's Python, for the bytecode: the first python3.13 that actually runs (a pyenv shim for a
+# version not selected does not). LAMBDA_PYTHON=/path/to/python3.13 names one; LAMBDA_PYTHON=none
+# ships sources only (compiled again at every cold start, ~0.3 s).
+LAMBDA_PYTHON ?= $(shell for p in python3.13 python3; do $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 LAMBDA_OUT = $(ARTIFACTS_DIR)
 
 build-ProcessEventsFunction build-DispatchFunction:
@@ -122,11 +124,11 @@ lambda-dependencies:
 # deployed files never change, and the zip's 2-second timestamps would fail a timestamp check).
 lambda-bytecode:
 	@test -n "$(LAMBDA_OUT)" || { echo "$@: set ARTIFACTS_DIR or LAMBDA_OUT" >&2; exit 1; }
-	@if [ -z "$(LAMBDA_PYTHON)" ]; then \
-		echo "$@: no Python 3.13 found (set LAMBDA_PYTHON): the package ships sources only, compiled at each cold start" >&2; \
-	else \
-		"$(LAMBDA_PYTHON)" -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(LAMBDA_OUT)" >/dev/null; \
-	fi
+	@test -n "$(LAMBDA_PYTHON)" || { echo "$@: no Python 3.13 (Lambda's runtime) on PATH to compile the package's bytecode: install one, or set LAMBDA_PYTHON=/path/to/python3.13 (LAMBDA_PYTHON=none ships sources only)" >&2; exit 1; }
+	@if [ "$(LAMBDA_PYTHON)" = none ]; then echo "$@: LAMBDA_PYTHON=none: sources only" >&2; else \
+		"$(LAMBDA_PYTHON)" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' || { echo "$@: $(LAMBDA_PYTHON) is not Python 3.13" >&2; exit 1; }; \
+		echo "$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash $(LAMBDA_OUT)"; \
+		"$(LAMBDA_PYTHON)" -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(LAMBDA_OUT)" >/dev/null; fi
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis $(NODE_DIR)/node_modules bench/.venvs .aws-sam
