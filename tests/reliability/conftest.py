@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import itertools
 import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.pipeline import Pipeline, fast_moto_transactions
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))  # `tests.support` is importable wherever pytest runs
-
-from tests.support.pipeline import Pipeline, fast_moto_transactions  # noqa: E402
 
 _ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

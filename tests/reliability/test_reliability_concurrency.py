@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from tests.support.events import envelope, order_placed_detail
 from tests.support.pipeline import Pipeline
 
 AT = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
@@ -23,24 +24,14 @@ CUSTOMER = {
 
 
 def _event(detail_type: str, order_id: str, time: str, **detail: Any) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"race/{detail_type}/{order_id}")),
-        "detail-type": detail_type,
-        "source": "shop.test",
-        "account": "123456789012",
-        "time": time,
-        "region": "us-east-1",
-        "resources": [],
-        "detail": {"order_id": order_id, **detail},
-    }
+    """The shared envelope, with an event id fixed by the detail-type and the order."""
+    event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"race/{detail_type}/{order_id}"))
+    return envelope(detail_type, time, detail, event_id=event_id, order_id=order_id)
 
 
 def _placed(order_id: str) -> dict[str, Any]:
-    money = {"amount": "20.00", "currency": "USD"}
-    item = {"sku": "S1", "name": "Mug", "quantity": 1, "unit_price": money}
     return _event(
-        "OrderPlaced", order_id, "2026-03-02T09:00:00Z", customer=CUSTOMER, total=money, items=[item]
+        "OrderPlaced", order_id, "2026-03-02T09:00:00Z", **order_placed_detail(CUSTOMER, amount="20.00")
     )
 
 

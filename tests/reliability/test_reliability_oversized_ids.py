@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from tests.support.events import envelope
 from tests.support.pipeline import Pipeline
 from tests.support.rejections import Rejections, collect_rejections
 from tests.support.streams import event_time, generate_stream
@@ -59,19 +60,14 @@ class _DynamoDBRequests:
 
 
 def _timer_fired(order_id: str, trigger_event_id: str) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": "tp-" + "0" * 48,
-        "detail-type": "TimerFired",
-        "source": "touchpoints.timers",
-        "time": "2026-03-03T10:00:00Z",
-        "detail": {
-            "order_id": order_id,
-            "rule_id": "payment-retry-reminder",
-            "trigger_event_id": trigger_event_id,
-            "due_at": "2026-03-03T10:00:00Z",
-        },
+    detail = {
+        "rule_id": "payment-retry-reminder",
+        "trigger_event_id": trigger_event_id,
+        "due_at": "2026-03-03T10:00:00Z",
     }
+    return envelope(
+        "TimerFired", "2026-03-03T10:00:00Z", detail, event_id="tp-" + "0" * 48, order_id=order_id
+    )
 
 
 def _oversized(events: list[dict[str, Any]], detail_type: str, path: str) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tests.support.events import envelope
+
 __all__ = ["generated_stream", "personal_values", "sample_stream"]
 
 _SYLLABLES = ["zor", "qua", "mel", "vix", "tan", "bri", "lo", "quen", "dra", "fyl", "oss", "yur"]
@@ -31,17 +33,10 @@ def _word(rng: random.Random) -> str:
 def _envelope(
     rng: random.Random, detail_type: str, source: str, at: datetime, detail: dict[str, Any]
 ) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": str(uuid.UUID(int=rng.getrandbits(128))),
-        "detail-type": detail_type,
-        "source": source,
-        "account": "123456789012",
-        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": "us-east-1",
-        "resources": [],
-        "detail": detail,
-    }
+    """The shared envelope with a seeded random id, the platform's source and whole-second time."""
+    event_id = str(uuid.UUID(int=rng.getrandbits(128)))
+    moment = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return envelope(detail_type, moment, detail, event_id=event_id, order_id=None, source=source)
 
 
 def _money(amount: float, currency: str) -> dict[str, str]:

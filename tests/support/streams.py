@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.support.events import envelope
+
 from touchpoints.contract import ORDER_EVENT_TYPES
 
 __all__ = [
@@ -120,17 +122,14 @@ class _Order:
         moment = self.at(hours)
         number = len(self.events)
         self.events.append(
-            {
-                "version": "0",
-                "id": str(uuid.uuid5(_NAMESPACE, f"{self.seed}/{self.order_id}/{number}")),
-                "detail-type": detail_type,
-                "source": _SOURCES[detail_type[:5]],
-                "account": "123456789012",
-                "time": _ts(moment),
-                "region": "us-east-1",
-                "resources": [],
-                "detail": {"order_id": self.order_id, **detail},
-            }
+            envelope(
+                detail_type,
+                _ts(moment),
+                detail,
+                event_id=str(uuid.uuid5(_NAMESPACE, f"{self.seed}/{self.order_id}/{number}")),
+                order_id=self.order_id,
+                source=_SOURCES[detail_type[:5]],
+            )
         )
         return moment
 

@@ -7,21 +7,18 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from tests.support.events import envelope
 
 from touchpoints.cli.main import cli
 
 FIXTURE_RULES = Path(__file__).resolve().parents[2] / "fixtures" / "decide" / "rules"
-EVENT = {
-    "version": "0",
-    "id": "E1",
-    "detail-type": "ShipmentDelivered",
-    "source": "shop",
-    "account": "1",
-    "time": "2026-03-10T14:30:00Z",
-    "region": "us-east-1",
-    "resources": [],
-    "detail": {"order_id": "A77", "shipment_id": "S1", "customer": {"id": "C1", "email": "a@example.com"}},
-}
+EVENT = envelope(
+    "ShipmentDelivered",
+    "2026-03-10T14:30:00Z",
+    {"shipment_id": "S1", "customer": {"id": "C1", "email": "a@example.com"}},
+    event_id="E1",
+    order_id="A77",
+)
 
 
 def invoke(tmp_path: Path, *args: str) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from tests.support.events import envelope, money
 
 from touchpoints.cli.main import cli
 
@@ -149,25 +150,20 @@ def test_missing_tests_folder_exit_2(tmp_path: Path) -> None:
 def test_event_file_reference_and_malformed_event(tmp_path: Path) -> None:
     # GIVEN a case reading an envelope file, and a case with a malformed short-form event
     rules = rules_with_tests(tmp_path)
-    envelope = {
-        "version": "0",
-        "id": "X1",
-        "detail-type": "PaymentFailed",
-        "source": "shop",
-        "account": "1",
-        "time": "2026-03-02T15:05:00Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": {
-            "order_id": "T9",
+    failed = envelope(
+        "PaymentFailed",
+        "2026-03-02T15:05:00Z",
+        {
             "customer": {"id": "C9", "email": "z@example.com"},
             "payment_id": "P1",
-            "amount": {"amount": "5.00", "currency": "USD"},
+            "amount": money("5.00"),
             "reason_code": "card_declined",
             "attempt": 1,
         },
-    }
-    (tmp_path / "event.json").write_text(json.dumps(envelope))
+        event_id="X1",
+        order_id="T9",
+    )
+    (tmp_path / "event.json").write_text(json.dumps(failed))
     (rules / "tests" / "files.yaml").write_text(
         "cases:\n"
         "  - name: from a file\n    events: [{file: ../../event.json}]\n    until: 2026-03-02T16:00:00Z\n"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from tests.support.events import envelope
 
 from touchpoints.cli.main import cli
 
@@ -21,22 +22,11 @@ CUSTOMER = {
 PAYMENT = {"payment_id": "P1", "amount": {"amount": "10.00", "currency": "USD"}}
 
 
-def envelope(event_id: str, detail_type: str, time: str, **detail: Any) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": detail_type,
-        "source": "tests",
-        "account": "000000000000",
-        "time": time,
-        "region": "us-east-1",
-        "resources": [],
-        "detail": {"order_id": "A1", "customer": CUSTOMER, **detail},
-    }
-
-
 FAILED = envelope(
-    "F1", "PaymentFailed", "2026-03-10T12:00:00Z", reason_code="card_declined", attempt=1, **PAYMENT
+    "PaymentFailed",
+    "2026-03-10T12:00:00Z",
+    {"customer": CUSTOMER, "reason_code": "card_declined", "attempt": 1, **PAYMENT},
+    event_id="F1",
 )
 
 

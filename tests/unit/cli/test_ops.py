@@ -12,6 +12,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner, Result
+from tests.support.events import envelope, order_placed_detail
 
 from touchpoints.cli.main import cli
 from touchpoints.cli.output import handle_errors, to_jsonable
@@ -35,31 +36,11 @@ def rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return target
 
 
-def _envelope(detail_type: str, time: str, detail: dict[str, Any], event_id: str) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": detail_type,
-        "source": "shop.tests",
-        "account": "123456789012",
-        "time": time,
-        "region": "us-east-1",
-        "resources": [],
-        "detail": {"order_id": "A1", **detail},
-    }
-
-
-ORDER_PLACED = _envelope(
+ORDER_PLACED = envelope(
     "OrderPlaced",
     "2026-03-02T10:00:00Z",
-    {
-        "customer": {"id": "C1", "email": "ana@example.com", "name": "Ana"},
-        "total": {"amount": "19.90", "currency": "USD"},
-        "items": [
-            {"sku": "S1", "name": "Mug", "quantity": 1, "unit_price": {"amount": "19.90", "currency": "USD"}}
-        ],
-    },
-    "e-1",
+    order_placed_detail({"id": "C1", "email": "ana@example.com", "name": "Ana"}, amount="19.90"),
+    event_id="e-1",
 )
 
 
@@ -167,7 +148,9 @@ def test_validate_output_has_no_colour_codes_when_not_a_terminal(rules: Path) ->
 
 
 def _review(rating: int) -> dict[str, Any]:
-    return _envelope("ReviewSubmitted", "2026-03-09T12:00:00Z", {"review_id": "R1", "rating": rating}, "e-9")
+    return envelope(
+        "ReviewSubmitted", "2026-03-09T12:00:00Z", {"review_id": "R1", "rating": rating}, event_id="e-9"
+    )
 
 
 @pytest.mark.parametrize(("rating", "verdict"), [(1, "MATCHES"), (5, "DOES NOT MATCH")])
@@ -202,11 +185,11 @@ def test_explain_json_carries_the_trace_and_facts(rules: Path, tmp_path: Path) -
 
 def test_explain_a_delayed_rule_shows_its_due_time(rules: Path, tmp_path: Path) -> None:
     # GIVEN a payment event for a rule that decides 48h later
-    paid = _envelope(
+    paid = envelope(
         "PaymentSucceeded",
         "2026-03-02T11:00:00Z",
         {"payment_id": "P1", "amount": ORDER_PLACED["detail"]["total"]},
-        "e-2",
+        event_id="e-2",
     )
     event = _write(tmp_path / "paid.json", paid)
     state = _write(tmp_path / "state.json", [ORDER_PLACED])

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.events import envelope
 
 from touchpoints.contract import InvalidEventError, parse_event
 from touchpoints.contract.limits import (
@@ -63,19 +64,14 @@ SAMPLES = {
 
 def _sample(detail_type: str) -> dict[str, Any]:
     if detail_type == "TimerFired":
-        return {
-            "version": "0",
-            "id": "tp-0123456789abcdef",
-            "detail-type": "TimerFired",
-            "source": "touchpoints.timers",
-            "time": "2026-03-03T19:05:00Z",
-            "detail": {
-                "order_id": "A1001",
-                "rule_id": "payment-retry-reminder",
-                "trigger_event_id": "28cd893b-969f-5600-9bc4-1c29d3a67a4b",
-                "due_at": "2026-03-03T19:05:00Z",
-            },
+        detail = {
+            "rule_id": "payment-retry-reminder",
+            "trigger_event_id": "28cd893b-969f-5600-9bc4-1c29d3a67a4b",
+            "due_at": "2026-03-03T19:05:00Z",
         }
+        return envelope(
+            "TimerFired", "2026-03-03T19:05:00Z", detail, event_id="tp-0123456789abcdef", order_id="A1001"
+        )
     data: dict[str, Any] = json.loads((EVENTS / SAMPLES[detail_type]).read_text(encoding="utf-8"))
     return data
 

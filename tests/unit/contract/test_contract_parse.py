@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.events import envelope
 
 from touchpoints.contract import (
     DETAIL_MODELS,
@@ -436,14 +437,12 @@ def _envelope(
     source: str = "shop.reviews",
     time: str = "2026-03-08T14:00:00Z",
 ) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": "11111111-2222-4333-8444-555555555555",
-        "detail-type": detail_type,
-        "source": source,
-        "account": "123456789012",
-        "time": time,
-        "region": "us-east-1",
-        "resources": [],
-        "detail": detail,
-    }
+    """The shared envelope with one fixed id; `detail` is the whole detail, order id or none."""
+    return envelope(
+        detail_type,
+        time,
+        detail,
+        event_id="11111111-2222-4333-8444-555555555555",
+        order_id=None,
+        source=source,
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.events import envelope
 
 from touchpoints.catalog import Catalog, load_catalog
 from touchpoints.contract import Event
@@ -28,24 +29,15 @@ def catalog() -> Catalog:
     return load_catalog(FIXTURE_RULES)
 
 
-def envelope(event_id: str, detail_type: str, time: str, **detail: Any) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": detail_type,
-        "source": "tests",
-        "account": "000000000000",
-        "time": time,
-        "region": "us-east-1",
-        "resources": [],
-        "detail": {"order_id": "A1", "customer": CUSTOMER, **detail},
-    }
+def customer_event(event_id: str, detail_type: str, time: str, **detail: Any) -> dict[str, Any]:
+    """The shared envelope for order A1 of CUSTOMER (the detail carries the customer)."""
+    return envelope(detail_type, time, {"customer": CUSTOMER, **detail}, event_id=event_id)
 
 
-FAILED = envelope(
+FAILED = customer_event(
     "F1", "PaymentFailed", "2026-03-10T12:00:00Z", reason_code="card_declined", attempt=1, **PAYMENT
 )
-PAID = envelope("P1", "PaymentSucceeded", "2026-03-10T15:00:00Z", **PAYMENT)
+PAID = customer_event("P1", "PaymentSucceeded", "2026-03-10T15:00:00Z", **PAYMENT)
 
 
 def events_of(items: list[Event | InputProblem]) -> list[Event]:
@@ -79,7 +71,7 @@ def test_malformed_events_name_file_position_and_field_and_the_rest_is_read(tmp_
     lines = tmp_path / "events.jsonl"
     lines.write_text("\n".join(json.dumps(e) for e in (FAILED, bad, PAID)))
     array = tmp_path / "reviews.json"
-    review = envelope("R1", "ReviewSubmitted", "2026-03-11T00:00:00Z", review_id="R1", rating=9)
+    review = customer_event("R1", "ReviewSubmitted", "2026-03-11T00:00:00Z", review_id="R1", rating=9)
     array.write_text(json.dumps([PAID, review]))
     # WHEN we read both
     items = list(read_events([lines, array]))
