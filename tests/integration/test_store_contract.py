@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 import store_cases as cases
+from tests.support.events import envelope, money
+from tests.support.events import event as make_event
 
 from touchpoints.catalog import Catalog, load_catalog
 from touchpoints.contract import parse_event
@@ -190,19 +192,12 @@ def test_a_released_action_replaces_its_scheduled_row(store: DecisionStore) -> N
     scheduled = cases.record(event, "rule-a", status="scheduled")
     cases.commit(store, loaded, event, cases.decision(None, event, [scheduled]))
     # WHEN a later event releases it (same action id, decided again later)
-    timer_event = parse_event(
-        {
-            "id": f"timer-{next(cases.ids)}",
-            "detail-type": "TimerFired",
-            "source": "touchpoints.timers",
-            "time": "2026-03-01T14:00:00Z",
-            "detail": {
-                "order_id": order_id,
-                "rule_id": "rule-a",
-                "trigger_event_id": event.id,
-                "due_at": "2026-03-01T14:00:00Z",
-            },
-        }
+    timer_event = make_event(
+        "TimerFired",
+        "2026-03-01T14:00:00Z",
+        {"rule_id": "rule-a", "trigger_event_id": event.id, "due_at": "2026-03-01T14:00:00Z"},
+        event_id=f"timer-{next(cases.ids)}",
+        order_id=order_id,
     )
     reloaded = store.load(order_id, customer_id)
     released = scheduled.model_copy(
@@ -506,28 +501,26 @@ def _customer(customer_id: str, who: str) -> dict[str, Any]:
 
 
 def _paid(order_id: str, customer: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": f"paid-{order_id}",
-        "detail-type": "PaymentSucceeded",
-        "source": "shop.payments",
-        "time": "2026-03-02T10:00:00Z",
-        "detail": {
-            "order_id": order_id,
-            "payment_id": f"P-{order_id}",
-            "amount": {"amount": "10.00", "currency": "USD"},
-            "customer": customer,
-        },
-    }
+    detail = {"payment_id": f"P-{order_id}", "amount": money("10.00"), "customer": customer}
+    return envelope(
+        "PaymentSucceeded",
+        "2026-03-02T10:00:00Z",
+        detail,
+        event_id=f"paid-{order_id}",
+        order_id=order_id,
+        source="shop.payments",
+    )
 
 
 def _cancelled(order_id: str, customer: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": f"cancelled-{order_id}",
-        "detail-type": "OrderCancelled",
-        "source": "shop.orders",
-        "time": "2026-03-02T11:00:00Z",
-        "detail": {"order_id": order_id, "reason": "customer_request", "customer": customer},
-    }
+    return envelope(
+        "OrderCancelled",
+        "2026-03-02T11:00:00Z",
+        {"reason": "customer_request", "customer": customer},
+        event_id=f"cancelled-{order_id}",
+        order_id=order_id,
+        source="shop.orders",
+    )
 
 
 def _play(store: DecisionStore, catalog: Catalog, *raw: dict[str, Any]) -> None:

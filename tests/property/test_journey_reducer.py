@@ -7,8 +7,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.support.events import event as make_event
 
-from touchpoints.contract import Event, parse_event
+from touchpoints.contract import Event
 from touchpoints.journey import OrderJourney, apply_event
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -78,11 +79,8 @@ def journeys(draw: st.DrawFn) -> list[Event]:
     events = []
     for index, (detail_type, detail) in enumerate(raws):
         time = detail.pop("_time")
-        events.append(parse_event({
-            "version": "0", "id": f"e{draw(st.integers(0, 9))}{index:02d}", "detail-type": detail_type,
-            "source": "shop.test", "account": "123456789012", "time": _iso(time), "region": "us-east-1",
-            "resources": [], "detail": {"order_id": "A1", **detail},
-        }))  # fmt: skip
+        event_id = f"e{draw(st.integers(0, 9))}{index:02d}"
+        events.append(make_event(detail_type, _iso(time), detail, event_id=event_id, source="shop.test"))
     return events
 
 

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from touchpoints.contract import Event, parse_event
+from tests.support.events import event
+
+from touchpoints.contract import Event
 
 FIXTURE_RULES = Path(__file__).resolve().parents[2] / "fixtures" / "decide" / "rules"
 
@@ -36,18 +38,15 @@ def make_event(
     chosen = TAIPEI if customer is None else customer
     if chosen:
         body.setdefault("customer", chosen)
-    return parse_event(
-        {
-            "version": "0",
-            "id": event_id or f"{detail_type}-{time}",
-            "detail-type": detail_type,
-            "source": "tests",
-            "account": "000000000000",
-            "time": time,
-            "region": "us-east-1",
-            "resources": [],
-            "detail": body,
-        }
+    source = None if detail_type == "TimerFired" else "tests"
+    return event(
+        detail_type,
+        time,
+        body,
+        event_id=event_id or f"{detail_type}-{time}",
+        order_id=None,
+        source=source,
+        account="000000000000",
     )
 
 

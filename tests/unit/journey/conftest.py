@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.events import event
 
 from touchpoints.contract import Event, parse_event
 
@@ -30,19 +31,7 @@ def make_event() -> EventFactory:
     """Build a valid event of any detail-type (order A1 unless told) with a compact call."""
 
     def build(detail_type: str, time: str, event_id: str, *, order_id: str = "A1", **detail: Any) -> Event:
-        source = "touchpoints.timers" if detail_type == "TimerFired" else "shop.test"
-        return parse_event(
-            {
-                "version": "0",
-                "id": event_id,
-                "detail-type": detail_type,
-                "source": source,
-                "account": "123456789012",
-                "time": time,
-                "region": "us-east-1",
-                "resources": [],
-                "detail": {"order_id": order_id, **detail},
-            }
-        )
+        source = None if detail_type == "TimerFired" else "shop.test"
+        return event(detail_type, time, detail, event_id=event_id, order_id=order_id, source=source)
 
     return build
