@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 from touchpoints.construct import construct
 from touchpoints.contract import DecisionRecord, mask_address
 from touchpoints.contract.timers import TIMER_TYPE
+from touchpoints.experiments import HOLDOUT, arm_for
 from touchpoints.journey import ContactEntry, apply_event, build_facts_for
 from touchpoints.logic import truthy
 from touchpoints.outcome import Decision, TimerRequest, action_id_for
 from touchpoints.policy import ContactLedger, Verdict, address_for, evaluate_action, has_consent
-from touchpoints.policy.contact import NO_CONSENT, NO_CONTACT
+from touchpoints.policy.contact import GROUP_EXCLUSION, NO_CONSENT, NO_CONTACT, RULE_LIMIT
 from touchpoints.timestamps import to_utc
 
 if TYPE_CHECKING:
@@ -200,6 +201,7 @@ class _Builder:
                     policy=self.catalog.policy,
                     now=self.now,
                 )
+                verdict = self._hold_out(rule, verdict)
                 record = self._record(rule, action.channel, verdict, event_id=self.event.id, trigger=trigger)
                 self.records.append(record)
                 if verdict.status == "suppressed":
@@ -209,6 +211,22 @@ class _Builder:
                 self.ledger.add(contact)
                 if verdict.status == "scheduled":
                     self._add_timer(rule.id, self.event.id, verdict.send_at)
+
+    def _hold_out(self, rule: Rule, verdict: Verdict) -> Verdict:
+        """`held_out` instead of the message when the order is in the rule's experiment's holdout arm.
+
+        The rule's limit and its group object first (the holdout arm would not have had those
+        either); what comes after them (address, consent, caps, quiet hours) concerns a message the
+        holdout arm never gets. A held-out action then counts for the limit and the group as if
+        sent, and not for the caps (policy.contact).
+        """
+        experiment = rule.experiment
+        if experiment is None or verdict.reason in (RULE_LIMIT, GROUP_EXCLUSION):
+            return verdict
+        customer_id = self.customer.id if self.customer is not None else None
+        if arm_for(experiment, self.event.order_id, customer_id) != HOLDOUT:
+            return verdict
+        return Verdict("held_out", None, self.now)
 
     def _add_timer(self, rule_id: str, trigger_event_id: str, due: datetime) -> None:
         timer = TimerRequest(self.event.order_id, rule_id, trigger_event_id, due.astimezone(UTC))

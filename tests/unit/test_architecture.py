@@ -29,6 +29,8 @@ CORE = [
     "ports.py",
     "erasure.py",
     "commit.py",
+    "experiments.py",
+    "outcomes.py",
     "decide.py",
     "simulator.py",
     "service.py",
@@ -43,7 +45,7 @@ _CATALOG = _CONTRACT | {"catalog"}
 _JOURNEY = _CONTRACT | {"journey"}
 _POLICY = _CATALOG | _JOURNEY | {"policy"}
 # The core's types and ports, and what a commit writes (computed in the core for every store).
-_TYPES = _POLICY | {"outcome", "ports", "erasure", "commit"}
+_TYPES = _POLICY | {"outcome", "ports", "erasure", "commit", "experiments", "outcomes"}
 _DECIDE = _TYPES | {"decide"}
 _SERVICE = _DECIDE | {"service"}
 _RUNTIME = _SERVICE | {"adapters", "settings", "handlers"}
@@ -62,6 +64,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "ports": _TYPES,
     "erasure": _TYPES,
     "commit": _TYPES,
+    "experiments": _TYPES,
+    "outcomes": _TYPES,
     "decide": _DECIDE,
     "service": _SERVICE,
     "simulator": _SERVICE | {"simulator", "adapters"},  # the service on in-memory adapters
@@ -70,7 +74,9 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "adapters": _TYPES | {"adapters"},
     "handlers": _RUNTIME,  # Powertools wiring; never the CLI or the local emulation
     "local": _RUNTIME | {"local", "simulator"},
-    "cli": _RUNTIME | {"local", "simulator", "cli"},
+    # The report: the simulator or the production table, read into numbers and one HTML page.
+    "report": _RUNTIME | {"simulator", "report"},
+    "cli": _RUNTIME | {"local", "simulator", "report", "cli"},
 }
 
 # Arrows that break the table today, each with the work that removes it. Delete the entry with

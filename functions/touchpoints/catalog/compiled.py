@@ -34,6 +34,7 @@ from touchpoints.catalog.model import (
     ActionSpec,
     Cap,
     ContactPolicy,
+    Experiment,
     GroupPolicy,
     Limit,
     Locales,
@@ -285,6 +286,10 @@ def _action(fields: Mapping[str, Any]) -> ActionSpec:
     return _construct(ActionSpec, fields, {})
 
 
+def _experiment(fields: Mapping[str, Any]) -> Experiment:
+    return _construct(Experiment, fields, {})
+
+
 def _rule(fields: Mapping[str, Any]) -> Rule:
     return _construct(
         Rule,
@@ -294,6 +299,7 @@ def _rule(fields: Mapping[str, Any]) -> Rule:
             "offset": _optional(_timedelta),
             "then": lambda actions: [_action(action) for action in actions],
             "limit": _optional(_limit),
+            "experiment": _optional(_experiment),
         },
     )
 

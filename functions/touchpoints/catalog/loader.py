@@ -99,6 +99,7 @@ class _CatalogBuilder:
         templates = self._load_templates(policy)
         sources = [self._load_rule(path, policy, templates) for path in self._rule_files()]
         self._check_duplicate_ids(sources)
+        self._check_experiment_names(sources)
         self._check_template_reads(sources)
         if self.problems or policy is None:
             return None, sorted(set(self.problems))
@@ -372,6 +373,29 @@ class _CatalogBuilder:
                             self.problems.append(
                                 Problem(display, line, uncarried_message(part, path, data["id"], triggers))
                             )
+
+    def _check_experiment_names(self, sources: Sequence[_RuleSource | None]) -> None:
+        """An experiment name is the assignment's hash seed: two rules sharing one would share arms."""
+        first: dict[str, tuple[str, int]] = {}
+        for source in sources:
+            data = source.document.data if source is not None else None
+            experiment = data.get("experiment") if isinstance(data, dict) else None
+            name = experiment.get("name") if isinstance(experiment, dict) else None
+            if source is None or not isinstance(name, str):
+                continue
+            line = source.document.line(("experiment", "name"))
+            if name in first:
+                where, where_line = first[name]
+                self.problems.append(
+                    Problem(
+                        source.document.display,
+                        line,
+                        f"duplicate experiment name '{name}': also used in {where}:{where_line}; "
+                        "each experiment needs its own name (it seeds who is held out)",
+                    )
+                )
+            else:
+                first[name] = (source.document.display, line)
 
     def _check_duplicate_ids(self, sources: Sequence[_RuleSource | None]) -> None:
         first: dict[str, tuple[str, int]] = {}

@@ -29,6 +29,7 @@ __all__ = [
     "Cap",
     "ContactPolicy",
     "Duration",
+    "Experiment",
     "Group",
     "GroupPolicy",
     "Limit",
@@ -156,6 +157,67 @@ class Limit(_Strict):
     )
 
 
+HOLDOUT_MAX_PERCENT = 50.0
+"""The largest holdout a rule may declare: above half, the "holdout" is the treatment."""
+
+
+def _percent(value: Any) -> Any:
+    """`10%`, `"12.5%"` or a number of percent (`10`) as a float percent; anything else fails."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a percentage: write it as 10%")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().removesuffix("%").strip()
+        try:
+            return float(text)
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is not a percentage: write it as 10% (a number from 0 to 50, then %)")
+
+
+class Experiment(_Strict):
+    """A holdout experiment on one rule: a share of its matches is recorded `held_out` and never sent.
+
+    Which orders (or customers) are held out is a hash of the experiment's name and the sticky key
+    (touchpoints.experiments), so a replay, a simulation and production agree on every one.
+    """
+
+    name: str = Field(
+        pattern=_ID_PATTERN,
+        max_length=ID_MAX_LENGTH,
+        description="Kebab-case name, unique in the catalog; seeds the assignment (renaming reshuffles).",
+    )
+    holdout: Annotated[
+        float,
+        BeforeValidator(_percent),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%\s*$"},
+                    {"type": "number", "exclusiveMinimum": 0, "maximum": HOLDOUT_MAX_PERCENT},
+                ],
+                "description": "Share held out, in percent: more than 0, at most 50 (e.g. 10%).",
+                "examples": ["10%", "5%"],
+            }
+        ),
+    ] = Field(description="Share of matches held out, in percent (e.g. 10%).")
+    sticky: Literal["order", "customer"] = Field(
+        default="order",
+        description="order: each order drawn on its own; customer: a customer's orders share one arm.",
+    )
+
+    @field_validator("holdout")
+    @classmethod
+    def _check_holdout(cls, value: float) -> float:
+        if not 0 < value <= HOLDOUT_MAX_PERCENT:
+            raise ValueError(
+                f"holdout {value:g}% is out of range: hold out more than 0% and at most "
+                f"{HOLDOUT_MAX_PERCENT:g}% of the matches (e.g. holdout: 10%)"
+            )
+        return value
+
+
 class ActionSpec(_Strict):
     """One thing a rule does when it matches: a message on a channel, or an event for another system."""
 
@@ -238,6 +300,10 @@ class Rule(_Strict):
         default=None, description="Exclusion group declared in policy.yaml: one action of it per window."
     )
     limit: Limit | None = Field(default=None, description="How often this rule may fire.")
+    experiment: Experiment | None = Field(
+        default=None,
+        description="Hold out a share of matches (recorded held_out, never sent) to measure the effect.",
+    )
     category: Category = Field(
         default="service",
         description="transactional (never capped), service (capped), marketing (needs consent; capped).",

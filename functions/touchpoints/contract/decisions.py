@@ -12,7 +12,8 @@ from touchpoints.contract.types import Timestamp
 __all__ = ["Channel", "DecisionReason", "DecisionRecord", "DecisionStatus", "mask_address"]
 
 Channel = Literal["email", "sms", "event"]
-DecisionStatus = Literal["pending", "scheduled", "sent", "failed", "suppressed"]
+DecisionStatus = Literal["pending", "scheduled", "sent", "failed", "suppressed", "held_out"]
+"""`held_out`: an experiment's holdout arm (touchpoints.experiments): recorded for the audit, never sent."""
 DecisionReason = Literal[
     "rule_limit", "rate_limit", "group_exclusion", "quiet_hours", "no_consent", "no_contact"
 ]

@@ -43,6 +43,8 @@ POLICY_ORDER: tuple[str, ...] = (RULE_LIMIT, GROUP_EXCLUSION, NO_CONTACT, NO_CON
 """The fixed order the checks run in; the first that objects gives the record its reason."""
 
 _NOT_COUNTED = frozenset({"suppressed"})
+_NOT_CAPPED = frozenset({"suppressed", "held_out"})
+"""A held-out action counts for its rule's limit and its group as if sent, but the customer saw nothing."""
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,8 @@ def has_consent(category: str, channel: str, customer: Customer) -> bool:
 def exceeds_cap(category: str, policy: ContactPolicy, ledger: ContactLedger, now: datetime) -> bool:
     """True when the customer already has `cap.max` messages of this category in the cap's window.
 
-    Transactional messages are never capped; `event` actions are not messages and never count.
+    Transactional messages are never capped; `event` actions are not messages and never count,
+    nor do held-out ones (an experiment's holdout arm got no message).
     """
     if category == "transactional":
         return False
@@ -166,7 +169,7 @@ def exceeds_cap(category: str, policy: ContactPolicy, ledger: ContactLedger, now
         if (
             entry.category == category
             and entry.channel != "event"
-            and entry.status not in _NOT_COUNTED
+            and entry.status not in _NOT_CAPPED
             and (since is None or entry.at > since)
         ):
             count += 1
