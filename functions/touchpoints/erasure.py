@@ -38,7 +38,7 @@ def erased_journey(state: OrderJourney) -> OrderJourney:
 
 
 def erase_event_fields(event: dict[str, Any], customer_id: str) -> bool:
-    """Drop the customer's contact fields and `signed_by` from an event envelope dict, in place.
+    """Drop the customer's contact fields, `signed_by` and a survey `comment` from an envelope dict, in place.
 
     Only a `customer` whose id is `customer_id` loses its fields (an order may have changed hands).
     Returns True if anything was removed, so a second erasure reports nothing new.
@@ -47,6 +47,7 @@ def erase_event_fields(event: dict[str, Any], customer_id: str) -> bool:
     if not isinstance(detail, dict):
         return False
     changed = detail.pop("signed_by", None) is not None
+    changed = detail.pop("comment", None) is not None or changed  # a survey answer's own words
     customer = detail.get("customer")
     if isinstance(customer, dict) and customer.get("id") == customer_id:
         for name in _PERSONAL_FIELDS:

@@ -50,6 +50,7 @@ TriggerType = Literal[
     "ShipmentDelivered",
     "ReturnRequested",
     "ReviewSubmitted",
+    "SurveyAnswered",
 ]
 ChannelName = Literal["email", "sms", "event"]
 ActionEventType = Literal["SupportCaseRequested", "GoodwillCreditRequested"]

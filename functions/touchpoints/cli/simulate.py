@@ -176,7 +176,7 @@ def summary_table(records: Iterable[DecisionRecord]) -> Table:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for record in final.values():
         counts[record.rule_id][record.status] += 1
-    statuses = ("pending", "scheduled", "suppressed", "sent", "failed")
+    statuses = ("pending", "scheduled", "suppressed", "held_out", "sent", "failed")
     table = Table(title="per rule")
     table.add_column("rule")
     for status in statuses:

@@ -36,6 +36,7 @@ from touchpoints.contract.models import (
     ShipmentDelivered,
     ShipmentDispatched,
     ShipmentException,
+    SurveyAnswered,
     TimerFired,
 )
 from touchpoints.contract.types import Timestamp, format_timestamp, parse_timestamp
@@ -68,6 +69,7 @@ __all__ = [
     "ShipmentDelivered",
     "ShipmentDispatched",
     "ShipmentException",
+    "SurveyAnswered",
     "TimerFired",
     "Timestamp",
     "format_timestamp",

@@ -195,7 +195,7 @@ _NOT_SHOWN = "a value not shown here (personal data)"
 def _problem(error: ErrorDetails) -> FieldProblem:
     field = ".".join(str(part) for part in error["loc"])
     loc = [str(part) for part in error["loc"]]
-    if ("customer" in loc[:-1] and loc[-1] in _PERSONAL) or loc[-1:] == ["signed_by"]:
+    if ("customer" in loc[:-1] and loc[-1] in _PERSONAL) or loc[-1:] in (["signed_by"], ["comment"]):
         # Say what is wrong, never the value: an email or phone number must not reach the logs.
         ctx = error.get("ctx") or {}
         if "got" in ctx:  # our own validators: "{what}, got {got}"

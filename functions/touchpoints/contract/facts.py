@@ -166,6 +166,20 @@ _ORDER: list[tuple[str, FactType, str]] = [
     ("order.reviews.*.title", "string", "review title"),
     ("order.reviews.*.sku", "string", "reviewed SKU"),
     ("order.latest_rating", "number", "rating of the latest review"),
+    ("order.surveys", "array", "survey answers, one per scale (the latest), oldest first"),
+    ("order.surveys.*", "object", "one survey answer"),
+    ("order.surveys.*.scale", "string", "nps (score 0-10) or csat (score 1-5)"),
+    ("order.surveys.*.score", "number", "the answer on its scale"),
+    ("order.surveys.*.channel", "string", "where it came in: email, sms, web, app, phone, other"),
+    ("order.surveys.*.at", "timestamp", "when it was answered"),
+    ("order.latest_survey_scale", "string", "scale of the latest survey answer (nps or csat)"),
+    ("order.latest_survey_score", "number", "score of the latest survey answer, on its scale"),
+    (
+        "order.survey_sentiment",
+        "string",
+        "latest answer: detractor (nps 0-6, csat 1-2), passive (nps 7-8, csat 3), promoter (nps 9+, csat 4+)",
+    ),
+    ("order.has_survey_answer", "boolean", "the customer answered a survey about the order"),
     (
         "order.hours_late_to_ship",
         "number",
@@ -241,6 +255,14 @@ def _event_facts() -> list[FactField]:
             "number",
             "hours new_estimate is past previous_estimate (null without one)",
             delayed,
+        )
+    )
+    every.append(
+        FactField(
+            "event.sentiment",
+            "string",
+            "detractor (nps 0-6, csat 1-2), passive (nps 7-8, csat 3) or promoter (nps 9-10, csat 4-5)",
+            ("SurveyAnswered",),
         )
     )
     return every

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from touchpoints.contract.limits import ITEMS_MAX, SKUS_MAX
 from touchpoints.contract.types import (
@@ -23,6 +23,7 @@ from touchpoints.contract.types import (
     Timestamp,
     TimeZoneName,
     Url,
+    _fail,
 )
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "ORDER_EVENT_TYPES",
     "PAYMENT_FAILURE_REASONS",
     "RETURN_REASONS",
+    "SURVEY_CHANNELS",
+    "SURVEY_SCALES",
     "TIERS",
     "CancelReason",
     "Consent",
@@ -55,6 +58,9 @@ __all__ = [
     "ShipmentDelivered",
     "ShipmentDispatched",
     "ShipmentException",
+    "SurveyAnswered",
+    "SurveyChannel",
+    "SurveyScale",
     "Tier",
     "TimerFired",
 ]
@@ -67,6 +73,8 @@ PaymentFailureReason = Literal[
 DelayReason = Literal["weather", "carrier_capacity", "address_issue", "customs", "other"]
 ExceptionKind = Literal["lost", "damaged", "returned_to_sender", "failed_attempt"]
 ReturnReason = Literal["damaged", "wrong_item", "not_as_described", "late", "changed_mind", "other"]
+SurveyScale = Literal["nps", "csat"]
+SurveyChannel = Literal["email", "sms", "web", "app", "phone", "other"]
 
 TIERS: tuple[str, ...] = get_args(Tier)
 CANCEL_REASONS: tuple[str, ...] = get_args(CancelReason)
@@ -74,6 +82,9 @@ PAYMENT_FAILURE_REASONS: tuple[str, ...] = get_args(PaymentFailureReason)
 DELAY_REASONS: tuple[str, ...] = get_args(DelayReason)
 EXCEPTION_KINDS: tuple[str, ...] = get_args(ExceptionKind)
 RETURN_REASONS: tuple[str, ...] = get_args(ReturnReason)
+SURVEY_SCALES: Mapping[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5)}
+"""The scores each survey scale allows: NPS 0-10 (how likely to recommend), CSAT 1-5 (how satisfied)."""
+SURVEY_CHANNELS: tuple[str, ...] = get_args(SurveyChannel)
 
 # Producers may add fields (extra="ignore"); the typed ones are validated.
 _EVENT_CONFIG = ConfigDict(extra="ignore", frozen=True)
@@ -223,6 +234,33 @@ class ReviewSubmitted(DetailBase):
     sku: Identifier | None = Field(default=None, description="reviewed SKU")
 
 
+class SurveyAnswered(DetailBase):
+    """The customer answered a survey about the order: a score on the survey's `scale`, maybe a comment.
+
+    `comment` is the customer's own words (personal free text): it is never logged, never kept in
+    the journey state, and erased by `touchpoints forget` with the rest of the customer's data.
+    """
+
+    scale: SurveyScale = Field(description="the survey's scale: nps (score 0-10) or csat (score 1-5)")
+    score: Annotated[int, Field(strict=True)] = Field(
+        description="the answer on the scale: nps 0-10, csat 1-5"
+    )
+    comment: ReviewBody | None = Field(default=None, description="what the customer wrote (never logged)")
+    channel: SurveyChannel = Field(description="where the answer came in: email, sms, web, app, phone, other")
+    survey_id: Identifier | None = Field(default=None, description="the survey platform's id of the answer")
+
+    @field_validator("score")
+    @classmethod
+    def _score_on_the_scale(cls, score: int, info: ValidationInfo) -> int:
+        scale = info.data.get("scale")
+        if scale is None:
+            return score  # the scale itself is wrong: that is the problem reported
+        low, high = SURVEY_SCALES[scale]
+        if not low <= score <= high:
+            raise _fail("survey_score", f"must be on the {scale} scale, {low} to {high}", score)
+        return score
+
+
 class TimerFired(DetailBase):
     """Internal: a delayed rule or deferred action is due (sent only by `touchpoints.timers`)."""
 
@@ -242,6 +280,7 @@ Detail = (
     | ShipmentDelivered
     | ReturnRequested
     | ReviewSubmitted
+    | SurveyAnswered
     | TimerFired
 )
 
@@ -258,6 +297,7 @@ DETAIL_MODELS: Mapping[str, type[DetailBase]] = {
         ShipmentDelivered,
         ReturnRequested,
         ReviewSubmitted,
+        SurveyAnswered,
         TimerFired,
     )
 }

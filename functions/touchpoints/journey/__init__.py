@@ -13,6 +13,7 @@ from touchpoints.journey.state import (
     ReviewInfo,
     Shipment,
     ShipmentIssue,
+    SurveyInfo,
     apply_event,
 )
 
@@ -28,6 +29,7 @@ __all__ = [
     "ReviewInfo",
     "Shipment",
     "ShipmentIssue",
+    "SurveyInfo",
     "apply_event",
     "build_facts",
     "build_facts_for",

@@ -12,15 +12,16 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
-from touchpoints.contract import Customer, Event, Money, ShipmentDelayed, format_timestamp
+from touchpoints.contract import Customer, Event, Money, ShipmentDelayed, SurveyAnswered, format_timestamp
 from touchpoints.contract.facts import FactNeeds
 from touchpoints.journey.history import ContactEntry, History
-from touchpoints.journey.state import OrderJourney, ReviewInfo, Shipment, event_stamp
+from touchpoints.journey.state import OrderJourney, ReviewInfo, Shipment, SurveyInfo, event_stamp
 
 __all__ = [
     "DEFAULT_CUSTOMER_FACTS",
     "build_facts",
     "build_facts_for",
+    "survey_sentiment",
 ]
 
 _HOUR = 3600.0
@@ -115,6 +116,8 @@ def _event(state: OrderJourney, event: Event) -> dict[str, Any]:
         facts["previous_estimate"] = _z(previous)
         facts["delay_hours_vs_promise"] = _hours(detail.new_estimate, state.promised_delivery_by)
         facts["delay_hours_vs_previous"] = _hours(detail.new_estimate, previous)
+    elif isinstance(detail, SurveyAnswered):
+        facts["sentiment"] = survey_sentiment(detail.scale, detail.score)
     return facts
 
 
@@ -191,6 +194,25 @@ def _reviews(state: OrderJourney) -> list[ReviewInfo]:
     return sorted(state.reviews.values(), key=lambda r: (r.at, r.review_id))
 
 
+def _surveys(state: OrderJourney) -> list[SurveyInfo]:
+    return sorted(state.surveys.values(), key=lambda answer: (answer.at, answer.scale))
+
+
+def survey_sentiment(scale: str, score: int) -> str:
+    """detractor (nps 0-6, csat 1-2), passive (nps 7-8, csat 3) or promoter (nps 9-10, csat 4-5).
+
+    NPS's own bands; CSAT's "satisfied" (4-5) counts as promoting, 1-2 as detracting. One place,
+    shared by the facts rules read and the report's survey numbers.
+    """
+    if scale == "nps":
+        return "detractor" if score <= 6 else "passive" if score <= 8 else "promoter"
+    return "detractor" if score <= 2 else "passive" if score == 3 else "promoter"
+
+
+def _latest_survey(state: OrderJourney) -> SurveyInfo | None:
+    return _surveys(state)[-1] if state.surveys else None
+
+
 def _hours_late_to_ship(state: OrderJourney, now: datetime) -> float | None:
     if state.promised_ship_by is None:
         return None
@@ -253,6 +275,14 @@ _ORDER_FACTS: dict[str, _OrderFact] = {
         for r in _reviews(s)
     ],
     "latest_rating": lambda s, now, p: _reviews(s)[-1].rating if s.reviews else None,
+    "surveys": lambda s, now, p: [
+        {"scale": a.scale, "score": a.score, "channel": a.channel, "at": _z(a.at)} for a in _surveys(s)
+    ],
+    "latest_survey_scale": lambda s, now, p: latest.scale if (latest := _latest_survey(s)) else None,
+    "latest_survey_score": lambda s, now, p: latest.score if (latest := _latest_survey(s)) else None,
+    "survey_sentiment": lambda s, now, p: (
+        survey_sentiment(latest.scale, latest.score) if (latest := _latest_survey(s)) else None
+    ),
     "hours_late_to_ship": lambda s, now, p: _hours_late_to_ship(s, now),
     "delivery_delay_hours": lambda s, now, p: _hours(
         s.delivered_at or s.estimated_delivery, s.promised_delivery_by
@@ -265,6 +295,7 @@ _ORDER_FACTS: dict[str, _OrderFact] = {
     "has_return": lambda s, now, p: bool(s.returns),
     "has_shipment_problem": lambda s, now, p: _has_shipment_problem(s),
     "has_review": lambda s, now, p: bool(s.reviews),
+    "has_survey_answer": lambda s, now, p: bool(s.surveys),
 }
 _ORDER_ITEMS = tuple(_ORDER_FACTS.items())
 
@@ -370,7 +401,7 @@ _EVENT_OWN_KEYS = frozenset({"type", "id", "time", "source"})
 
 def _event_subset(state: OrderJourney, event: Event, keys: frozenset[str]) -> dict[str, Any]:
     detail = event.detail
-    if isinstance(detail, ShipmentDelayed):  # derived delay facts: the full section, then pick
+    if isinstance(detail, ShipmentDelayed | SurveyAnswered):  # derived facts: the full section, then pick
         full = _event(state, event)
         return {key: full[key] for key in keys if key in full}
     fields = detail.__dict__

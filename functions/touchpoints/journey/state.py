@@ -28,6 +28,7 @@ from touchpoints.contract import (
     ShipmentDelivered,
     ShipmentDispatched,
     ShipmentException,
+    SurveyAnswered,
 )
 from touchpoints.errors import TouchpointsError
 from touchpoints.timestamps import format_sort_stamp
@@ -43,6 +44,7 @@ __all__ = [
     "Shipment",
     "ShipmentIssue",
     "ShipmentStatus",
+    "SurveyInfo",
     "apply_event",
     "event_stamp",
 ]
@@ -114,6 +116,16 @@ class ReviewInfo(BaseModel):
     sku: str | None = None
 
 
+class SurveyInfo(BaseModel):
+    """The customer's answer to a survey on one scale (the latest by event time; never the comment)."""
+
+    scale: str
+    score: int
+    channel: str
+    at: datetime
+    has_comment: bool = False
+
+
 class EstimateFact(BaseModel):
     """A delivery estimate as announced by one event; the journey keeps them all to know the previous one."""
 
@@ -157,6 +169,7 @@ class OrderJourney(BaseModel):
     estimates: list[EstimateFact] = Field(default_factory=list)
     returns: dict[str, ReturnInfo] = Field(default_factory=dict)
     reviews: dict[str, ReviewInfo] = Field(default_factory=dict)
+    surveys: dict[str, SurveyInfo] = Field(default_factory=dict)
     customer: Customer | None = None
     seen_event_ids: list[str] = Field(default_factory=list)
     version: int = 0
@@ -386,6 +399,21 @@ def _on_review(state: OrderJourney, detail: Any, event: Event, stamp: str) -> No
         _put(state, "reviews", reviews)
 
 
+def _on_survey(state: OrderJourney, detail: Any, event: Event, stamp: str) -> None:
+    """One answer per scale: a customer who clicks 2 and then 4 changed their mind; the later one counts."""
+    answer: SurveyAnswered = detail
+    if _set_stamp(state, f"survey.{answer.scale}", stamp):
+        surveys = dict(state.surveys)
+        surveys[answer.scale] = SurveyInfo(
+            scale=answer.scale,
+            score=answer.score,
+            channel=answer.channel,
+            at=event.time,
+            has_comment=bool(answer.comment),
+        )
+        _put(state, "surveys", surveys)
+
+
 _HANDLERS: dict[type, Any] = {
     OrderPlaced: _on_placed,
     OrderCancelled: _on_cancelled,
@@ -397,6 +425,7 @@ _HANDLERS: dict[type, Any] = {
     ShipmentDelivered: _on_delivered,
     ReturnRequested: _on_return,
     ReviewSubmitted: _on_review,
+    SurveyAnswered: _on_survey,
 }
 
 
