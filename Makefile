@@ -87,7 +87,7 @@ build-CatalogLayer:
 # platform (python3.13, arm64 wheels, whatever machine builds), and bytecode compiled by a Python
 # 3.13 (Lambda cannot write __pycache__, so sources are compiled again at every cold start). The
 # two functions ship the same package.
-LAMBDA_EXCLUDE := cli local
+LAMBDA_EXCLUDE := cli local report
 LAMBDA_PLATFORM := --platform manylinux2014_aarch64 --only-binary=:all: --python-version 3.13 --implementation cp
 # Lambda's Python, for the bytecode: the first python3.13 that actually runs (a pyenv shim for a
 # version not selected does not). LAMBDA_PYTHON=/path/to/python3.13 names one; LAMBDA_PYTHON=none

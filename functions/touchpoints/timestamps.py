@@ -34,6 +34,7 @@ __all__ = [
     "format_trimmed",
     "parse_loose",
     "parse_rfc3339",
+    "parse_sort_stamp",
     "parse_strict",
     "to_utc",
 ]
@@ -151,6 +152,11 @@ def format_sort_stamp(moment: datetime) -> str:
         t.second,
         t.microsecond,
     )
+
+
+def parse_sort_stamp(stamp: str) -> datetime:
+    """The moment a `format_sort_stamp` text (or a journey stamp, `<sort stamp>|<event id>`) names, in UTC."""
+    return datetime.strptime(stamp.partition("|")[0], "%Y%m%dT%H%M%S.%f").replace(tzinfo=UTC)
 
 
 def format_day(moment: datetime) -> str:

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "audit": "touchpoints.cli.audit:audit",
     "forget": "touchpoints.cli.forget:forget",
     "redrive": "touchpoints.cli.redrive:redrive",
+    "report": "touchpoints.cli.report:report",
 }
 
 
@@ -68,7 +69,7 @@ def cli() -> None:
     """Touchpoints: proactive customer-care messages driven by the order journey.
 
     \b
-    Operations teams:   validate, test, explain, simulate, diff, preview
+    Operations teams:   validate, test, explain, simulate, diff, preview, report
     Developers:         demo (the whole pipeline on emulated AWS), audit, forget, redrive, schema
 
     Run `touchpoints COMMAND --help` for examples. Add --json for machine-readable output.

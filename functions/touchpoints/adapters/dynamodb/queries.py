@@ -64,17 +64,27 @@ class AuditQueries(DynamoDBTable):
         prefix = order_pk("")
         return sorted({str(item["pk"]["S"]).removeprefix(prefix) for item in items})
 
-    def records_for_rule(self, rule_id: str, day: str | None = None) -> list[DecisionRecord]:
-        """A rule's action rows (the by-rule GSI), optionally of one UTC day (`YYYY-MM-DD`)."""
+    def records_for_rule(
+        self, rule_id: str, day: str | None = None, *, since: datetime | None = None
+    ) -> list[DecisionRecord]:
+        """A rule's action rows (the by-rule GSI): of one UTC day (`YYYY-MM-DD`), or from `since`'s day on.
+
+        `since` narrows the index's key range to the days from its UTC day, then drops the rows
+        decided before it (`touchpoints report --table --since`).
+        """
         values: dict[str, Any] = {":pk": {"S": f"RULE#{rule_id}"}}
         condition = "gsi2pk = :pk"
         if day is not None:
             condition += " AND begins_with(gsi2sk, :day)"
             values[":day"] = {"S": f"{day}#"}
+        elif since is not None:
+            condition += " AND gsi2sk >= :since"
+            values[":since"] = {"S": f"{since.astimezone(UTC):%Y-%m-%d}#"}
         items = self._query(
             IndexName=RULE_INDEX, KeyConditionExpression=condition, ExpressionAttributeValues=values
         )
-        return [record_from_item(item) for item in items]
+        records = [record_from_item(item) for item in items]
+        return records if since is None else [r for r in records if r.decided_at >= since]
 
     def stale_pending_actions(
         self, rule_ids: Iterable[str], *, decided_since: datetime, due_before: datetime
