@@ -97,9 +97,9 @@ def _from_table(
     from touchpoints.ports import StoreError
     from touchpoints.report import from_table
 
-    store = connect_store(table, endpoint_url, region)
     now = datetime.now(UTC)
     since_at = parse_since(since, now)
+    store = connect_store(table, endpoint_url, region)
     source = {"kind": "table", "table": store.table_name, "since": since}
     try:
         return from_table(catalog, store, since=since_at, now=now, window=window, source=source)
