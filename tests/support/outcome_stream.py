@@ -74,7 +74,13 @@ def generate_stream(
         placed = START + timedelta(minutes=rng.randrange(60 * 24 * 60))
         seq = iter(range(1, 100))
 
-        def add(detail_type: str, at: datetime, detail: dict[str, Any], order_id: str = order_id) -> None:
+        def add(
+            detail_type: str,
+            at: datetime,
+            detail: dict[str, Any],
+            order_id: str = order_id,
+            seq: Any = seq,
+        ) -> None:
             events.append(
                 envelope(detail_type, at, detail, event_id=f"{order_id}-{next(seq)}", order_id=order_id)
             )
