@@ -105,7 +105,7 @@ class Driver:
         self.stream_filters = [json.loads(f["Pattern"]) for f in dispatch["FilterCriteria"]["Filters"]]
         self.max_stream_retries = int(dispatch.get("MaximumRetryAttempts", 3))
         self.stream_dlq_url: str = stack.outputs["DispatchDeadLetterQueueUrl"]
-        self._iterators: dict[str, str] = {}
+        self._positions: dict[str, str | None] = {}  # shard id -> last sequence number read
         self._schedules: dict[str, tuple[datetime, dict[str, Any]]] = {}
         self.history: dict[str, list[str]] = {}
         """action id -> the statuses its row went through (`scheduled: quiet_hours`, `pending`, `sent`)."""
@@ -201,20 +201,31 @@ class Driver:
         return len(records)
 
     def _read_stream(self) -> list[dict[str, Any]]:
+        """The stream records written since the last read, shard by shard.
+
+        A fresh iterator after the last sequence number read, every time: when a transaction is
+        cancelled (a conflict the service retries), moto restores a copy of the table, stream
+        included, and an iterator taken before it would read the old copy and miss every record after.
+        """
         streams = self.clients["dynamodbstreams"]
         stream_arn = self.stack.attributes["DecisionTable"]["StreamArn"]
-        if not self._iterators:
+        if not self._positions:
             shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
-            for shard in shards:
-                self._iterators[shard["ShardId"]] = streams.get_shard_iterator(
-                    StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
+            self._positions = {shard["ShardId"]: None for shard in shards}
         records: list[dict[str, Any]] = []
-        for shard_id, iterator in list(self._iterators.items()):
-            response = streams.get_records(ShardIterator=iterator, Limit=1000)
-            records.extend(response.get("Records", []))
-            if response.get("NextShardIterator"):
-                self._iterators[shard_id] = response["NextShardIterator"]
+        for shard_id, position in list(self._positions.items()):
+            where: dict[str, str] = (
+                {"ShardIteratorType": "TRIM_HORIZON"}
+                if position is None
+                else {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
+            )
+            iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, **where)[
+                "ShardIterator"
+            ]
+            found = streams.get_records(ShardIterator=iterator, Limit=1000).get("Records", [])
+            records.extend(found)
+            if found:
+                self._positions[shard_id] = found[-1]["dynamodb"]["SequenceNumber"]
         self.stats.stream_records += len(records)
         for record in records:
             self._note_transition(record)

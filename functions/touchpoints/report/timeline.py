@@ -128,7 +128,16 @@ def timelines(
                     "subject": _subject(data, record),
                 }
             )
-        entries.sort(key=lambda e: (e["at"], e["kind"] != "event"))
+        # Ties (two actions of one decision) in a fixed order, whatever order the source listed them in.
+        entries.sort(
+            key=lambda e: (
+                e["at"],
+                e["kind"] != "event",
+                e.get("type", ""),
+                e.get("rule_id", ""),
+                e.get("channel", ""),
+            )
+        )
         customer = journey.customer.id if journey is not None and journey.customer is not None else None
         found.append({"order_id": order_id, "customer_id": customer, "entries": entries})
     return found
