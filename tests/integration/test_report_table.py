@@ -1,4 +1,4 @@
-"""`touchpoints report --table` on a stack that ran the real handlers gives the numbers of `report` on its events.
+"""`touchpoints report --table` on a stack the real handlers ran gives the numbers of `report` on its events.
 
 A stack of its own (Stage `report`, so its table holds only this module's decisions) runs the
 demo's sample journeys and twelve generated delayed orders (a 50% holdout on the delay apology)

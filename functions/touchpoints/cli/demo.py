@@ -181,6 +181,12 @@ def _message(channel: str, record: DecisionRecord, to: str | None, subject: str)
     "--keep-running", is_flag=True, help="Leave the emulated AWS endpoint up for `touchpoints audit`."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON document.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write the run's report page (default: touchpoints-demo-report.html in the temp folder).",
+)
 @handle_errors
 def demo(
     events_dir: Path | None,
@@ -189,6 +195,7 @@ def demo(
     stage: str,
     keep_running: bool,
     as_json: bool,
+    report_path: Path | None,
 ) -> None:
     """Run the sample journeys through the real handlers on an embedded AWS emulation (no account needed).
 
@@ -202,6 +209,7 @@ def demo(
       touchpoints demo
       touchpoints demo --events events/carrier-delay --json
       touchpoints demo --keep-running        # prints the `touchpoints audit ...` command to try
+      touchpoints demo --report demo-report.html
     """
     # The demo runs the handlers in this process; the variables are set for its duration only, so
     # code that runs the demo in-process (tests, notebooks) gets its environment back afterwards.
@@ -238,10 +246,32 @@ def demo(
                 echo_json(result.to_dict())
             else:
                 _print(result)
+            _write_report(local, report_path, progress if as_json else stdout_console())
             if keep_running:
                 _wait(result)
         finally:
             server.stop()
+
+
+def _write_report(local: LocalStack, path: Path | None, console: Any) -> None:
+    """The run's `touchpoints report --table` page, read back from the stack's table; its path is printed."""
+    try:
+        import plotly  # noqa: F401
+        import statsmodels  # noqa: F401
+    except ImportError:
+        console.print("[dim]report skipped: pip install 'touchpoints[report]' for the run's report page[/]")
+        return
+    import tempfile
+
+    from touchpoints.catalog import load_catalog
+    from touchpoints.report import build_numbers, from_table, render_html
+
+    catalog = load_catalog(local.rules_dir)
+    source = {"kind": "table", "table": local.table_name, "since": "all"}
+    data = from_table(catalog, local.store, since=None, now=local.driver.clock(), source=source)
+    target = path or Path(tempfile.gettempdir()) / "touchpoints-demo-report.html"
+    target.write_text(render_html(build_numbers(data)), encoding="utf-8")
+    console.print(f"Report of this run: {target.resolve()}")
 
 
 @contextmanager

@@ -177,9 +177,9 @@ def report(
 
     \b
     Examples:
-      touchpoints report events/ --out /tmp/report.html
+      touchpoints report events/ --out report.html
       touchpoints report events/ --json | python -m json.tool | head
-      touchpoints report events/ --base rules --rules rules --out /tmp/diff.html
+      touchpoints report events/ --base rules --rules rules --out diff.html
       touchpoints report --table touchpoints-dev-decisions --since 30d --out last-month.html
     """
     from touchpoints.cli.simulate import _load_catalog

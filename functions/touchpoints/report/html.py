@@ -11,6 +11,7 @@ import html
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from touchpoints.outcomes import BINARY_OUTCOMES
@@ -300,6 +301,15 @@ def _timeline(order: dict[str, Any]) -> str:
     )
 
 
+def _where(source: dict[str, Any]) -> str:
+    """One line saying what the numbers come from."""
+    if source.get("kind") == "table":
+        return f"Production table {source.get('table')}, decisions since {source.get('since')}"
+    paths = source.get("paths") or []
+    text = "Simulation of " + (", ".join(Path(p).name for p in paths) if paths else "events")
+    return text + (f", against the base catalog {Path(source['base']).name}" if source.get("base") else "")
+
+
 def render_html(numbers: dict[str, Any]) -> str:
     """The whole page for the numbers of `build_numbers`."""
     from plotly.offline import get_plotlyjs
@@ -307,7 +317,7 @@ def render_html(numbers: dict[str, Any]) -> str:
     summary = numbers["summary"]
     by_status = summary["by_status"]
     source = numbers["source"]
-    where = ", ".join(f"{k} {v}" for k, v in source.items() if v not in (None, [], ""))
+    where = _where(source)
     cards = [
         ("events", summary["events"] if summary["events"] is not None else "-"),
         ("orders", summary["orders"]),

@@ -225,3 +225,25 @@ def test_without_json_the_page_is_written_and_its_path_printed(
     assert result.exit_code == 0, result.output
     assert out.stat().st_size > 1_000_000  # plotly.js is inside
     assert str(out) in result.stderr.replace("\n", "")
+
+
+def test_help_teaches_with_examples_that_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the report's --help, read from the checkout (its examples use events/ and rules/)
+    help_text = run("report", "--help").output
+    assert "Examples:" in help_text
+    examples = [
+        line.strip()
+        for line in help_text.splitlines()
+        if line.strip().startswith("touchpoints report events/")
+    ]
+    assert len(examples) == 3
+    monkeypatch.chdir(ROOT)
+    # WHEN each example over event files runs (the --table one needs a deployed table)
+    for example in examples:
+        command = example.split(" | ")[0].split()[2:]
+        if "--out" in command:  # into the test's folder, not the checkout
+            at = command.index("--out") + 1
+            command[at] = str(tmp_path / command[at])
+        result = run("report", *command)
+        # THEN it succeeds
+        assert result.exit_code == 0, (example, result.output)
