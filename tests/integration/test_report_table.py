@@ -104,3 +104,36 @@ def test_the_same_orders_are_held_out_in_the_table_in_simulate_and_by_the_assign
     assert held_in_table == {o for o, status in simulated.items() if status == "held_out"}
     assert held_in_table == {o for o in in_table if arm_for(experiment, o, None) == HOLDOUT}
     assert 0 < len(held_in_table) < len(in_table)
+
+
+def test_held_out_actions_never_reach_the_dispatcher_nor_a_customer(replayed: dict[str, Any]) -> None:
+    # GIVEN the held-out delay apologies the handlers recorded
+    from touchpoints.adapters import InMemoryChannel
+    from touchpoints.local import matches_pattern
+    from touchpoints.service import dispatch_action
+
+    local = replayed["local"]
+    held = [r for r in local.store.records_for_rule("delivery-delay-apology") if r.status == "held_out"]
+    assert held
+    # WHEN / THEN the stream showed each of them once, as held_out, and nothing was sent for them
+    assert all(local.driver.history[r.action_id] == ["held_out"] for r in held)
+    assert all(r.message_id is None for r in held)
+    # the template's FilterCriteria never pass a held-out row to Dispatch ...
+    image = {
+        "sk": {"S": "ACTION#2026-03-01T10:00:00Z#a"},
+        "status": {"S": "held_out"},
+        "error": {"NULL": True},
+    }
+    record = {"eventName": "INSERT", "dynamodb": {"NewImage": image}}
+    assert not any(matches_pattern(p, record) for p in local.driver.stream_filters)
+    # ... and were one handed to it anyway, the dispatcher skips it
+    channel = InMemoryChannel("email")
+    result = dispatch_action(
+        held[0],
+        catalog=local.runtime.catalog,
+        store=local.store,
+        channels={"email": channel},
+        now=held[0].send_at,
+    )
+    assert result.status == "skipped"
+    assert channel.sent == []

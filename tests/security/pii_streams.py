@@ -174,11 +174,40 @@ def generated_stream(seed: int = 7, orders: int = 12) -> list[dict[str, Any]]:
             "items": [{"sku": "SKU-1", "name": "Tea", "quantity": 1, "unit_price": _money(10, "GBP")}],
         }
         events.append(_envelope(rng, "OrderPlaced", "shop.orders", start + timedelta(hours=number), detail))
+    events.extend(_survey_answers(seed, orders, start))
     return events
 
 
+def _survey_answers(seed: int, orders: int, start: datetime) -> list[dict[str, Any]]:
+    """Survey answers whose comments are the customer's own words, and one rejected because of its comment.
+
+    A generator of its own, so that the journeys above keep the values they always had.
+    """
+    rng = random.Random(seed + 1)
+    answers: list[dict[str, Any]] = []
+    for number in range(0, orders, 2):
+        detail = {
+            "order_id": f"G{number:05d}",
+            "scale": "csat",
+            "score": rng.randint(1, 5),
+            "channel": "web",
+            "comment": f"{_word(rng)} {_word(rng)} left it with {_word(rng)}",
+        }
+        at = start + timedelta(hours=7 * number, days=8)
+        answers.append(_envelope(rng, "SurveyAnswered", "shop.surveys", at, detail))
+    bad = {
+        "order_id": "BADSV",
+        "scale": "nps",
+        "score": 11,
+        "channel": "email",
+        "comment": [_word(rng), _word(rng)],
+    }
+    answers.append(_envelope(rng, "SurveyAnswered", "shop.surveys", start + timedelta(days=9), bad))
+    return answers
+
+
 def personal_values(events: Iterable[dict[str, Any]]) -> set[str]:
-    """Every email, phone number and person's name the events carry (valid or not), as log needles.
+    """Every email, phone, person's name and survey comment the events carry (valid or not), as log needles.
 
     Phones are also looked for without their `+`, and emails by their `local@` part, so a
     partial leak (a stripped prefix, another domain spelling) is caught too.
@@ -187,7 +216,9 @@ def personal_values(events: Iterable[dict[str, Any]]) -> set[str]:
     for event in events:
         detail = event.get("detail", {})
         customer = detail.get("customer") or {}
+        comment = detail.get("comment")
         values = [customer.get("email"), customer.get("phone"), customer.get("name"), detail.get("signed_by")]
+        values += comment if isinstance(comment, list) else [comment]
         for value in values:
             if not isinstance(value, str) or not value:
                 continue

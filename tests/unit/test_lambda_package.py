@@ -27,7 +27,7 @@ from touchpoints.local.template import load_template
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = REPO_ROOT / "functions"
 HANDLERS = ["touchpoints.handlers.process_events", "touchpoints.handlers.dispatch"]
-NOT_RUNTIME = ["touchpoints.cli", "touchpoints.local"]
+NOT_RUNTIME = ["touchpoints.cli", "touchpoints.local", "touchpoints.report"]
 MAKEFILE_BUILD = {"BuildMethod": "makefile", "BuildArchitecture": "arm64", "ContextPath": "."}
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="the build target needs make")
@@ -82,7 +82,10 @@ def test_the_build_target_copies_the_runtime_then_installs_and_compiles(function
     assert done.returncode == 0, done.stderr
     commands = done.stdout
     # WHEN we read the commands it would run
-    steps = [commands.find(s) for s in ("cp -R touchpoints", "rm -rf cli local", "pip install", "compileall")]
+    steps = [
+        commands.find(s)
+        for s in ("cp -R touchpoints", "rm -rf cli local report", "pip install", "compileall")
+    ]
     # THEN the runtime is copied and pruned, then the dependencies are installed for Lambda, then compiled
     assert -1 not in steps, commands
     assert steps == sorted(steps), commands
@@ -98,7 +101,7 @@ def test_the_package_holds_no_cli_emulation_tests_metadata_or_caches(package: Pa
     unwanted = [
         f
         for f in files
-        if f.startswith(("touchpoints/cli", "touchpoints/local"))
+        if f.startswith(("touchpoints/cli", "touchpoints/local", "touchpoints/report"))
         or re.search(r"(^|/)(tests?|__pycache__|[^/]+\.egg-info)(/|$)", f)
         or f.endswith((".pyc", ".pyo"))
     ]
@@ -160,4 +163,6 @@ def test_the_handlers_import_and_build_their_runtime_from_the_package_alone(pack
     assert "touchpoints.catalog.loader" in loaded
     outside = {n: f for n, f in loaded.items() if f is None or not Path(f).is_relative_to(package)}
     assert outside == {}
-    assert [n for n in loaded if n.startswith(("touchpoints.cli", "touchpoints.local"))] == []
+    assert [
+        n for n in loaded if n.startswith(("touchpoints.cli", "touchpoints.local", "touchpoints.report"))
+    ] == []
