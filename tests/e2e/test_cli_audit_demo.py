@@ -97,6 +97,8 @@ def test_demo_runs_a_journey_through_the_emulated_stack(repo_root: Path, tmp_pat
             str(repo_root / "template.yaml"),
             "--stage",
             "demotest",
+            "--report",
+            str(tmp_path / "demo-report.html"),
             "--json",
         ],
     )
@@ -110,6 +112,10 @@ def test_demo_runs_a_journey_through_the_emulated_stack(repo_root: Path, tmp_pat
     assert all(m["to"].startswith("e***@") for m in emails)
     assert outcome["stats"]["events"] == len(list(events.glob("*.json")))
     assert outcome["stats"]["handler_failures"] == []
+    # and it ends with the run's report page, written where it says
+    assert outcome["report"] == str((tmp_path / "demo-report.html").resolve())
+    assert Path(outcome["report"]).is_file()
+    assert Path(outcome["report"]).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 def test_audit_without_credentials_is_a_clear_error(tmp_path: Path) -> None:
@@ -145,3 +151,37 @@ def test_demo_shows_a_deferral_that_its_audit_row_no_longer_holds(repo_root: Pat
     survey = [line for line in result.output.splitlines() if "follow-up-survey" in line and "email/" in line]
     assert len(survey) == 1
     assert "scheduled: quiet_hours -> sent" in survey[0]
+
+
+def test_report_over_the_endpoint_tells_an_orders_story_as_the_simulation_does(
+    stack: Any, journeys: dict[str, list[dict[str, Any]]], repo_root: Path, tmp_path: Path
+) -> None:
+    # GIVEN a journey processed on a stack of its own behind the endpoint (as `demo --keep-running`
+    # leaves one: a fresh table, and a virtual clock no other test moved on)
+    from touchpoints.local import start_local_stack
+
+    local = start_local_stack(
+        endpoint_url=stack.endpoint_url,
+        template=repo_root / "template.yaml",
+        rules_dir=repo_root / "rules",
+        parameters={"Stage": "e2ereport"},
+    )
+    events = journeys["damaged-parcel"]
+    local.driver.replay(events)
+    order_id = events[0]["detail"]["order_id"]
+    table = local.table_name
+    # WHEN the report is read from the table over HTTP, and simulated from the journey's files
+    args = ["--json", "--order", order_id, "--orders", "1", "--rules", str(repo_root / "rules")]
+    over_http = CliRunner().invoke(
+        cli, ["report", "--table", table, "--endpoint-url", local.endpoint_url or "", "--since", "all", *args]
+    )
+    simulated = CliRunner().invoke(cli, ["report", str(repo_root / "events" / "damaged-parcel"), *args])
+    # THEN both succeed and tell the order's story alike: its events, decisions, statuses and subjects
+    assert over_http.exit_code == 0, over_http.output
+    assert simulated.exit_code == 0, simulated.output
+    (from_table,) = json.loads(over_http.stdout)["orders"]
+    (from_files,) = json.loads(simulated.stdout)["orders"]
+    assert from_table["order_id"] == order_id
+    assert from_table == from_files
+    assert any(e.get("subject") for e in from_table["entries"] if e["kind"] == "decision")
+    stack.install()  # the tier's shared stack serves the next tests again

@@ -242,25 +242,29 @@ def demo(
                 "stream -> Dispatch, timers on a virtual clock ..."
             )
             result = run_demo(local, events)
+            page = _write_report(local, report_path)
             if as_json:
-                echo_json(result.to_dict())
+                echo_json({**result.to_dict(), "report": str(page) if page else None})
             else:
                 _print(result)
-            _write_report(local, report_path, progress if as_json else stdout_console())
+                stdout_console().print(
+                    f"Report of this run: {page}"
+                    if page
+                    else "[dim]No report page: pip install 'touchpoints[report]' to get one.[/]"
+                )
             if keep_running:
                 _wait(result)
         finally:
             server.stop()
 
 
-def _write_report(local: LocalStack, path: Path | None, console: Any) -> None:
-    """The run's `touchpoints report --table` page, read back from the stack's table; its path is printed."""
+def _write_report(local: LocalStack, path: Path | None) -> Path | None:
+    """The run's `touchpoints report --table` page, read back from its table (None without the extra)."""
     try:
         import plotly  # noqa: F401
         import statsmodels  # noqa: F401
     except ImportError:
-        console.print("[dim]report skipped: pip install 'touchpoints[report]' for the run's report page[/]")
-        return
+        return None
     import tempfile
 
     from touchpoints.catalog import load_catalog
@@ -269,9 +273,9 @@ def _write_report(local: LocalStack, path: Path | None, console: Any) -> None:
     catalog = load_catalog(local.rules_dir)
     source = {"kind": "table", "table": local.table_name, "since": "all"}
     data = from_table(catalog, local.store, since=None, now=local.driver.clock(), source=source)
-    target = path or Path(tempfile.gettempdir()) / "touchpoints-demo-report.html"
+    target = (path or Path(tempfile.gettempdir()) / "touchpoints-demo-report.html").resolve()
     target.write_text(render_html(build_numbers(data)), encoding="utf-8")
-    console.print(f"Report of this run: {target.resolve()}")
+    return target
 
 
 @contextmanager
