@@ -119,6 +119,8 @@ def test_the_stream_covers_every_detail_type_and_every_playbook_rule(
         "dispatch-notice",
         "shipment-problem-apology",
         "shipping-late-notice",
+        "survey-detractor-apology",
+        "survey-promoter-review-invitation",
     }
     statuses = Counter((a["status"], a["reason"]) for a in once.actions)
     for outcome in [

@@ -15,6 +15,8 @@ from touchpoints.contract.models import (
     EXCEPTION_KINDS,
     PAYMENT_FAILURE_REASONS,
     RETURN_REASONS,
+    SURVEY_CHANNELS,
+    SURVEY_SCALES,
 )
 
 __all__ = ["MALFORMATIONS", "malformed_body"]
@@ -31,6 +33,7 @@ _KNOWN_TYPES = frozenset(
         "ShipmentDelivered",
         "ReturnRequested",
         "ReviewSubmitted",
+        "SurveyAnswered",
         "TimerFired",
     }
 )
@@ -53,11 +56,18 @@ _REQUIRED: dict[str, dict[str, str]] = {
     "ShipmentDelivered": {"order_id": "id", "shipment_id": "id"},
     "ReturnRequested": {"order_id": "id", "return_id": "id", "reason": "enum"},
     "ReviewSubmitted": {"order_id": "id", "review_id": "id", "rating": "rating"},
+    "SurveyAnswered": {"order_id": "id", "scale": "enum", "score": "score", "channel": "enum"},
 }
 _ENVELOPE = {"id": "id", "detail-type": "type", "source": "id", "time": "time", "detail": "object"}
 
 _ENUM_VALUES = frozenset(
-    CANCEL_REASONS + DELAY_REASONS + EXCEPTION_KINDS + PAYMENT_FAILURE_REASONS + RETURN_REASONS
+    CANCEL_REASONS
+    + DELAY_REASONS
+    + EXCEPTION_KINDS
+    + PAYMENT_FAILURE_REASONS
+    + RETURN_REASONS
+    + tuple(SURVEY_SCALES)
+    + SURVEY_CHANNELS
 )
 _LETTERS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_-", min_size=1, max_size=20)
 _NOT_DECIMAL = _LETTERS.filter(lambda t: t.lower().lstrip("+-_") not in {"nan", "inf", "infinity", "snan"})
@@ -112,6 +122,13 @@ _WRONG: dict[str, st.SearchStrategy[Any]] = {
         st.integers(min_value=6),
         _LETTERS,
         st.sampled_from(["5", "4", 4.5, True, None]),
+        _HUGE,
+    ),
+    "score": st.one_of(  # off both scales (nps 0-10, csat 1-5), or not an integer
+        st.integers(max_value=-1),
+        st.integers(min_value=11),
+        _LETTERS,
+        st.sampled_from(["5", 4.5, True, None]),
         _HUGE,
     ),
     "money": st.one_of(

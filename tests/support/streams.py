@@ -35,6 +35,7 @@ _SOURCES = {
     "Shipm": "shop.logistics",
     "Retur": "shop.returns",
     "Revie": "shop.reviews",
+    "Surve": "shop.surveys",
 }
 _NAMESPACE = uuid.UUID("5f0c6c1e-7d1b-4c1e-9a57-0b6c2f1d6a11")
 _PRODUCTS = (
@@ -216,6 +217,16 @@ class _Order:
             sku=self.items[0]["sku"],
         )
 
+    def survey(self, hours: float, scale: str, score: int) -> None:
+        self.add(
+            "SurveyAnswered",
+            hours,
+            scale=scale,
+            score=score,
+            channel=self.rng.choice(("email", "web", "app")),
+            comment="The lid leaks." if score <= 2 else None,
+        )
+
     def cancelled(self, hours: float, reason: str) -> None:
         self.add(
             "OrderCancelled",
@@ -329,6 +340,16 @@ def _late_return(o: _Order) -> None:
     o.returned(130, "late")
 
 
+def _survey_unhappy(o: _Order) -> None:
+    _happy(o)
+    o.survey(150, "csat", o.rng.choice((1, 2)))
+
+
+def _survey_happy(o: _Order) -> None:
+    _happy(o)
+    o.survey(150, "nps", o.rng.choice((9, 10)))
+
+
 SCENARIOS: dict[str, Callable[[_Order], None]] = {
     "happy": _happy,
     "review-good": _review_good,
@@ -345,6 +366,8 @@ SCENARIOS: dict[str, Callable[[_Order], None]] = {
     "return-no-fault": _return_no_fault,
     "promise-missed": _promise_missed,
     "late-return": _late_return,
+    "survey-unhappy": _survey_unhappy,
+    "survey-happy": _survey_happy,
 }
 
 

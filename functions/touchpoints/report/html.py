@@ -351,7 +351,8 @@ def render_html(numbers: dict[str, Any]) -> str:
             [False, *([True] * len(POLICY_REASONS))],
         )
         + f"<p class='note'>{numbers['policy']['held_out']} decisions held out by experiments (not counted "
-        "against the caps). Deferred actions show as scheduled until they are released.</p></section>",
+        f"against the caps); {numbers['policy']['released_after_wait']} released after a wait. Deferred "
+        "actions show as scheduled until they are released.</p></section>",
     ]
     experiments = numbers["experiments"]
     sections.append(

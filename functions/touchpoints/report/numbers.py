@@ -95,6 +95,9 @@ def _policy(records: Sequence[DecisionRecord]) -> dict[str, Any]:
         "by_reason": by_reason,
         "by_rule": {rule: dict(sorted(reasons.items())) for rule, reasons in sorted(by_rule.items())},
         "held_out": sum(r.status == "held_out" for r in records),
+        # Waited (quiet hours, a deferring cap) and then released: records that carry `released_at`
+        # (docs/CONTRACT.md section 4); a record without the field counts as not released.
+        "released_after_wait": sum(getattr(r, "released_at", None) is not None for r in records),
     }
 
 
