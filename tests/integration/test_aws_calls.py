@@ -109,7 +109,14 @@ def _journey(sample_events: dict[str, list[dict[str, Any]]], *scenarios: str) ->
 
 
 # Every detail-type of the contract, in journeys where it is meaningful.
-SCENARIOS = ("happy-path", "payment-recovered", "carrier-delay", "damaged-parcel", "cancelled", "survey-detractor")
+SCENARIOS = (
+    "happy-path",
+    "payment-recovered",
+    "carrier-delay",
+    "damaged-parcel",
+    "cancelled",
+    "survey-detractor",
+)
 
 
 def test_each_event_costs_one_read_and_one_transactional_write(
