@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Literal, get_args
+from typing import Annotated, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -240,6 +240,10 @@ class SurveyAnswered(DetailBase):
     `comment` is the customer's own words (personal free text): it is never logged, never kept in
     the journey state, and erased by `touchpoints forget` with the rest of the customer's data.
     """
+
+    # The business key (which fact this is, whatever the envelope's id): the order's answer on this
+    # scale with this score; a re-click or a webhook retry is the same answer, a changed score a new one.
+    key_fields: ClassVar[tuple[str, ...]] = ("scale", "score")
 
     scale: SurveyScale = Field(description="the survey's scale: nps (score 0-10) or csat (score 1-5)")
     score: Annotated[int, Field(strict=True)] = Field(
