@@ -191,6 +191,11 @@ def report(
         )
     if paths and (table is not None or endpoint_url is not None):
         fail("give either event paths or --table, not both")
+    if not paths and base_dir is not None:
+        fail(
+            "--base diffs two simulations: give the event paths to simulate",
+            hint="touchpoints report events/ --base DIR",
+        )
     _require_extra()
     window = _window(window_text)
     catalog = _load_catalog(rules_dir, "--rules")

@@ -201,6 +201,7 @@ def test_standard_input_is_read_with_a_dash(stream: StreamTruth, holdout_rules: 
     [
         ([], "give event files"),
         (["events", "--table", "t"], "either event paths or --table"),
+        (["--table", "t", "--base", "rules"], "--base diffs two simulations"),
         (["--table", "t", "--since", "yesterday-ish"], "--since"),
         (["events", "--window", "soon"], "--window"),
         (["no-such-folder"], "no such file or folder"),
