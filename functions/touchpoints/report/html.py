@@ -140,10 +140,11 @@ def _per_day_figure(rows: Sequence[dict[str, Any]], key: str, title: str) -> Any
         visible = [False] * (len(scopes) * len(values))
         visible[index * len(values) : (index + 1) * len(values)] = [True] * len(values)
         buttons.append({"label": scope, "method": "update", "args": [{"visible": visible}]})
+    # The menu sits between the title and the bars, left-aligned, so a phone's width fits both.
     figure.update_layout(
-        **_LAYOUT,
-        title={"text": title},
-        updatemenus=[{"buttons": buttons, "x": 1.0, "xanchor": "right", "y": 1.18, "yanchor": "top"}],
+        **{**_LAYOUT, "margin": {"l": 48, "r": 16, "t": 96, "b": 48}},
+        title={"text": title, "y": 0.97, "yanchor": "top"},
+        updatemenus=[{"buttons": buttons, "x": 0.0, "xanchor": "left", "y": 1.04, "yanchor": "bottom"}],
     )
     return figure
 
