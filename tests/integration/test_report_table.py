@@ -10,6 +10,7 @@ table are the ones the simulation and the pure assignment hold out.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ _NOT_COMPARED = ("source", "as_of")
 @pytest.fixture(scope="module")
 def replayed(
     clients: dict[str, Any], repo_root: Path, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Any]:
+) -> Iterator[dict[str, Any]]:
     """The stack (Stage report) after the samples and 12 generated orders went through its handlers."""
     from touchpoints.local import create_stack, start_local_stack
 
@@ -47,7 +48,10 @@ def replayed(
     resources = create_stack(repo_root / "template.yaml", clients, parameters={"Stage": "report"})
     local = start_local_stack(clients=clients, resources=resources, rules_dir=rules)
     local.driver.replay(events)
-    return {"root": root, "rules": rules, "local": local, "experiment": experiment, "events": events}
+    yield {"root": root, "rules": rules, "local": local, "experiment": experiment, "events": events}
+    # moto's backends live as long as the process: a table left behind makes every later dump of
+    # its state (the e2e tier's /moto-api/data.json reads, in the same worker) slower
+    clients["dynamodb"].delete_table(TableName=local.table_name)
 
 
 def _report(*args: str) -> dict[str, Any]:

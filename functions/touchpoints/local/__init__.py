@@ -125,7 +125,9 @@ def _moto_data(endpoint_url: str | None, service: str, model: str) -> list[dict[
         import json
         import urllib.request
 
-        with urllib.request.urlopen(f"{endpoint_url}/moto-api/data.json", timeout=10) as response:
+        # The dump holds every backend of moto's process (a test run's other stacks too): it can take
+        # seconds on a busy machine, so the wait is generous; the loopback server answers or dies.
+        with urllib.request.urlopen(f"{endpoint_url}/moto-api/data.json", timeout=120) as response:
             data = json.loads(response.read())
         return list(data.get(service, {}).get(model, []))
     from moto.backends import get_backend

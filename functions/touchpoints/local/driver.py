@@ -106,6 +106,7 @@ class Driver:
         self.max_stream_retries = int(dispatch.get("MaximumRetryAttempts", 3))
         self.stream_dlq_url: str = stack.outputs["DispatchDeadLetterQueueUrl"]
         self._positions: dict[str, str | None] = {}  # shard id -> last sequence number read
+        self._iterators: dict[str, str] = {}  # shard id -> the iterator the last read returned
         self._schedules: dict[str, tuple[datetime, dict[str, Any]]] = {}
         self.history: dict[str, list[str]] = {}
         """action id -> the statuses its row went through (`scheduled: quiet_hours`, `pending`, `sent`)."""
@@ -203,9 +204,10 @@ class Driver:
     def _read_stream(self) -> list[dict[str, Any]]:
         """The stream records written since the last read, shard by shard.
 
-        A fresh iterator after the last sequence number read, every time: when a transaction is
+        Each shard is read from the iterator the last read returned; when that finds nothing, once
+        more from a fresh iterator after the last sequence number read. When a transaction is
         cancelled (a conflict the service retries), moto restores a copy of the table, stream
-        included, and an iterator taken before it would read the old copy and miss every record after.
+        included: an iterator taken before it reads the old copy and would miss every record after.
         """
         streams = self.clients["dynamodbstreams"]
         stream_arn = self.stack.attributes["DecisionTable"]["StreamArn"]
@@ -214,15 +216,24 @@ class Driver:
             self._positions = {shard["ShardId"]: None for shard in shards}
         records: list[dict[str, Any]] = []
         for shard_id, position in list(self._positions.items()):
-            where: dict[str, str] = (
-                {"ShardIteratorType": "TRIM_HORIZON"}
-                if position is None
-                else {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
-            )
-            iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, **where)[
-                "ShardIterator"
-            ]
-            found = streams.get_records(ShardIterator=iterator, Limit=1000).get("Records", [])
+            found: list[dict[str, Any]] = []
+            iterator = self._iterators.get(shard_id)
+            if iterator is not None:
+                response = streams.get_records(ShardIterator=iterator, Limit=1000)
+                found = response.get("Records", [])
+                self._iterators[shard_id] = response.get("NextShardIterator") or iterator
+            if not found:
+                where: dict[str, str] = (
+                    {"ShardIteratorType": "TRIM_HORIZON"}
+                    if position is None
+                    else {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
+                )
+                fresh = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, **where)[
+                    "ShardIterator"
+                ]
+                response = streams.get_records(ShardIterator=fresh, Limit=1000)
+                found = response.get("Records", [])
+                self._iterators[shard_id] = response.get("NextShardIterator") or fresh
             records.extend(found)
             if found:
                 self._positions[shard_id] = found[-1]["dynamodb"]["SequenceNumber"]
