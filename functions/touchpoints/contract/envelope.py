@@ -6,12 +6,14 @@ import json
 import re
 import sys
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic_core import ErrorDetails
 
 from touchpoints.contract.errors import FieldProblem, InvalidEventError
+from touchpoints.contract.keys import business_key, event_keys
 from touchpoints.contract.limits import ID_MAX_LENGTH, LABEL_MAX_LENGTH, RESOURCES_MAX
 from touchpoints.contract.models import DETAIL_MODELS, Customer, Detail
 from touchpoints.contract.types import (
@@ -66,6 +68,18 @@ class Event(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """The JSON-compatible envelope with EventBridge's field names (`detail-type`), UTC `Z` times."""
         return self.model_dump(mode="json", by_alias=True)
+
+    # Computed once per event (the service, decide, the reducer and the store all ask): an event is
+    # frozen, so its keys never change; pydantic neither dumps nor compares cached properties.
+    @cached_property
+    def business_key(self) -> str:
+        """Which fact the event reports: detail-type, order and the detail's `key_fields` (JSON text)."""
+        return business_key(self.detail_type, self.detail)
+
+    @cached_property
+    def key_digests(self) -> tuple[str, ...]:
+        """The digests of its keys: the business key's first, then the idempotency key's, if any."""
+        return event_keys(self.detail_type, self.source, self.detail)
 
 
 class _LooseEvent(Event):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Literal, get_args
+from typing import Annotated, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -124,16 +124,33 @@ class LineItem(BaseModel):
 
 
 class DetailBase(BaseModel):
-    """What every detail carries: the order it is about and, optionally, the customer."""
+    """What every detail carries: the order it is about and, optionally, the customer.
+
+    Every detail model declares its business key in `key_fields`: the fields that say *which fact*
+    the event reports (the order, the payment and attempt, the parcel and its new estimate, ...).
+    Two events of one order with the same detail-type and the same key values report the same
+    fact: the second is a duplicate whatever its EventBridge id (`touchpoints.contract.keys`;
+    docs/events.md). A model without a declaration of its own fails
+    tests/unit/contract/test_business_keys.py.
+    """
 
     model_config = _EVENT_CONFIG
 
+    key_fields: ClassVar[tuple[str, ...]] = ()
+    """The fields whose values identify the fact this detail reports (with the detail-type and order)."""
+
     order_id: Identifier = Field(description="the order this event is about")
     customer: Customer | None = Field(default=None, description="the customer, when the platform sends it")
+    idempotency_key: Identifier | None = Field(
+        default=None,
+        description="the platform's id of this occurrence (e.g. a webhook id), the same on every resend",
+    )
 
 
 class OrderPlaced(DetailBase):
     """The customer placed an order: the start of the journey and the promises made."""
+
+    key_fields = ("order_id",)  # the order: it is placed once
 
     customer: Customer = Field(description="the customer who placed the order")
     total: Money = Field(description="order total")
@@ -146,12 +163,16 @@ class OrderPlaced(DetailBase):
 class OrderCancelled(DetailBase):
     """The order was cancelled, and why."""
 
+    key_fields = ("order_id",)  # the order: it is cancelled once
+
     reason: CancelReason = Field(description="why the order was cancelled")
     cancelled_by: Label | None = Field(default=None, description="customer, merchant, system, ...")
 
 
 class PaymentSucceeded(DetailBase):
     """The order was paid."""
+
+    key_fields = ("payment_id",)  # the payment
 
     payment_id: Identifier = Field(description="payment id")
     amount: Money = Field(description="amount paid")
@@ -160,6 +181,8 @@ class PaymentSucceeded(DetailBase):
 
 class PaymentFailed(DetailBase):
     """A payment attempt failed; `attempt` counts from 1."""
+
+    key_fields = ("payment_id", "attempt")  # the payment and the attempt
 
     payment_id: Identifier = Field(description="payment id")
     amount: Money = Field(description="amount attempted")
@@ -172,6 +195,8 @@ class PaymentFailed(DetailBase):
 class ShipmentDispatched(DetailBase):
     """A parcel left the warehouse."""
 
+    key_fields = ("shipment_id",)  # the parcel: it leaves once
+
     shipment_id: Identifier = Field(description="shipment id")
     carrier: NonEmptyLabel = Field(description="carrier name")
     tracking_number: Identifier = Field(description="carrier tracking number")
@@ -181,6 +206,8 @@ class ShipmentDispatched(DetailBase):
 
 class ShipmentDelayed(DetailBase):
     """The carrier moved its delivery estimate."""
+
+    key_fields = ("shipment_id", "new_estimate")  # the parcel and the estimate it announces
 
     shipment_id: Identifier = Field(description="shipment id")
     new_estimate: Timestamp = Field(description="new delivery estimate")
@@ -193,6 +220,8 @@ class ShipmentDelayed(DetailBase):
 class ShipmentException(DetailBase):
     """Something went wrong with a parcel: lost, damaged, returned to sender, or a failed attempt."""
 
+    key_fields = ("shipment_id", "kind")  # the parcel and what happened to it
+
     shipment_id: Identifier = Field(description="shipment id")
     kind: ExceptionKind = Field(description="lost, damaged, returned_to_sender or failed_attempt")
     note: Note | None = Field(default=None, description="carrier's note")
@@ -201,12 +230,16 @@ class ShipmentException(DetailBase):
 class ShipmentDelivered(DetailBase):
     """A parcel arrived."""
 
+    key_fields = ("shipment_id",)  # the parcel: it arrives once
+
     shipment_id: Identifier = Field(description="shipment id")
     signed_by: Name | None = Field(default=None, description="who signed for it")
 
 
 class ReturnRequested(DetailBase):
     """The customer asked to return goods."""
+
+    key_fields = ("return_id",)  # the return
 
     return_id: Identifier = Field(description="return id")
     reason: ReturnReason = Field(description="why the goods are returned")
@@ -215,6 +248,8 @@ class ReturnRequested(DetailBase):
 
 class ReviewSubmitted(DetailBase):
     """The customer reviewed the order or one of its products."""
+
+    key_fields = ("review_id",)  # the review
 
     review_id: Identifier = Field(description="review id")
     rating: Annotated[int, Field(ge=1, le=5, strict=True)] = Field(description="stars, integer 1-5")
@@ -225,6 +260,8 @@ class ReviewSubmitted(DetailBase):
 
 class TimerFired(DetailBase):
     """Internal: a delayed rule or deferred action is due (sent only by `touchpoints.timers`)."""
+
+    key_fields = ("rule_id", "trigger_event_id", "due_at")  # the timer (what its name is made of)
 
     rule_id: Identifier = Field(description="the rule the timer was set for")
     trigger_event_id: Identifier = Field(description="the event that started the timer")

@@ -1,0 +1,78 @@
+"""Business keys: which fact an event reports, whatever its EventBridge id (docs/events.md).
+
+EventBridge keeps an event's `id` only across its own redeliveries. A platform that sends the
+same fact again (a webhook retry, an SDK's automatic PutEvents retry, a replayed export) gets a
+new id. So an event is identified by its *business key*: its detail-type, its order and the
+values of the fields its detail model declares in `key_fields` (OrderPlaced: the order;
+ShipmentDelayed: the parcel and the new estimate; ...). A platform that has its own id of the
+occurrence may also send it as `detail.idempotency_key`: then the event has a second key, scoped
+to its source. An event is a duplicate when *any* of its keys was already applied to its order.
+
+Keys are compared as digests (`key_digest`): fixed-width, free of personal data, usable as
+DynamoDB sort keys (`ORDER#<id> / KEY#<digest>`, the idempotency markers) and in the journey's
+window of recent keys. The action ids derive from the business key (`outcome.action_id_for`),
+so two copies of one fact can never create two actions, even when they race.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from touchpoints.timestamps import format_seconds
+
+if TYPE_CHECKING:
+    from touchpoints.contract.models import DetailBase
+
+__all__ = ["KEY_DIGEST_LENGTH", "business_key", "event_keys", "key_digest", "timer_key"]
+
+KEY_DIGEST_LENGTH = 32
+"""Hex characters of a key digest (128 bits, like an action id)."""
+
+
+def _value(value: Any) -> Any:
+    """A key field's value for the JSON key: instants in whole UTC seconds (as timer envelopes carry them)."""
+    if isinstance(value, datetime):
+        return format_seconds(value)
+    return value
+
+
+def business_key(detail_type: str, detail: DetailBase) -> str:
+    """The readable business key: a JSON array of the detail-type, the order id and the key values.
+
+    JSON keeps it unambiguous whatever the ids contain; it names ids and times only, never a
+    personal field (a unit test checks every declaration).
+    """
+    fields = type(detail).key_fields
+    if not fields:
+        raise TypeError(f"{type(detail).__name__} declares no business key (key_fields)")
+    values = [_value(getattr(detail, name)) for name in fields if name != "order_id"]
+    return json.dumps([detail_type, detail.order_id, *values], separators=(",", ":"), ensure_ascii=False)
+
+
+def key_digest(key: str) -> str:
+    """The fixed-width digest a key is stored and compared as."""
+    return hashlib.sha256(key.encode()).hexdigest()[:KEY_DIGEST_LENGTH]
+
+
+def event_keys(detail_type: str, source: str, detail: DetailBase) -> tuple[str, ...]:
+    """The digests of an event's keys: its business key first, then its idempotency key if it has one."""
+    declared = key_digest(business_key(detail_type, detail))
+    supplied = detail.idempotency_key
+    if supplied is None:
+        return (declared,)
+    scoped = json.dumps(
+        ["idempotency_key", source, detail.order_id, supplied], separators=(",", ":"), ensure_ascii=False
+    )
+    return (declared, key_digest(scoped))
+
+
+def timer_key(order_id: str, rule_id: str, trigger_event_id: str, due_at: datetime) -> str:
+    """The business-key digest the TimerFired of this timer will have, before it exists as an event.
+
+    The same array `business_key` builds from TimerFired's `key_fields` (a unit test checks both agree).
+    """
+    values = ["TimerFired", order_id, rule_id, trigger_event_id, _value(due_at)]
+    return key_digest(json.dumps(values, separators=(",", ":"), ensure_ascii=False))
