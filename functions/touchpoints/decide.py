@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from touchpoints.construct import construct
 from touchpoints.contract import DecisionRecord, mask_address
 from touchpoints.contract.timers import TIMER_TYPE
-from touchpoints.journey import ContactEntry, apply_event, build_facts_for
+from touchpoints.journey import ContactEntry, apply_event, build_facts_for, is_applied, note_timers
 from touchpoints.logic import truthy
 from touchpoints.outcome import Decision, TimerRequest, action_id_for
 from touchpoints.policy import ContactLedger, Verdict, address_for, evaluate_action, has_consent
@@ -33,23 +33,29 @@ def decide(
 ) -> Decision:
     """Decide what this event means for the customer, deterministically and without side effects.
 
-    1. An event id already in `state.seen_event_ids` is a duplicate: nothing changes.
+    1. An event whose business key is among the journey's recent keys is a duplicate: nothing
+       changes (older copies are the store's to catch: `service.process_event`).
     2. The journey reduces the event; facts are built once, on the new state, at `now`.
     3. Rules indexed under the event's detail-type are evaluated. A rule with `after`/`at`
        decides nothing yet but asks for a timer (or decides now when that moment is past).
     4. Matched rules go through the contact policy, highest priority first (ties: rule id).
     5. A TimerFired event either releases actions deferred by quiet hours (same action ids) or
-       evaluates its delayed rule on the facts of that moment; one whose trigger event this
-       order never recorded decides nothing.
+       evaluates its delayed rule on the facts of that moment; one the order is not waiting for
+       (its decision was never committed) decides nothing. The new state lists the timers asked for.
     """
-    if state is not None and event.id in state.seen_event_ids:
+    if state is not None and is_applied(state, event):
         return Decision(state=state, is_duplicate=True)
     new_state = apply_event(state, event)
     builder = _Builder(new_state, event, catalog, history, now)
+    fired: str | None = None
     if event.detail_type == TIMER_TYPE:
         builder.on_timer()
+        fired = event.key_digests[0]
     else:
         builder.on_event()
+    if builder.timers or fired is not None or new_state.timers:
+        asked = ((timer.key, timer.due_at) for timer in builder.timers)
+        new_state = note_timers(new_state, asked, fired=fired, now=now)
     # Decision(...) without the frozen dataclass's per-field setattr (one per event and timer).
     decision = _new(Decision)
     decision.__dict__.update(
@@ -73,6 +79,7 @@ class _Builder:
     ) -> None:
         self.state = state
         self.event = event
+        self.key = event.key_digests[0]  # the business key every new action id derives from
         self.catalog = catalog
         self.history = history
         self.now = now
@@ -146,8 +153,8 @@ class _Builder:
             for entry in self.history.order
             if entry.status == "scheduled" and entry.rule_id == rule_id and entry.event_id == trigger_event_id
         ]
-        if trigger_event_id not in self.state.seen_event_ids:
-            return  # its trigger was never recorded (the commit after scheduling failed): inert
+        if self.key not in self.state.timers:
+            return  # the order is not waiting for it (the commit after scheduling failed): inert
         compiled = self.catalog.rules.get(rule_id)
         if compiled is None or not compiled.rule.enabled:
             return  # the rule left the catalog or was switched off: nothing to decide, not an error
@@ -180,6 +187,7 @@ class _Builder:
             Verdict(status, reason, max(entry.at, self.now) if not reason else self.now),
             event_id=entry.event_id,
             trigger=rule.on[0],
+            action_id=entry.action_id,
         )
         self.records.append(record)
         self.contacts.append(self._contact(rule, record))
@@ -217,7 +225,14 @@ class _Builder:
             self.timers.append(timer)
 
     def _record(
-        self, rule: Rule, channel: Channel, verdict: Verdict, *, event_id: str, trigger: str
+        self,
+        rule: Rule,
+        channel: Channel,
+        verdict: Verdict,
+        *,
+        event_id: str,
+        trigger: str,
+        action_id: str | None = None,
     ) -> DecisionRecord:
         customer = self.customer
         spec = next((a for a in rule.then if a.channel == channel), None)
@@ -229,7 +244,7 @@ class _Builder:
         return construct(
             DecisionRecord,
             {
-                "action_id": action_id_for(event_id, rule.id, channel),
+                "action_id": action_id or action_id_for(self.key, rule.id, channel),
                 "order_id": self.event.order_id,
                 "customer_id": customer.id if customer is not None else None,
                 "rule_id": rule.id,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
+from touchpoints.contract.keys import timer_key
 from touchpoints.contract.timers import DEFAULT_ACCOUNT, DEFAULT_REGION, timer_envelope, timer_event
 from touchpoints.timestamps import format_seconds
 
@@ -22,9 +23,14 @@ if TYPE_CHECKING:
 __all__ = ["Decision", "TimerRequest", "action_id_for"]
 
 
-def action_id_for(event_id: str, rule_id: str, channel: str) -> str:
-    """The deterministic action id: the same event, rule and channel always give the same id."""
-    digest = hashlib.sha256(f"{event_id}\x1f{rule_id}\x1f{channel}".encode()).hexdigest()
+def action_id_for(event_key: str, rule_id: str, channel: str) -> str:
+    """The deterministic action id: the same fact, rule and channel always give the same id.
+
+    `event_key` is the trigger event's business-key digest (`Event.key_digests[0]`), not its
+    EventBridge id: a platform's resend of a fact under a new id names the same actions, so the
+    commit's `attribute_not_exists` on a new action row can never let two copies both act.
+    """
+    digest = hashlib.sha256(f"{event_key}\x1f{rule_id}\x1f{channel}".encode()).hexdigest()
     return digest[:32]
 
 
@@ -71,6 +77,11 @@ class TimerRequest:
         """A deterministic schedule name (<= 64 chars of [0-9A-Za-z-_.]): the same timer is set once."""
         key = f"{self.order_id}\x1f{self.rule_id}\x1f{self.trigger_event_id}\x1f{format_seconds(self.due_at)}"
         return "tp-" + hashlib.sha256(key.encode()).hexdigest()[:48]
+
+    @_computed_once
+    def key(self) -> str:
+        """The business-key digest of the TimerFired this timer comes back as (the journey waits for it)."""
+        return timer_key(self.order_id, self.rule_id, self.trigger_event_id, self.due_at)
 
     def to_event(self, *, account: str = DEFAULT_ACCOUNT, region: str = DEFAULT_REGION) -> dict[str, Any]:
         """The TimerFired EventBridge envelope delivered when the timer is due (id = the timer's name)."""

@@ -38,9 +38,12 @@ __all__ = [
 class ProcessResult:
     """What processing one event did: the records written and the timers scheduled.
 
-    `is_duplicate` is True when the event id had been processed before (by an earlier delivery,
-    or by a concurrent one that won the commit): then nothing was written and nothing scheduled.
-    `attempts` counts load-decide-commit rounds (more than 1 after optimistic-lock conflicts).
+    `is_duplicate` is True when the event, or the fact it reports (its business key), had been
+    applied before (by an earlier delivery or copy, or by a concurrent one that won the commit):
+    then nothing was written and nothing scheduled. `duplicate_of` is the id of the event that
+    applied it, when the store's marker says so: another id than `event_id` means a *business
+    duplicate* (a resend under a new EventBridge id). `attempts` counts load-decide-commit rounds
+    (more than 1 after optimistic-lock conflicts).
     """
 
     event_id: str
@@ -49,6 +52,7 @@ class ProcessResult:
     records: list[DecisionRecord] = field(default_factory=list)
     timers: list[TimerRequest] = field(default_factory=list)
     attempts: int = 1
+    duplicate_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,14 @@ def process_event(
     replay); None derives it from `catalog` on every call, for one-off callers. The store writes
     the plan as it is, so every store prunes the ledger the same way.
 
+    Duplicates are found before anything is decided: the load reads the markers of the event's
+    business keys with the state (`StoredOrder.applied_by`), so a copy of a fact under any
+    EventBridge id decides, schedules and writes nothing, however long after the original it
+    comes; `decide` also knows the journey's recent keys. Two copies racing are told apart by
+    the commit: the loser's markers (and its new action rows, whose ids derive from the same
+    business key) already exist, a DuplicateEventError, or its version moved, and the retry's
+    load then finds the markers.
+
     On ConflictError (another event for the same order or customer committed in between) the
     order is re-loaded and the event decided again, up to `max_attempts` rounds; the last
     ConflictError is re-raised so the queue redelivers the event.
@@ -91,7 +103,7 @@ def process_event(
     lost for good: the redelivered event is a duplicate and decides (and schedules) nothing.
     Before it, a failure leaves nothing committed and the redelivery does it all again; a timer
     whose trigger never got committed is harmless, because timers are idempotent by name and
-    `decide` ignores a TimerFired whose trigger event the order has not recorded.
+    `decide` ignores a TimerFired the order's committed state is not waiting for.
     """
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
@@ -101,10 +113,19 @@ def process_event(
         retention = retention_for(catalog)
     customer = event.customer
     customer_id = customer.id if customer is not None else None
+    keys = event.key_digests
     attempt = 0
     while True:
         attempt += 1
-        loaded = store.load(event.order_id, customer_id)
+        loaded = store.load(event.order_id, customer_id, keys)
+        if loaded.applied_by is not None:
+            return ProcessResult(
+                event_id=event.id,
+                order_id=event.order_id,
+                is_duplicate=True,
+                attempts=attempt,
+                duplicate_of=loaded.applied_by,
+            )
         if customer_id is None and loaded.customer_id is not None and not loaded.has_ledger:
             # The event does not carry the customer but the journey knows it: load the ledger too,
             # so caps and customer-scoped limits see the customer's other orders.
@@ -137,6 +158,7 @@ def process_event(
             records=list(decision.records),
             timers=list(decision.timers),
             attempts=attempt,
+            duplicate_of=None,
         )
         return result
 

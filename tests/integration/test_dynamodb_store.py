@@ -39,7 +39,7 @@ def test_commit_then_load_round_trips_state_history_and_ledger_in_one_read(
     # THEN one BatchGetItem returned the state, the order history, the ledger and both versions
     assert store.calls == {"BatchGetItem": 1}
     assert again.state is not None
-    assert event.id in again.state.seen_event_ids
+    assert again.state.recent_keys == list(event.key_digests)
     assert [e.action_id for e in again.history.order] == [record.action_id]
     assert [e.action_id for e in again.history.customer] == [record.action_id]
     assert (again.state_version, again.ledger_version) == (1, 1)
@@ -161,7 +161,7 @@ def test_a_customer_id_the_order_leaves_behind_keeps_a_link_row(
     first = cases.order_placed(order_id, old_id)
     cases.commit(store, store.load(order_id, old_id), first, cases.decision(None, first, []))
     loaded = store.load(order_id, new_id)
-    second = cases.order_placed(order_id, new_id)
+    second = cases.order_event(order_id, new_id)
     cases.commit(store, loaded, second, cases.decision(loaded.state, second, []))
     # WHEN the order's items are read raw
     items = clients["dynamodb"].query(

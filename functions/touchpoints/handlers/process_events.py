@@ -51,6 +51,9 @@ def record_handler(record: Mapping[str, Any]) -> None:
         "event processed",
         extra={
             "duplicate": result.is_duplicate,
+            # A business duplicate reports a fact another event (another EventBridge id) applied.
+            "duplicate_kind": _duplicate_kind(result.duplicate_of, event.id) if result.is_duplicate else None,
+            "duplicate_of": result.duplicate_of,
             "decisions": [(r.rule_id, r.channel, r.status, r.reason) for r in result.records],
             "timers": len(result.timers),
             "attempts": result.attempts,
@@ -60,6 +63,13 @@ def record_handler(record: Mapping[str, Any]) -> None:
     metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=int(result.is_duplicate))
     for decided in result.records:
         count("Decisions", {"rule": decided.rule_id, "status": decided.status}, metrics.namespace)
+
+
+def _duplicate_kind(first: str | None, event_id: str) -> str:
+    """ "business duplicate" (a resend under a new id), "redelivery" (the same id) or "duplicate"."""
+    if first is None:
+        return "duplicate"  # caught by the journey's recent keys or the commit: the first id is not known
+    return "redelivery" if first == event_id else "business duplicate"
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

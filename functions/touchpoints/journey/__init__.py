@@ -14,6 +14,8 @@ from touchpoints.journey.state import (
     Shipment,
     ShipmentIssue,
     apply_event,
+    is_applied,
+    note_timers,
 )
 
 __all__ = [
@@ -31,4 +33,6 @@ __all__ = [
     "apply_event",
     "build_facts",
     "build_facts_for",
+    "is_applied",
+    "note_timers",
 ]

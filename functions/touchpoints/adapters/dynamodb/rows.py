@@ -29,10 +29,12 @@ __all__ = [
     "ActionRow",
     "CustomerLinkRow",
     "EventMarkerRow",
+    "KeyMarkerRow",
     "LedgerRow",
     "StateRow",
     "action_sk",
     "customer_pk",
+    "key_sk",
     "order_pk",
     "record_from_image",
 ]
@@ -44,6 +46,7 @@ ORDERS_INDEX = "orders-by-customer"
 STATE_SK = "STATE"
 LEDGER_SK = "CONTACTS"
 ACTION_PREFIX = "ACTION#"
+KEY_PREFIX = "KEY#"
 
 
 def order_pk(order_id: str) -> str:
@@ -54,6 +57,11 @@ def order_pk(order_id: str) -> str:
 def customer_pk(customer_id: str) -> str:
     """Partition of a customer's contact ledger (and GSI key of their actions)."""
     return f"CUSTOMER#{customer_id}"
+
+
+def key_sk(digest: str) -> str:
+    """An idempotency marker's sort key: the digest of one business key of an applied event."""
+    return f"{KEY_PREFIX}{digest}"
 
 
 def action_sk(first_decided_at: datetime, action_id: str) -> str:
@@ -123,10 +131,22 @@ class CustomerLinkRow(_Row):
 
 
 class EventMarkerRow(_Row):
-    """`ORDER#<id> / EVENT#<event id>`: the event was processed (idempotency), kept for dispatch."""
+    """`ORDER#<id> / EVENT#<event id>`: the event was processed under this id, kept for dispatch."""
 
     event: str = Field(description="the EventBridge envelope JSON")
     processed_at: str
+    expires_at: int
+
+
+class KeyMarkerRow(_Row):
+    """`ORDER#<id> / KEY#<digest>`: a business key applied to the order (idempotency, with a TTL).
+
+    One per key of each applied event (its business key, and its idempotency key if it sent
+    one): a copy of the fact under a new EventBridge id finds it when the state is read, and a
+    racing copy's commit fails on it. Ids and a digest only, no personal data.
+    """
+
+    event_id: str = Field(description="the event that applied the key")
     expires_at: int
 
 
