@@ -53,7 +53,7 @@ def decide(
         fired = event.key_digests[0]
     else:
         builder.on_event()
-    if builder.timers or fired is not None or new_state.timers:
+    if builder.timers or fired is not None:
         asked = ((timer.key, timer.due_at) for timer in builder.timers)
         new_state = note_timers(new_state, asked, fired=fired, now=now)
     # Decision(...) without the frozen dataclass's per-field setattr (one per event and timer).

@@ -96,14 +96,20 @@ class TimerRequest:
         )
 
     def to_parsed_event(self) -> Event:
-        """The same event as the parsed model, without re-validating it (the simulator's timers)."""
-        return timer_event(
+        """The same event as the parsed model, without re-validating it (the simulator's timers).
+
+        Its key digests are this timer's `key`, already computed when the decision listed it: set
+        into the event's cache rather than computed again (a unit test checks they are equal).
+        """
+        event = timer_event(
             name=self.name,
             order_id=self.order_id,
             rule_id=self.rule_id,
             trigger_event_id=self.trigger_event_id,
             due_at=self.due_at,
         )
+        event.__dict__["key_digests"] = (self.key,)
+        return event
 
 
 @dataclass(frozen=True)

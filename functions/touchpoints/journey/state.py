@@ -110,7 +110,10 @@ def event_stamp(event: Event) -> str:
 def is_applied(state: OrderJourney, event: Event) -> bool:
     """True when one of the event's keys is among the state's recent keys (a duplicate for the reducer)."""
     recent = state.recent_keys
-    return any(key in recent for key in event.key_digests)
+    keys = event.key_digests
+    if keys[0] in recent:
+        return True
+    return len(keys) > 1 and keys[1] in recent
 
 
 class OrderJourney(BaseModel):
@@ -417,8 +420,9 @@ def note_timers(
 
     `decide` calls it once per decision, so a committed state lists exactly the timers its order
     waits for: a TimerFired not listed (its decision was never committed, or it fired already)
-    decides nothing. Timers more than `TIMER_GRACE` overdue at `now` are forgotten. Returns the
-    state itself when nothing changes.
+    decides nothing. Timers more than `TIMER_GRACE` overdue at `now` are forgotten (whenever the
+    list changes, so it stays bounded by the timers asked for lately). Returns the state itself
+    when nothing changes.
     """
     timers = dict(state.timers)
     if fired is not None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 from tests.support.events import envelope, event, money, order_placed_detail
 
 from touchpoints.contract import DETAIL_MODELS, DetailBase, Event, parse_event
-from touchpoints.contract.keys import KEY_DIGEST_LENGTH, business_key, key_digest, timer_key
+from touchpoints.contract.keys import KEY_DIGEST_LENGTH, business_key, event_keys, key_digest, timer_key
 from touchpoints.outcome import TimerRequest
 
 PERSONAL = {"customer", "email", "phone", "name", "signed_by", "title", "body", "note"}
@@ -80,7 +81,8 @@ def test_a_resend_under_a_new_id_has_the_same_keys(detail_type: str) -> None:
     assert first.business_key == again.business_key
     assert first.key_digests == again.key_digests
     assert len(first.key_digests[0]) == KEY_DIGEST_LENGTH
-    # AND the key names ids and times only, never a personal value
+    # AND the digest is the readable key's, which names ids and times only, never a personal value
+    assert first.key_digests[0] == key_digest(json.loads(first.business_key))
     for secret in ("jane@example.com", "Jane", "crushed"):
         assert secret not in first.business_key
 
@@ -116,8 +118,19 @@ def test_ids_cannot_run_into_each_other() -> None:
     two = event(
         "ShipmentException", "2026-03-05T10:00:00Z", {"shipment_id": "S1", "kind": "lost"}, order_id="A,S1"
     )
-    # THEN the keys differ (JSON arrays, not joined text)
+    # THEN the keys differ
     assert one.business_key != two.business_key
+    assert one.key_digests != two.key_digests
+    # AND so do parts holding the digest's separator or its escape character (ids may hold any text)
+    cases = [
+        ["a\x1fb", "c"],
+        ["a", "b\x1fc"],
+        ["a", "b", "c"],
+        ["a\\", "b"],
+        ["a", "\\b"],
+        ["a\\u001fb", "c"],
+    ]
+    assert len({key_digest(parts) for parts in cases}) == len(cases)
 
 
 def test_an_idempotency_key_adds_a_second_key_scoped_to_its_source() -> None:
@@ -146,6 +159,7 @@ def test_a_timer_knows_the_key_its_timer_fired_will_have(microsecond: int) -> No
     in_simulator = timer.to_parsed_event()
     # THEN both have the key the timer announced, the one `timer_key` computes
     assert through_queue.key_digests == (timer.key,)
-    assert in_simulator.key_digests == (timer.key,)
+    assert in_simulator.key_digests == (timer.key,)  # set by to_parsed_event: it must be the computed one
+    assert event_keys(in_simulator.detail_type, in_simulator.source, in_simulator.detail) == (timer.key,)
     assert timer.key == timer_key("A1", "late-notice", "eb-1", due)
-    assert timer.key == key_digest(through_queue.business_key)
+    assert timer.key == key_digest(json.loads(through_queue.business_key))
