@@ -14,6 +14,7 @@ import store_cases as cases
 from touchpoints.adapters.dynamodb import DynamoDBDecisionStore
 from touchpoints.adapters.dynamodb.rows import action_sk
 from touchpoints.contract import Event
+from touchpoints.journey.state import SHORT_KEY, window_keys
 from touchpoints.policy.retention import Retention
 from touchpoints.ports import ConflictError, StoreError
 from touchpoints.timestamps import epoch_seconds
@@ -39,7 +40,7 @@ def test_commit_then_load_round_trips_state_history_and_ledger_in_one_read(
     # THEN one BatchGetItem returned the state, the order history, the ledger and both versions
     assert store.calls == {"BatchGetItem": 1}
     assert again.state is not None
-    assert again.state.recent_keys == list(event.key_digests)
+    assert window_keys(again.state) == [key[:SHORT_KEY] for key in event.key_digests]
     assert [e.action_id for e in again.history.order] == [record.action_id]
     assert [e.action_id for e in again.history.customer] == [record.action_id]
     assert (again.state_version, again.ledger_version) == (1, 1)

@@ -16,6 +16,7 @@ from touchpoints.journey.state import (
     apply_event,
     is_applied,
     note_timers,
+    window_keys,
 )
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "build_facts_for",
     "is_applied",
     "note_timers",
+    "window_keys",
 ]

@@ -53,6 +53,7 @@ from touchpoints.timestamps import format_sort_stamp
 __all__ = [
     "ESTIMATES_KEPT",
     "RECENT_KEYS",
+    "SHORT_KEY",
     "TIMER_GRACE",
     "EstimateFact",
     "JourneyError",
@@ -68,6 +69,7 @@ __all__ = [
     "event_stamp",
     "is_applied",
     "note_timers",
+    "window_keys",
 ]
 
 JourneyStatus = Literal["new", "placed", "payment_failed", "paid", "shipped", "delivered", "cancelled"]
@@ -87,6 +89,18 @@ ESTIMATES_KEPT = 8
 that gives the previous estimate is kept as well); a ShipmentDelayed arriving after eight newer
 estimates finds its `event.previous_estimate` among the kept ones."""
 
+SHORT_KEY = 16
+"""Hex characters of a key digest as the state keeps it (in its stamps and its recent keys).
+
+The state is read and written on every event and DynamoDB prices each KB: 64 bits tell one order's
+events apart as surely as the markers' 128 (which tell every order's apart), at half the bytes."""
+
+_WINDOW = RECENT_KEYS * SHORT_KEY
+_EMPTY_WINDOW = "." * _WINDOW
+"""The recent keys are one fixed-width text: `RECENT_KEYS` slots of `SHORT_KEY` hex characters,
+oldest first, "." in the slots no event has filled yet. Its size never changes, so neither does
+the price of the STATE item once an order's parcels are known (tests/integration/test_state_budget.py)."""
+
 TIMER_GRACE = timedelta(days=30)
 """How long past its due time a timer the order is waiting for is remembered.
 
@@ -104,16 +118,33 @@ def event_stamp(event: Event) -> str:
     Two copies of one fact (same time, same business key) have the same stamp, so applying a
     copy again changes no fact, whatever its EventBridge id.
     """
-    return format_sort_stamp(event.time) + "|" + event.key_digests[0]
+    return format_sort_stamp(event.time) + "|" + event.key_digests[0][:SHORT_KEY]
 
 
 def is_applied(state: OrderJourney, event: Event) -> bool:
     """True when one of the event's keys is among the state's recent keys (a duplicate for the reducer)."""
     recent = state.recent_keys
     keys = event.key_digests
-    if keys[0] in recent:
+    if _in_window(recent, keys[0][:SHORT_KEY]):
         return True
-    return len(keys) > 1 and keys[1] in recent
+    return len(keys) > 1 and _in_window(recent, keys[1][:SHORT_KEY])
+
+
+def _in_window(window: str, key: str) -> bool:
+    """True when `key` fills one of the window's slots (a match across two slots is no match)."""
+    index = window.find(key)
+    while index != -1:
+        if index % SHORT_KEY == 0:
+            return True
+        index = window.find(key, index + 1)
+    return False
+
+
+def window_keys(state: OrderJourney) -> list[str]:
+    """The recent keys as a list, oldest first (the slots events have filled)."""
+    window = state.recent_keys
+    slots = (window[i : i + SHORT_KEY] for i in range(0, len(window), SHORT_KEY))
+    return [slot for slot in slots if not slot.startswith(".")]
 
 
 class OrderJourney(BaseModel):
@@ -121,8 +152,10 @@ class OrderJourney(BaseModel):
 
     `stamps` maps each fact to the `event_stamp` of the event that set it; `version` counts applied
     events and is the optimistic-locking version the store checks. `recent_keys` holds the key
-    digests of the last `RECENT_KEYS` applied events, oldest first; `timers` the TimerFired key
-    digest -> due time of each timer a committed decision asked for and that has not fired yet.
+    digests (`SHORT_KEY` characters) of the last `RECENT_KEYS` applied events, oldest first, as
+    one fixed-width text (`window_keys` lists them);
+    `timers` the TimerFired key digest -> due time of each timer a committed decision asked for
+    and that has not fired yet.
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -153,7 +186,7 @@ class OrderJourney(BaseModel):
     returns: dict[str, ReturnInfo] = Field(default_factory=dict)
     reviews: dict[str, ReviewInfo] = Field(default_factory=dict)
     customer: Customer | None = None
-    recent_keys: list[str] = Field(default_factory=list)
+    recent_keys: str = _EMPTY_WINDOW
     timers: dict[str, datetime] = Field(default_factory=dict)
     version: int = 0
     stamps: dict[str, str] = Field(default_factory=dict)
@@ -181,8 +214,9 @@ def apply_event(state: OrderJourney | None, event: Event) -> OrderJourney:
     new = shallow_copy(state)
     fields = new.__dict__  # the four fields every event sets, written at once (what `_put` does)
     fields["stamps"] = dict(state.stamps)
-    recent = [*state.recent_keys, *event.key_digests]
-    fields["recent_keys"] = recent[-RECENT_KEYS:] if len(recent) > RECENT_KEYS else recent
+    keys = event.key_digests
+    added = keys[0][:SHORT_KEY] if len(keys) == 1 else "".join(key[:SHORT_KEY] for key in keys)
+    fields["recent_keys"] = (state.recent_keys + added)[-_WINDOW:]
     fields["version"] = state.version + 1
     new.__pydantic_fields_set__.update(_ALWAYS_SET)
     stamp = event_stamp(event)
@@ -357,7 +391,7 @@ def _on_exception(state: OrderJourney, detail: Any, event: Event, stamp: str) ->
     # One issue per parcel and kind (the event's business key): a later report of the same kind
     # replaces an earlier one, so the list is bounded by the four kinds.
     if _set_stamp(state, f"shipment.{exception.shipment_id}.exception.{exception.kind}", stamp):
-        key = event.key_digests[0]
+        key = event.key_digests[0][:SHORT_KEY]
         issue = ShipmentIssue(kind=exception.kind, note=exception.note, at=event.time, key=key)
         issues = [item for item in shipment.exceptions if item.kind != exception.kind]
         issues.append(issue)

@@ -15,6 +15,7 @@ from touchpoints.adapters.dynamodb.rows import (
     StateRow,
     customer_pk,
     dump_json,
+    dump_state,
     order_pk,
     parse_model,
 )
@@ -91,7 +92,7 @@ class CustomerErasure(AuditQueries):
                 return 0  # erased before
             updated = row.model_copy(
                 update={
-                    "state": erased.model_dump_json(),
+                    "state": dump_state(erased),
                     "version": row.version + 1,
                     "ledger_snapshot": None,
                     "ledger_version": 0,

@@ -29,6 +29,7 @@ from touchpoints.adapters.dynamodb.rows import (
     customer_pk,
     dump_entries,
     dump_json,
+    dump_state,
     first_decided_at,
     key_sk,
     order_pk,
@@ -265,7 +266,7 @@ class DynamoDBDecisionStore(CustomerErasure):
             pk=pk,
             sk=STATE_SK,
             customer_id=indexed,
-            state=plan.state.model_dump_json(),
+            state=dump_state(plan.state),
             history=dump_entries(plan.order_history),
             action_keys=json.dumps(
                 {action_id: action_sk(first, action_id) for action_id, first in plan.action_index.items()},
