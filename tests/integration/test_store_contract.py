@@ -24,7 +24,7 @@ from touchpoints.catalog import Catalog, load_catalog
 from touchpoints.contract import parse_event
 from touchpoints.journey import ContactEntry
 from touchpoints.journey.state import SHORT_KEY, window_keys
-from touchpoints.policy.retention import Retention, retention_for
+from touchpoints.policy.retention import HISTORY_FACTS_WINDOW, Retention, retention_for
 from touchpoints.ports import ConflictError, DecisionStore, DuplicateEventError, StoreError
 from touchpoints.service import process_event
 
@@ -469,8 +469,8 @@ def test_both_stores_keep_the_same_ledger_through_process_event(
 def test_the_catalogs_retention_covers_its_longest_window(catalog: Catalog) -> None:
     # GIVEN the shipped catalog WHEN its retention is derived
     retention = retention_for(catalog)
-    # THEN the ledger keeps a day more than any cap, group or rule limit looks back
-    windows = [cap.per for cap in catalog.policy.caps.values()]
+    # THEN the ledger keeps a day more than any cap, group, rule limit or history fact looks back
+    windows = [HISTORY_FACTS_WINDOW, *(cap.per for cap in catalog.policy.caps.values())]
     windows += [g.window for g in catalog.policy.groups.values() if isinstance(g.window, timedelta)]
     windows += [c.rule.limit.per for c in catalog.rules.values() if c.rule.limit and c.rule.limit.per]
     assert retention.window == max([timedelta(days=1), *windows]) + timedelta(days=1)
