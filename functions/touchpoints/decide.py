@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from touchpoints.construct import construct
 from touchpoints.contract import DecisionRecord, mask_address
 from touchpoints.contract.timers import TIMER_TYPE
-from touchpoints.journey import ContactEntry, apply_event, build_facts_for, is_applied, note_timers
+from touchpoints.journey import ContactEntry, apply_event, build_facts_for, note_timers
 from touchpoints.logic import truthy
 from touchpoints.outcome import Decision, TimerRequest, action_id_for
 from touchpoints.policy import ContactLedger, Verdict, address_for, evaluate_action, has_consent
@@ -43,9 +43,9 @@ def decide(
        evaluates its delayed rule on the facts of that moment; one the order is not waiting for
        (its decision was never committed) decides nothing. The new state lists the timers asked for.
     """
-    if state is not None and is_applied(state, event):
-        return Decision(state=state, is_duplicate=True)
     new_state = apply_event(state, event)
+    if new_state is state:  # the reducer hands back the very state for a key it already applied
+        return Decision(state=state, is_duplicate=True)
     builder = _Builder(new_state, event, catalog, history, now)
     fired: str | None = None
     if event.detail_type == TIMER_TYPE:
@@ -55,7 +55,7 @@ def decide(
         builder.on_event()
     if builder.timers or fired is not None:
         asked = ((timer.key, timer.due_at) for timer in builder.timers)
-        new_state = note_timers(new_state, asked, fired=fired, now=now)
+        new_state = note_timers(new_state, asked, fired=fired, now=now, fresh=True)
     # Decision(...) without the frozen dataclass's per-field setattr (one per event and timer).
     decision = _new(Decision)
     decision.__dict__.update(

@@ -7,12 +7,11 @@ service and every adapter read them, so they live below all of those and import 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any
 
-from touchpoints.contract.keys import timer_key
+from touchpoints.contract.keys import computed_once, timer_key
 from touchpoints.contract.timers import DEFAULT_ACCOUNT, DEFAULT_REGION, timer_envelope, timer_event
 from touchpoints.timestamps import format_seconds
 
@@ -34,35 +33,6 @@ def action_id_for(event_key: str, rule_id: str, channel: str) -> str:
     return digest[:32]
 
 
-_T = TypeVar("_T")
-
-
-class _computed_once(Generic[_T]):
-    """`functools.cached_property` without its lock: the value is stored in the instance's `__dict__`.
-
-    Python 3.11's `cached_property` takes an RLock on every first access (a third of the cost of
-    naming each of the simulator's timers); the values cached here are pure functions of frozen
-    fields, so computing one twice in a race would give the same text.
-    """
-
-    def __init__(self, func: Callable[[Any], _T]) -> None:
-        self.func = func
-        self.name = func.__name__
-        self.__doc__ = func.__doc__
-
-    @overload
-    def __get__(self, instance: None, owner: type) -> _computed_once[_T]: ...
-
-    @overload
-    def __get__(self, instance: object, owner: type) -> _T: ...
-
-    def __get__(self, instance: object | None, owner: type) -> _T | _computed_once[_T]:
-        if instance is None:
-            return self
-        value = instance.__dict__[self.name] = self.func(instance)
-        return value
-
-
 @dataclass(frozen=True)
 class TimerRequest:
     """Ask the TimerService to come back for this rule at `due_at` (a delayed rule or a deferred action)."""
@@ -72,13 +42,13 @@ class TimerRequest:
     trigger_event_id: str
     due_at: datetime
 
-    @_computed_once
+    @computed_once
     def name(self) -> str:
         """A deterministic schedule name (<= 64 chars of [0-9A-Za-z-_.]): the same timer is set once."""
         key = f"{self.order_id}\x1f{self.rule_id}\x1f{self.trigger_event_id}\x1f{format_seconds(self.due_at)}"
         return "tp-" + hashlib.sha256(key.encode()).hexdigest()[:48]
 
-    @_computed_once
+    @computed_once
     def key(self) -> str:
         """The business-key digest of the TimerFired this timer comes back as (the journey waits for it)."""
         return timer_key(self.order_id, self.rule_id, self.trigger_event_id, self.due_at)

@@ -95,3 +95,28 @@ def test_a_redelivery_with_its_own_id_is_logged_as_a_redelivery(
     # THEN it is a duplicate, named a redelivery of itself
     (line,) = [r for r in caplog.records if r.getMessage() == "event processed"]
     assert (vars(line)["duplicate_kind"], vars(line)["duplicate_of"]) == ("redelivery", placed["id"])
+
+
+def test_a_resend_costs_one_read_and_no_write(
+    local: Any, sample_events: dict[str, list[dict[str, Any]]]
+) -> None:
+    from touchpoints.handlers import process_events
+    from touchpoints.local import FakeLambdaContext
+
+    # GIVEN an event processed once
+    placed = _fresh(sample_events["happy-path"][0])
+    placed["id"] = f"first-{placed['detail']['order_id']}"
+    resend = {**placed, "id": f"again-{placed['detail']['order_id']}"}
+    process_events.handler({"Records": [{"messageId": "m", "body": json.dumps(placed)}]}, FakeLambdaContext())
+    calls: list[str] = []
+    client = local.clients["dynamodb"]
+    client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name), "count")
+    try:
+        # WHEN the platform resends it under a new id
+        process_events.handler(
+            {"Records": [{"messageId": "m", "body": json.dumps(resend)}]}, FakeLambdaContext()
+        )
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", unique_id="count")
+    # THEN the handler read the state and the key markers once, and wrote nothing
+    assert calls == ["BatchGetItem"]

@@ -99,7 +99,7 @@ class InMemoryDecisionStore:
             has_ledger=customer_id is not None,
             actions=order.actions,
             indexed_customer_id=order.indexed_customer_id,
-            applied_by=_applied_by(self._keys.get(order_id), keys),
+            applied_by=_applied_by(self._keys.get(order_id), keys) if keys else None,
         )
         return loaded
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic_core import ErrorDetails
 
 from touchpoints.contract.errors import FieldProblem, InvalidEventError
-from touchpoints.contract.keys import business_key, event_keys
+from touchpoints.contract.keys import business_key, computed_once, event_keys
 from touchpoints.contract.limits import ID_MAX_LENGTH, LABEL_MAX_LENGTH, RESOURCES_MAX
 from touchpoints.contract.models import DETAIL_MODELS, Customer, Detail
 from touchpoints.contract.types import (
@@ -40,10 +40,14 @@ class Event(BaseModel):
     detail-type, so validation never tries the detail models one after the other.
     """
 
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, populate_by_name=True, ignored_types=(computed_once,)
+    )
 
     version: Label = Field(default="0", description="EventBridge envelope version")
-    id: Identifier = Field(description="unique event id (idempotency key)")
+    id: Identifier = Field(
+        description="unique event id, set by EventBridge (duplicates are recognised by the business key)"
+    )
     detail_type: NonEmptyLabel = Field(alias="detail-type", description="which detail model `detail` is")
     source: Source = Field(description="sending platform, e.g. shop.orders")
     account: Label = Field(default="", description="AWS account id")
@@ -69,24 +73,17 @@ class Event(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
     # Computed once per event (the service, decide, the reducer and the store all ask), kept in
-    # the instance's __dict__: an event is frozen, so its keys never change, and pydantic neither
-    # dumps nor compares what is not a field. Not functools.cached_property: Python 3.11's takes a
-    # lock on every first access, a tenth of a key's cost (bench/simulate).
-    @property
+    # the instance's __dict__ (`computed_once`, listed in `ignored_types`): an event is frozen, so
+    # its keys never change, and pydantic neither dumps nor compares what is not a field.
+    @computed_once
     def business_key(self) -> str:
         """Which fact the event reports: detail-type, order and the detail's `key_fields` (JSON text)."""
-        cached: str | None = self.__dict__.get("business_key")
-        if cached is None:
-            cached = self.__dict__["business_key"] = business_key(self.detail_type, self.detail)
-        return cached
+        return business_key(self.detail_type, self.detail)
 
-    @property
+    @computed_once
     def key_digests(self) -> tuple[str, ...]:
         """The digests of its keys: the business key's first, then the idempotency key's, if any."""
-        cached: tuple[str, ...] | None = self.__dict__.get("key_digests")
-        if cached is None:
-            cached = self.__dict__["key_digests"] = event_keys(self.detail_type, self.source, self.detail)
-        return cached
+        return event_keys(self.detail_type, self.source, self.detail)
 
 
 class _LooseEvent(Event):

@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from touchpoints.timestamps import format_seconds
 
 if TYPE_CHECKING:
     from touchpoints.contract.models import DetailBase
 
-__all__ = ["KEY_DIGEST_LENGTH", "business_key", "event_keys", "key_digest", "timer_key"]
+__all__ = ["KEY_DIGEST_LENGTH", "business_key", "computed_once", "event_keys", "key_digest", "timer_key"]
 
 KEY_DIGEST_LENGTH = 32
 """Hex characters of a key digest (128 bits, like an action id)."""
@@ -88,3 +89,35 @@ def timer_key(order_id: str, rule_id: str, trigger_event_id: str, due_at: dateti
     The parts `business_key` takes from TimerFired's `key_fields` (a unit test checks both agree).
     """
     return _digest(["TimerFired", order_id, rule_id, trigger_event_id, format_seconds(due_at)])
+
+
+_T = TypeVar("_T")
+
+
+class computed_once(Generic[_T]):
+    """`functools.cached_property` without its lock: the value is stored in the instance's `__dict__`.
+
+    Python 3.11's `cached_property` takes an RLock on every first access (a third of the cost of
+    naming each of the simulator's timers); the values cached here are pure functions of frozen
+    fields, so computing one twice in a race would give the same text. A non-data descriptor:
+    once computed, the value is a plain `__dict__` hit, with no call at all (an event's keys are
+    asked for eight times per event). Kept here, below every user of it (`Event.key_digests`,
+    `TimerRequest.name`); pydantic models list it in `ignored_types`.
+    """
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> computed_once[_T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type) -> _T: ...
+
+    def __get__(self, instance: object | None, owner: type) -> _T | computed_once[_T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
