@@ -12,10 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic_core import ErrorDetails
 
 from touchpoints.contract.errors import FieldProblem, InvalidEventError
-from touchpoints.contract.limits import ID_MAX_LENGTH, LABEL_MAX_LENGTH, RESOURCES_MAX
-from touchpoints.contract.models import DETAIL_MODELS, Customer, Detail
+from touchpoints.contract.limits import ID_MAX_LENGTH, RESOURCES_MAX
+from touchpoints.contract.models import DETAIL_MODELS, Customer, Detail, DetailBase
 from touchpoints.contract.types import (
     PATTERN_MESSAGES,
+    EventTimestamp,
     Identifier,
     Label,
     NonEmptyLabel,
@@ -23,6 +24,7 @@ from touchpoints.contract.types import (
     Source,
     Timestamp,
     _show,
+    is_shown_text,
 )
 
 __all__ = ["EVENT_MODELS", "TIMER_SOURCE", "Event", "parse_event", "parse_valid_event_json"]
@@ -46,7 +48,7 @@ class Event(BaseModel):
     detail_type: NonEmptyLabel = Field(alias="detail-type", description="which detail model `detail` is")
     source: Source = Field(description="sending platform, e.g. shop.orders")
     account: Label = Field(default="", description="AWS account id")
-    time: Timestamp = Field(description="when the thing happened (RFC 3339 with an offset)")
+    time: EventTimestamp = Field(description="when the thing happened (RFC 3339 with an offset)")
     region: Label = Field(default="", description="AWS region")
     resources: list[Resource] = Field(
         default_factory=list, max_length=RESOURCES_MAX, description="ARNs the event concerns"
@@ -74,10 +76,18 @@ class _LooseEvent(Event):
     detail: dict[str, Any]  # type: ignore[assignment]
 
 
+def _event_model(name: str, model: type[DetailBase]) -> type[Event]:
+    fields: dict[str, Any] = {"detail": (model, Field(description=model.__doc__))}
+    if name == _TIMER_TYPE:
+        # A timer is due when its rule's delay says, which may be past the contract's last moment
+        # (an event at the end of 2199 with a 48h delay): it carries Touchpoints' own, wider bounds.
+        fields["time"] = (Timestamp, Field(description="when the timer was due (RFC 3339)"))
+    return create_model(f"{name}Event", __base__=Event, **fields)
+
+
 # One concrete envelope model per detail-type, selected by a dict lookup in parse_event.
 EVENT_MODELS: Mapping[str, type[Event]] = {
-    name: create_model(f"{name}Event", __base__=Event, detail=(model, Field(description=model.__doc__)))
-    for name, model in DETAIL_MODELS.items()
+    name: _event_model(name, model) for name, model in DETAIL_MODELS.items()
 }
 
 
@@ -173,7 +183,7 @@ def _reject_unknown_type(raw: Mapping[str, Any], event_id: str | None, detail_ty
         _LooseEvent.model_validate({**raw, "detail-type": "?"})
     except ValidationError as exc:
         problems.extend(_problem(error) for error in exc.errors(include_url=False))
-    named = detail_type if isinstance(detail_type, str) and len(detail_type) <= LABEL_MAX_LENGTH else None
+    named = detail_type if isinstance(detail_type, str) and is_shown_text(detail_type) else None
     raise InvalidEventError(event_id, named, problems)
 
 
@@ -187,22 +197,32 @@ def _source_problems(source: Any, detail_type: str) -> list[FieldProblem]:
     return []
 
 
-_PERSONAL = frozenset({"email", "phone", "name"})
-"""Customer fields whose rejected values must not be echoed: the message ends up in the logs."""
+_PERSONAL_FIELDS = frozenset(
+    {"email", "phone", "name", "signed_by", "address", "title", "body", "note", "retry_url", "tracking_url"}
+)
+"""Fields that hold, or may hold, personal data: contact fields, names, free text written by a
+person, and URLs (a payment link may carry the customer's email). Their values are never shown,
+nor the value of anything under them; nor is the value of a `customer` that is not an object
+(`"Jane Doe, 12 Elm Street, Springfield"`). Other values are shown only when `is_shown_text`
+says a string cannot be personal data."""
 _NOT_SHOWN = "a value not shown here (personal data)"
+
+
+def _is_personal(loc: list[str]) -> bool:
+    """True for the customer itself, or a path into a field that may hold personal data."""
+    return loc[-1:] == ["customer"] or any(part in _PERSONAL_FIELDS for part in loc)
 
 
 def _problem(error: ErrorDetails) -> FieldProblem:
     field = ".".join(str(part) for part in error["loc"])
     loc = [str(part) for part in error["loc"]]
-    if ("customer" in loc[:-1] and loc[-1] in _PERSONAL) or loc[-1:] == ["signed_by"]:
-        # Say what is wrong, never the value: an email or phone number must not reach the logs.
+    if _is_personal(loc):
+        # Say what is wrong, never the value: it ends up in the logs and the dead-letter queue.
         ctx = error.get("ctx") or {}
         if "got" in ctx:  # our own validators: "{what}, got {got}"
             return FieldProblem(field, f"{ctx['what']}, got {_NOT_SHOWN}")
-        return FieldProblem(
-            field, _message({**error, "input": None}).replace(", got null", f", got {_NOT_SHOWN}")
-        )
+        message = _message({**error, "input": None})
+        return FieldProblem(field, message.replace(", got null", f", got {_NOT_SHOWN}"))
     return FieldProblem(field, _message(error))
 
 

@@ -58,12 +58,17 @@ REJECTED = [
         'must be an RFC 3339 timestamp with an offset, got "2026-03-02T19:05:00"',
     ),
     ("time", "2026-03-02", "time", 'must be an RFC 3339 timestamp with an offset, got "2026-03-02"'),
-    ("time", 1772478300, "time", "must be an RFC 3339 timestamp with an offset, got 1772478300"),
+    (
+        "time",
+        1772478300,
+        "time",
+        "must be an RFC 3339 timestamp with an offset, got a number of 10 digits (not shown)",
+    ),
     (
         "time",
         "yesterday at noon",
         "time",
-        'must be an RFC 3339 timestamp with an offset, got "yesterday at noon"',
+        "must be an RFC 3339 timestamp with an offset, got a text of 17 characters (not shown)",
     ),
     ("detail.promised_ship_by", "2026-03-04", "detail.promised_ship_by", "RFC 3339"),
     (

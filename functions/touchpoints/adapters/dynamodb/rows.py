@@ -63,7 +63,7 @@ def action_sk(first_decided_at: datetime, action_id: str) -> str:
 
 def first_decided_at(sk: str) -> datetime:
     """The first decision time an action row's sort key names (the inverse of `action_sk`)."""
-    return parse_strict(sk.split("#", 2)[1])
+    return parse_strict(sk.split("#", 2)[1], derived=True)
 
 
 class _Row(BaseModel):
