@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from touchpoints.contract.redaction import ERASED
+
 if TYPE_CHECKING:
     from touchpoints.journey import OrderJourney
 
 __all__ = ["ERASED", "erase_event_fields", "erased_journey"]
-
-ERASED = "[erased]"
-"""What an erased address reads as in the audit trail."""
 
 _PERSONAL_FIELDS = ("email", "phone", "name")
 

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 __all__ = [
     "Channel",
     "ChannelError",
+    "ChannelTimeoutError",
+    "ChannelUnavailableError",
     "ConflictError",
     "DecisionStore",
     "DispatchView",
@@ -54,7 +56,24 @@ class DuplicateEventError(StoreError):
 
 
 class ChannelError(TouchpointsError):
-    """Raised by a Channel when the provider refused or could not take the message."""
+    """Raised by a Channel when the provider refused the message for good (a rejected address, too large).
+
+    Its text names the action and the provider's reason, with every address masked.
+    """
+
+
+class ChannelUnavailableError(ChannelError):
+    """Raised by a Channel when the message was certainly not sent: no connection, throttled, a 5xx.
+
+    Trying again later is safe and right: the action stays `pending` and the stream retries it.
+    """
+
+
+class ChannelTimeoutError(ChannelError):
+    """Raised by a Channel when the request left but no answer came (a read timeout, a dropped answer).
+
+    The provider may or may not have taken the message: sending again may deliver it twice.
+    """
 
 
 class TimerError(TouchpointsError):
@@ -215,7 +234,11 @@ class Channel(Protocol):
     """A way to reach the customer (email, sms) or another system (event bus)."""
 
     def send(self, message: OutboundMessage) -> str:
-        """Hand the message to the provider and return its message id; ChannelError if refused."""
+        """Hand the message to the provider and return its message id.
+
+        ChannelUnavailableError when it certainly did not go out, ChannelTimeoutError when nobody
+        can know, ChannelError when the provider refused it for good.
+        """
         ...
 
 

@@ -12,6 +12,9 @@ from touchpoints.decide import decide
 from touchpoints.errors import TouchpointsError
 from touchpoints.ports import (
     Channel,
+    ChannelError,
+    ChannelTimeoutError,
+    ChannelUnavailableError,
     ConflictError,
     DecisionStore,
     DuplicateEventError,
@@ -27,7 +30,11 @@ if TYPE_CHECKING:
     from touchpoints.policy.retention import Retention
 
 __all__ = [
+    "IN_FLIGHT",
+    "RETRYING",
+    "UNKNOWN_OUTCOME",
     "DispatchResult",
+    "DispatchRetryError",
     "ProcessResult",
     "dispatch_action",
     "process_event",
@@ -172,6 +179,19 @@ def dispatch_action(
     (still `pending`, `error` = IN_FLIGHT); a retry that finds that mark cannot know whether the
     provider took the message, so it records `failed` with that explanation instead of sending
     it a second time. A failed `sent` update after an accepted send is retried a few times first.
+
+    What the provider answers decides the rest (the channels classify it):
+
+    - refused for good (ChannelError: a rejected address, a message too large): `failed`, with
+      the provider's reason, addresses masked;
+    - certainly not sent (ChannelUnavailableError: no connection, throttled, a 5xx): the mark
+      becomes `RETRYING ...` (still `pending`) and DispatchRetryError is raised, so the stream
+      retries the record and the retry sends (bounded by the stream's retries, then the
+      dispatch DLQ and `touchpoints redrive`);
+    - no answer (ChannelTimeoutError: a read timeout): for a transactional or service message
+      the same retry, at least once (the customer may get it twice, both carrying the action id
+      as a tag and a header); for a marketing message `failed` with the unknown outcome, at
+      most once.
     """
     from touchpoints.journey import build_facts
 
@@ -204,18 +224,63 @@ def dispatch_action(
     )
     try:
         message_id = channel.send(message)
-    except TouchpointsError as exc:  # ChannelError: the provider refused or was unreachable
+    except ChannelUnavailableError as exc:
+        _mark(store, current, first, "pending", error=f"{RETRYING}not sent: {exc}")
+        raise DispatchRetryError(f"action {current.action_id} not sent, retried: {exc}") from exc
+    except ChannelTimeoutError as exc:
+        if _category(catalog, current) == "marketing":
+            return _fail(store, current, first, f"{exc}; {NOT_RETRIED}")
+        _mark(store, current, first, "pending", error=f"{RETRYING}no answer, sent again: {exc}")
+        raise DispatchRetryError(f"action {current.action_id} unanswered, retried: {exc}") from exc
+    except ChannelError as exc:  # refused for good
         return _fail(store, current, first, str(exc))
+    except TouchpointsError as exc:  # a channel of our own (the in-memory twin) failing its way
+        return _fail(store, current, first, str(exc))
+    _mark(store, current, first, "sent", message_id=message_id)
+    return DispatchResult(action_id=current.action_id, status="sent", message_id=message_id)
+
+
+def _mark(
+    store: DecisionStore,
+    current: DecisionRecord,
+    first_decided_at: datetime | None,
+    status: str,
+    *,
+    message_id: str | None = None,
+    error: str | None = None,
+) -> None:
+    """Write an outcome after the send, retried a few times: losing it would leave the mark in flight.
+
+    If every attempt fails, the StoreError goes up; the retry then finds IN_FLIGHT and records the
+    unknown outcome (nothing is ever sent twice because a write failed).
+    """
     for attempt in range(_MARK_ATTEMPTS):
         try:
             store.update_action(
-                current.order_id, current.action_id, "sent", message_id=message_id, first_decided_at=first
+                current.order_id,
+                current.action_id,
+                status,
+                message_id=message_id,
+                error=error,
+                first_decided_at=first_decided_at,
             )
-            break
+            return
         except StoreError:
             if attempt + 1 == _MARK_ATTEMPTS:
-                raise  # the retry finds IN_FLIGHT and records the unknown outcome; nothing is resent
-    return DispatchResult(action_id=current.action_id, status="sent", message_id=message_id)
+                raise
+
+
+def _category(catalog: Catalog, record: DecisionRecord) -> str | None:
+    """The category of the record's rule in the catalog (None when the rule is gone)."""
+    compiled = catalog.rules.get(record.rule_id)
+    return compiled.rule.category if compiled is not None else None
+
+
+class DispatchRetryError(TouchpointsError):
+    """Raised by `dispatch_action` when the provider did not take the message (or did not answer).
+
+    The action stays `pending`, marked `RETRYING ...`; the stream record fails, and its retry sends.
+    """
 
 
 IN_FLIGHT = "dispatch in flight"
@@ -225,6 +290,13 @@ UNKNOWN_OUTCOME = (
     "an earlier dispatch attempt stopped after handing the message to the provider and before recording "
     "the result; it is not sent again, so the customer never gets it twice"
 )
+RETRYING = "retrying: "
+"""Prefix of `error` of a `pending` action whose last attempt the provider did not take (or answer).
+
+Unlike IN_FLIGHT, a retry that finds it sends: the attempt certainly did not send (or, after an
+unanswered request, the category is sent at least once). `touchpoints redrive` hands such an
+action back to Dispatch when its stream record ended in the DLQ."""
+NOT_RETRIED = "not sent again: a marketing message goes out at most once, and the provider may have taken it"
 _MARK_ATTEMPTS = 3
 
 

@@ -59,8 +59,9 @@ def redrive(
     for minutes) and the dispatch DLQ kept only the stream position. For each such action:
 
     \b
-      - without the in-flight mark: its row is touched (`redriven_at`), so the table's stream
-        hands it to Dispatch again, which checks its status and sends it once;
+      - without the in-flight mark, or with a `retrying: ...` mark (its last attempt was not
+        taken by the provider): its row is touched (`redriven_at`, `error` cleared), so the
+        table's stream hands it to Dispatch again, which checks its status and sends it once;
       - with the in-flight mark (`error` = "dispatch in flight"): the send may or may not have
         reached the provider, so it is never sent again; it is recorded `failed` saying so.
 
@@ -76,7 +77,7 @@ def redrive(
     from touchpoints.catalog import CatalogError, DurationError, load_catalog, parse_duration
     from touchpoints.cli.audit import connect_store
     from touchpoints.ports import StoreError
-    from touchpoints.service import IN_FLIGHT, UNKNOWN_OUTCOME
+    from touchpoints.service import IN_FLIGHT, RETRYING, UNKNOWN_OUTCOME
 
     try:
         wait = parse_duration(older_than)
@@ -101,7 +102,8 @@ def redrive(
                 settled = store.settle_in_flight(record.order_id, sk, mark=IN_FLIGHT, error=UNKNOWN_OUTCOME)
                 outcome = "settled as failed" if settled else "already finished"
             else:
-                outcome = "redriven" if store.redrive_action(record.order_id, sk, now) else "already finished"
+                redriven = store.redrive_action(record.order_id, sk, now, retry_prefix=RETRYING)
+                outcome = "redriven" if redriven else "already finished"
             found.append(
                 {
                     "action_id": record.action_id,

@@ -111,22 +111,29 @@ class AuditQueries(DynamoDBTable):
                         found.append((row.to_record(), row.sk))
         return found
 
-    def redrive_action(self, order_id: str, sk: str, now: datetime) -> bool:
+    def redrive_action(
+        self, order_id: str, sk: str, now: datetime, *, retry_prefix: str | None = None
+    ) -> bool:
         """Touch a `pending` action row without the in-flight mark, so the stream hands it to Dispatch again.
 
-        The row changes only by `redriven_at`: its new image is `pending` with `error` null, which
-        passes Dispatch's stream filter. False when it is no longer pending and unmarked (dispatched
-        meanwhile): then nothing is written.
+        The row gets `redriven_at`, and `error` becomes null: its new image is `pending` with
+        `error` null, which passes Dispatch's stream filter. A row whose `error` starts with
+        `retry_prefix` (its last attempt certainly did not send, or was to be sent again) is
+        redriven too. False when it is no longer pending and unmarked (dispatched meanwhile):
+        then nothing is written.
         """
-        return self._update_if(
-            order_id,
-            sk,
-            update="SET redriven_at = :now",
-            condition=(
-                "#status = :pending AND (attribute_not_exists(#error) OR attribute_type(#error, :null))"
-            ),
-            values={":now": {"S": format_seconds(now)}, ":pending": {"S": "pending"}, ":null": {"S": "NULL"}},
-        )
+        condition = "#status = :pending AND (attribute_not_exists(#error) OR attribute_type(#error, :null)"
+        values: dict[str, Any] = {
+            ":now": {"S": format_seconds(now)},
+            ":pending": {"S": "pending"},
+            ":null": {"S": "NULL"},
+            ":none": {"NULL": True},
+        }
+        if retry_prefix:
+            condition += " OR begins_with(#error, :retry)"
+            values[":retry"] = {"S": retry_prefix}
+        update = "SET redriven_at = :now, #error = :none"
+        return self._update_if(order_id, sk, update=update, condition=condition + ")", values=values)
 
     def settle_in_flight(self, order_id: str, sk: str, *, mark: str, error: str) -> bool:
         """Record `failed` with `error` for a `pending` action still carrying the in-flight `mark`.
