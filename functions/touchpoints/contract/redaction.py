@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from touchpoints.contract.decisions import mask_address
 
-__all__ = ["ERASED", "erase", "header_text", "redact"]
+__all__ = ["ERASED", "erase", "erase_values", "header_text", "redact"]
 
 ERASED = "[erased]"
 """What an erased value reads as in the audit trail (`touchpoints forget`)."""
@@ -44,17 +44,23 @@ def redact(text: str, known: Iterable[str | None] = ()) -> str:
     return _PHONE.sub(lambda m: mask_address(m.group(0)) or "", text)
 
 
-def erase(text: str, values: Iterable[str]) -> str:
-    """`text` with each of the customer's `values` (case-insensitive) and any address or phone erased.
-
-    For `touchpoints forget`: a provider error written before masking existed, a note naming who
-    signed, a payment link carrying the email. Names are matched as whole words.
-    """
+def erase_values(text: str, values: Iterable[str]) -> str:
+    """`text` with each of `values` erased (any case; as a whole word when it starts and ends with one)."""
     for value in sorted({v for v in values if v and v.strip()}, key=len, reverse=True):
         pattern = re.escape(value)
         if value[:1].isalnum() and value[-1:].isalnum():
             pattern = rf"(?<!\w){pattern}(?!\w)"
         text = re.sub(pattern, ERASED, text, flags=re.IGNORECASE)
+    return text
+
+
+def erase(text: str, values: Iterable[str]) -> str:
+    """`text` with each of the customer's `values` and any address or phone number, masked or not, erased.
+
+    For `touchpoints forget`: a provider error written before masking existed, a note naming who
+    signed, a payment link carrying the email.
+    """
+    text = erase_values(text, values)
     text = _ANY_EMAIL.sub(ERASED, text)
     return _ANY_PHONE.sub(ERASED, text)
 
