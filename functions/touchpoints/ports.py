@@ -220,11 +220,14 @@ class DecisionStore(Protocol):
         error: str | None = None,
         *,
         first_decided_at: datetime | None = None,
+        reason: str | None = None,
     ) -> None:
         """Set an action's status (`sent` with the provider message id, or `failed` with the error).
 
         `first_decided_at` addresses the action's row (`StoredOrder.actions[action_id]`, which
         `load_action` returned with the order); without it a store may have to look the row up.
+        `reason`, when given, replaces the record's reason (`template_error` for a failed render);
+        otherwise the reason is left as it was.
         """
         ...
 

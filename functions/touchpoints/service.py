@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from touchpoints.catalog.templates import TemplateRenderError
 from touchpoints.commit import plan_commit
+from touchpoints.contract.redaction import redact
 from touchpoints.decide import decide
 from touchpoints.errors import TouchpointsError
 from touchpoints.ports import (
@@ -32,11 +34,13 @@ if TYPE_CHECKING:
 __all__ = [
     "IN_FLIGHT",
     "RETRYING",
+    "TEMPLATE_ERROR",
     "UNKNOWN_OUTCOME",
     "DispatchResult",
     "DispatchRetryError",
     "ProcessResult",
     "dispatch_action",
+    "message_for",
     "process_event",
 ]
 
@@ -62,6 +66,9 @@ class ProcessResult:
 class DispatchResult:
     """What dispatching one action did: `sent` (with the provider's message id), `failed`, or `skipped`.
 
+    `reason` is `template_error` when the template could not be rendered (a null printed, the render
+    budget exceeded): nothing was sent.
+
     `skipped` means the action was not `pending` (already sent, failed, suppressed or still
     scheduled), so nothing was sent and the store was not touched: a redelivered stream record
     can never send a message twice.
@@ -71,6 +78,7 @@ class DispatchResult:
     status: str
     message_id: str | None = None
     error: str | None = None
+    reason: str | None = None
 
 
 def process_event(
@@ -217,6 +225,8 @@ def dispatch_action(
             raise _DispatchError(f"action {current.action_id}: no channel configured for {current.channel!r}")
     except StoreError:
         raise  # transient: nothing was sent, the stream retries the record
+    except TemplateRenderError as exc:  # never sent: a null, a blank or a runaway template
+        return _fail(store, current, first, redact(str(exc)), reason=TEMPLATE_ERROR)
     except TouchpointsError as exc:
         return _fail(store, current, first, str(exc))
     store.update_action(
@@ -238,6 +248,25 @@ def dispatch_action(
         return _fail(store, current, first, str(exc))
     _mark(store, current, first, "sent", message_id=message_id)
     return DispatchResult(action_id=current.action_id, status="sent", message_id=message_id)
+
+
+def message_for(
+    record: DecisionRecord, *, catalog: Catalog, store: DecisionStore, now: datetime
+) -> OutboundMessage:
+    """The message Dispatch would send for `record` at `now`, from what the store holds (nothing sent).
+
+    For `touchpoints test`, which renders every action a case leaves to be sent: a template that
+    prints a null fails the case as it would fail the send (`template_error`). Raises
+    TemplateRenderError, or TouchpointsError when the action cannot be addressed or found.
+    """
+    from touchpoints.journey import build_facts
+
+    view = store.load_action(record)
+    loaded, trigger = view.order, view.trigger
+    if loaded.state is None or trigger is None:
+        raise _DispatchError(f"action {record.action_id}: its order or trigger event is not in the store")
+    facts = build_facts(loaded.state, trigger, loaded.history, now)
+    return _build_message(record, catalog, loaded.state, facts)
 
 
 def _mark(
@@ -301,13 +330,27 @@ _MARK_ATTEMPTS = 3
 
 
 def _fail(
-    store: DecisionStore, current: DecisionRecord, first_decided_at: datetime | None, error: str
+    store: DecisionStore,
+    current: DecisionRecord,
+    first_decided_at: datetime | None,
+    error: str,
+    *,
+    reason: str | None = None,
 ) -> DispatchResult:
-    """Record the action as `failed` with `error` (the audit says why) and report it."""
+    """Record the action as `failed` with `error` (the audit says why), and `reason` if given."""
     store.update_action(
-        current.order_id, current.action_id, "failed", error=error, first_decided_at=first_decided_at
+        current.order_id,
+        current.action_id,
+        "failed",
+        error=error,
+        first_decided_at=first_decided_at,
+        reason=reason,
     )
-    return DispatchResult(action_id=current.action_id, status="failed", error=error)
+    return DispatchResult(action_id=current.action_id, status="failed", error=error, reason=reason)
+
+
+TEMPLATE_ERROR = "template_error"
+"""The reason of a `failed` action whose template could not be rendered (contract DecisionReason)."""
 
 
 class _DispatchError(TouchpointsError):

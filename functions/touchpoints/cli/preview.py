@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from touchpoints.cli.output import echo_json, fail, handle_errors, stdout_console
+from touchpoints.cli.output import EXIT_PROBLEMS, echo_json, fail, handle_errors, stdout_console
 
 __all__ = ["preview"]
 
@@ -52,7 +52,10 @@ def preview(
     earlier events given with --state, as `explain` takes them), the event, the customer and
     `now` = the event's time.
 
-    Exit 0; 2 on an unknown template, an unreadable or invalid event file, or a broken catalog.
+    Exit 0; 1 when the template cannot be rendered for this event (it prints a fact that is null
+    here, or breaks the render budget: Dispatch would record the action `failed` with reason
+    `template_error`); 2 on an unknown template, an unreadable or invalid event file, or a broken
+    catalog.
 
     \b
     Examples:
@@ -62,7 +65,7 @@ def preview(
           --event events/carrier-delay/04-shipment-delayed.json \\
           --state events/carrier-delay/01-order-placed.json
     """
-    from touchpoints.catalog import load_catalog, render_template, resolve_locale
+    from touchpoints.catalog import TemplateRenderError, load_catalog, render_template, resolve_locale
     from touchpoints.cli.ops import load_prior_journey, read_event_file
     from touchpoints.journey import History, apply_event, build_facts
 
@@ -76,7 +79,14 @@ def preview(
     event = read_event_file(event_file, command="preview")
     new_state = apply_event(load_prior_journey(state_file), event)
     facts = build_facts(new_state, event, History(), event.time)
-    rendered = render_template(catalog.templates[(template, resolved)], facts)
+    try:
+        rendered = render_template(catalog.templates[(template, resolved)], facts)
+    except TemplateRenderError as exc:
+        fail(
+            f"{exc}; nothing would be sent (the action would be failed, reason template_error)",
+            exit_code=EXIT_PROBLEMS,
+            hint="guard the sentence with {% if ... %} or give the fact a | default(...)",
+        )
     if as_json:
         echo_json(
             {

@@ -321,7 +321,7 @@ def _describe(expectation: Mapping[str, Any]) -> str:
 def run_case(case: RuleTestCase, catalog: Catalog) -> CaseResult:
     """Simulate the case's events (timers up to `until`) and check every expectation."""
     from touchpoints.contract import InvalidEventError, parse_event
-    from touchpoints.simulator import simulate
+    from touchpoints.simulator import Simulator
 
     result = CaseResult(case=case)
     result.failures.extend(_unknown_rules(case, catalog))
@@ -335,7 +335,9 @@ def run_case(case: RuleTestCase, catalog: Catalog) -> CaseResult:
             result.failures.append(f"event {number} is malformed: {exc}")
     if result.failures:
         return result
-    result.records = list(simulate(events, catalog, case.until))
+    simulator = Simulator(catalog)
+    result.records = list(simulator.run(events, case.until))
+    result.failures.extend(_render_failures(result.records, catalog, simulator))
     for expectation in case.expect:
         if not any(_matches(r, expectation) for r in result.records):
             result.failures.append(f"expected a decision matching {_describe(expectation)}, found none")
@@ -353,6 +355,23 @@ def run_case(case: RuleTestCase, catalog: Catalog) -> CaseResult:
         if counts[rule_id] != wanted:
             result.failures.append(f"expected {wanted} decision(s) of rule {rule_id}, got {counts[rule_id]}")
     return result
+
+
+def _render_failures(records: list[DecisionRecord], catalog: Catalog, simulator: Any) -> list[str]:
+    """Render each action the case leaves to be sent, as Dispatch would: a template error fails the case."""
+    from touchpoints.catalog import TemplateRenderError
+    from touchpoints.service import message_for
+
+    latest = {record.action_id: record for record in records}  # a released action's last record
+    failures = []
+    for record in latest.values():
+        if record.status != "pending" or record.template is None:
+            continue
+        try:
+            message_for(record, catalog=catalog, store=simulator.store, now=record.send_at)
+        except TemplateRenderError as exc:
+            failures.append(f"rule {record.rule_id} ({record.channel}) would fail to send: {exc}")
+    return failures
 
 
 def _test_files(rules_dir: Path) -> list[Path]:

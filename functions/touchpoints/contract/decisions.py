@@ -14,7 +14,7 @@ __all__ = ["Channel", "DecisionReason", "DecisionRecord", "DecisionStatus", "mas
 Channel = Literal["email", "sms", "event"]
 DecisionStatus = Literal["pending", "scheduled", "sent", "failed", "suppressed"]
 DecisionReason = Literal[
-    "rule_limit", "rate_limit", "group_exclusion", "quiet_hours", "no_consent", "no_contact"
+    "rule_limit", "rate_limit", "group_exclusion", "quiet_hours", "no_consent", "no_contact", "template_error"
 ]
 
 

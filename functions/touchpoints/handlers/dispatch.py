@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from touchpoints.adapters.dynamodb import record_from_image
 from touchpoints.handlers.runtime import count, get_runtime, process_batch, redact, wrap_handler
-from touchpoints.service import DispatchRetryError, dispatch_action
+from touchpoints.service import TEMPLATE_ERROR, DispatchRetryError, dispatch_action
 
 __all__ = ["handler", "record_handler"]
 
@@ -49,8 +49,11 @@ def record_handler(record: DynamoDBRecord) -> None:
         raise
     # The error text names ids and the provider's reason, masked at the source; masked again here.
     error = redact(result.error) if result.error is not None else None
-    logger.info("action dispatched", extra={"status": result.status, "error": error})
+    logger.info("action dispatched", extra={"status": result.status, "reason": result.reason, "error": error})
     count("Sends", {"channel": action.channel, "status": result.status}, metrics.namespace)
+    if result.reason == TEMPLATE_ERROR:  # nothing was sent: the template printed a null or ran away
+        logger.warning("template failed", extra={"template": action.template, "locale": action.locale})
+        count("TemplateErrors", {"rule": action.rule_id}, metrics.namespace)
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

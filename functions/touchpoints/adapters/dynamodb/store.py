@@ -273,10 +273,12 @@ class DynamoDBDecisionStore(CustomerErasure):
         error: str | None = None,
         *,
         first_decided_at: datetime | None = None,
+        reason: str | None = None,
     ) -> None:
         """Mark an action row `sent`/`failed`: one UpdateItem at the row `first_decided_at` addresses.
 
-        Without `first_decided_at` the row's sort key is looked up first (one Query).
+        Without `first_decided_at` the row's sort key is looked up first (one Query). `reason`,
+        when given, is set too (`template_error`); otherwise the row's reason is left alone.
         """
         if first_decided_at is not None:
             sk: str | None = action_sk(first_decided_at, action_id)
@@ -288,13 +290,19 @@ class DynamoDBDecisionStore(CustomerErasure):
             "UpdateItem",
             TableName=self.table_name,
             Key={"pk": {"S": order_pk(order_id)}, "sk": {"S": sk}},
-            UpdateExpression="SET #status = :status, message_id = :message_id, #error = :error",
+            UpdateExpression="SET #status = :status, message_id = :message_id, #error = :error"
+            + (", #reason = :reason" if reason is not None else ""),
             ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#status": "status", "#error": "error"},
+            ExpressionAttributeNames={
+                "#status": "status",
+                "#error": "error",
+                **({"#reason": "reason"} if reason is not None else {}),
+            },
             ExpressionAttributeValues={
                 ":status": {"S": status},
                 ":message_id": attribute(message_id),
                 ":error": attribute(error),
+                **({":reason": {"S": reason}} if reason is not None else {}),
             },
         )
 
