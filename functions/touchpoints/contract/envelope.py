@@ -148,9 +148,36 @@ def parse_valid_event_json(text: str) -> Event | None:
     return event
 
 
+class _LongNumber:
+    """A JSON integer too long to be anything the contract takes: kept as its length, never converted.
+
+    Python refuses to convert more than 4,300 digits (and converting fewer costs quadratic time);
+    parsing the rest of the event goes on, so the rejection names the field that held it.
+    """
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def __str__(self) -> str:
+        return f"a number of {self.digits} digits"
+
+    __repr__ = __str__
+
+
+_LONG_NUMBER = 40
+"""Digits from which a JSON integer is kept as a `_LongNumber` (no field of the contract holds more)."""
+
+
+def _parse_int(text: str) -> int | _LongNumber:
+    digits = len(text.lstrip("-"))
+    return _LongNumber(digits) if digits > _LONG_NUMBER else int(text)
+
+
 def _load_json(text: str | bytes | bytearray) -> Mapping[str, Any]:
     try:
-        loaded = json.loads(text)
+        loaded = json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         raise InvalidEventError(

@@ -220,11 +220,15 @@ E164_PATTERN = r"^\+[1-9]\d{1,14}$"
 LOCALE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 NON_EMPTY_PATTERN = r"\S"
+# An id or a label: something visible, and no control character (a NUL or a line break in an id
+# is never a platform's id, and would travel into keys and log lines).
+TOKEN_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 PATTERN_MESSAGES: dict[str, str] = {
     E164_PATTERN: "must be an E.164 phone number such as +14155550123",
     LOCALE_PATTERN: "must be a BCP 47 language tag such as en, en-GB or zh-Hant",
     EMAIL_PATTERN: "must be an email address",
     NON_EMPTY_PATTERN: "must be a non-empty string",
+    TOKEN_PATTERN: "must be a non-empty string without control characters",
 }
 
 E164Phone = Annotated[str, StringConstraints(strict=True, pattern=E164_PATTERN)]
@@ -279,15 +283,11 @@ EmailAddress = Annotated[
 ]
 # Bounded strings (limits.py says why each maximum is what it is). Ids are non-empty and short
 # enough for every DynamoDB key built from them; free texts only have a maximum.
-Identifier = Annotated[
-    str, StringConstraints(strict=True, pattern=NON_EMPTY_PATTERN, max_length=ID_MAX_LENGTH)
-]
+Identifier = Annotated[str, StringConstraints(strict=True, pattern=TOKEN_PATTERN, max_length=ID_MAX_LENGTH)]
 NonEmptyLabel = Annotated[
-    str, StringConstraints(strict=True, pattern=NON_EMPTY_PATTERN, max_length=LABEL_MAX_LENGTH)
+    str, StringConstraints(strict=True, pattern=TOKEN_PATTERN, max_length=LABEL_MAX_LENGTH)
 ]
-Source = Annotated[
-    str, StringConstraints(strict=True, pattern=NON_EMPTY_PATTERN, max_length=SOURCE_MAX_LENGTH)
-]
+Source = Annotated[str, StringConstraints(strict=True, pattern=TOKEN_PATTERN, max_length=SOURCE_MAX_LENGTH)]
 Label = Annotated[str, StringConstraints(max_length=LABEL_MAX_LENGTH)]
 Name = Annotated[str, StringConstraints(max_length=NAME_MAX_LENGTH)]
 Url = Annotated[str, StringConstraints(max_length=URL_MAX_LENGTH)]

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from touchpoints.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from touchpoints.adapters.dead_letters import SqsDeadLetterQueue
     from touchpoints.catalog import Catalog
     from touchpoints.policy.retention import Retention
     from touchpoints.ports import Channel, DecisionStore, TimerService
@@ -42,6 +43,8 @@ class Runtime:
 
     `retention` is the catalog's (`retention_for`): built once here, not per event. A runtime
     built without it (tests, the local driver) derives it from its catalog on first use.
+    `dead_letters` is where ProcessEvents puts a record that can never parse (None: not
+    configured, such a record fails and SQS's redrive dead-letters it after `maxReceiveCount`).
     """
 
     settings: Settings
@@ -51,6 +54,7 @@ class Runtime:
     channels: Mapping[str, Channel]
     clock: Callable[[], datetime] = field(default=wall_clock)
     retention: Retention | None = None
+    dead_letters: SqsDeadLetterQueue | None = None
 
     def __post_init__(self) -> None:
         if self.retention is None:
@@ -79,6 +83,7 @@ def build_runtime(
     (`file:line: message` per problem), so the function fails at its first call, loudly.
     """
     from touchpoints.adapters.channels import EventBridgeChannel, SesEmailChannel, SnsSmsChannel
+    from touchpoints.adapters.dead_letters import SqsDeadLetterQueue
     from touchpoints.adapters.dynamodb import DynamoDBDecisionStore
     from touchpoints.adapters.scheduler import SchedulerTimerService
     from touchpoints.catalog import load_catalog, load_compiled_catalog
@@ -114,8 +119,19 @@ def build_runtime(
             settings.event_bus_name, client=clients.get("events"), endpoint_url=endpoint, region=region
         ),
     }
+    dead_letters = None
+    if settings.dead_letter_queue_url:
+        dead_letters = SqsDeadLetterQueue(
+            settings.dead_letter_queue_url, client=clients.get("sqs"), endpoint_url=endpoint, region=region
+        )
     return Runtime(
-        settings=settings, catalog=catalog, store=store, timers=timers, channels=channels, clock=clock
+        settings=settings,
+        catalog=catalog,
+        store=store,
+        timers=timers,
+        channels=channels,
+        clock=clock,
+        dead_letters=dead_letters,
     )
 
 

@@ -321,8 +321,10 @@ def test_a_json_integer_too_long_for_python_is_a_readable_rejection() -> None:
     with pytest.raises(InvalidEventError) as caught:
         parse_event(body)
 
-    # THEN it is the contract's error, not a ValueError, and says what is wrong
-    assert str(caught.value).startswith("event without id: a number has more than ")
+    # THEN it is the contract's error, not a ValueError, naming the field and how long the number is
+    (problem,) = caught.value.problems
+    assert problem.field == "detail.total.amount"
+    assert problem.message.endswith("got a number of 5000 digits")
 
 
 # ------------------------------------------------------------------------------- DynamoDB limits

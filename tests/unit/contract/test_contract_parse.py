@@ -93,7 +93,12 @@ REJECTED = [
         "detail.customer.consent.sms",
         'must be true or false, got "maybe"',
     ),
-    ("detail.customer.id", "", "detail.customer.id", 'must be a non-empty string, got ""'),
+    (
+        "detail.customer.id",
+        "",
+        "detail.customer.id",
+        'must be a non-empty string without control characters, got ""',
+    ),
     ("detail.customer", DELETE, "detail.customer", "is required"),
     ("detail.order_id", "   ", "detail.order_id", "must be a non-empty string"),
     ("detail.order_id", 1001, "detail.order_id", "must be a string, got 1001"),
