@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from touchpoints.commit import plan_commit
-from touchpoints.decide import decide
+from touchpoints.contract.timers import TIMER_TYPE
+from touchpoints.decide import decide, waiting_actions
 from touchpoints.errors import TouchpointsError
 from touchpoints.ports import (
     Channel,
@@ -87,6 +88,9 @@ def process_event(
     order is re-loaded and the event decided again, up to `max_attempts` rounds; the last
     ConflictError is re-raised so the queue redelivers the event.
 
+    A TimerFired that releases waiting actions (`decide.waiting_actions`) also loads the event
+    they were first decided on (`store.load_event`), which `decide` re-evaluates their rule on.
+
     Timers are scheduled *before* the commit. Scheduled after it, a scheduler failure would be
     lost for good: the redelivered event is a duplicate and decides (and schedules) nothing.
     Before it, a failure leaves nothing committed and the redelivery does it all again; a timer
@@ -101,6 +105,7 @@ def process_event(
         retention = retention_for(catalog)
     customer = event.customer
     customer_id = customer.id if customer is not None else None
+    trigger: Event | None = None
     attempt = 0
     while True:
         attempt += 1
@@ -109,7 +114,13 @@ def process_event(
             # The event does not carry the customer but the journey knows it: load the ledger too,
             # so caps and customer-scoped limits see the customer's other orders.
             loaded = store.load(event.order_id, loaded.customer_id)
-        decision = decide(loaded.state, event, catalog, loaded.history, now)
+        if trigger is None and event.detail_type == TIMER_TYPE:
+            # A timer releasing waiting actions decides them again on the event they were first
+            # decided on (the rule's `event.*` facts): one more read, only for such a timer.
+            waiting = waiting_actions(loaded.history, event, now)
+            if waiting:
+                trigger = store.load_event(event.order_id, waiting[0].event_id)
+        decision = decide(loaded.state, event, catalog, loaded.history, now, trigger=trigger)
         if decision.is_duplicate:
             return ProcessResult(
                 event_id=event.id, order_id=event.order_id, is_duplicate=True, attempts=attempt
