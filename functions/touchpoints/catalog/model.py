@@ -301,8 +301,18 @@ class Cap(_Strict):
     `defer` (scheduled, reason `rate_limit`, for when the window has room, then decided again).
     """
 
+    # The model's own checks, also in the JSON Schema so editors flag them: max and per go
+    # together, and a cap caps something (its category, or a channel).
+    model_config = ConfigDict(
+        **_Strict.model_config,
+        json_schema_extra={
+            "dependencies": {"max": ["per"], "per": ["max"]},
+            "anyOf": [{"required": ["max"]}, {"required": ["channels"]}],
+        },
+    )
+
     max: int | None = Field(
-        default=None, ge=1, description="Messages allowed per customer within the window."
+        default=None, ge=1, description="Messages allowed per customer within the window (with `per`)."
     )
     per: Duration | None = Field(default=None, description="The sliding window (e.g. 24h, 7d).")
     on_cap: OnCap = Field(
@@ -335,9 +345,10 @@ class Cap(_Strict):
                 and channel.per <= self.per
             ):
                 raise ValueError(
-                    f"`channels` {name} allows {channel.max} per {format_duration(channel.per)}, no "
-                    f"fewer than the category's {self.max} per {format_duration(self.per)}: it can "
-                    "never apply; lower its max, lengthen its per, or remove it"
+                    f"the {name} cap in `channels` ({channel.max} per {format_duration(channel.per)}) "
+                    f"can never apply: the category's own cap ({self.max} per "
+                    f"{format_duration(self.per)}) is reached first; lower its max, lengthen its "
+                    "per, or remove it"
                 )
         return self
 
