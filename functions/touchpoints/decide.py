@@ -262,7 +262,9 @@ class _Builder:
                     if entry is None:
                         continue
                 decided_at = (entry.decided_at or self.now) if entry is not None else self.now
-                verdict = self._verdict(rule, channel, event_id, decided_at, resolved)
+                verdict = self._verdict(
+                    rule, channel, event_id, decided_at, resolved=resolved, is_release=entry is not None
+                )
                 record = self._record(
                     rule,
                     channel,
@@ -282,7 +284,14 @@ class _Builder:
                     self._add_timer(rule.id, event_id, verdict.send_at)
 
     def _verdict(
-        self, rule: Rule, channel: Channel, event_id: str, decided_at: datetime, resolved: bool
+        self,
+        rule: Rule,
+        channel: Channel,
+        event_id: str,
+        decided_at: datetime,
+        *,
+        resolved: bool,
+        is_release: bool,
     ) -> Verdict:
         """The policy's verdict, unless the rule no longer matches or the action would go out too late."""
         now = self.now
@@ -298,6 +307,7 @@ class _Builder:
             ledger=self.ledger,
             policy=self.catalog.policy,
             now=now,
+            is_release=is_release,
         )
         if verdict.status == "scheduled" and is_expired(rule, decided_at, verdict.send_at):
             return Verdict("suppressed", EXPIRED, now)

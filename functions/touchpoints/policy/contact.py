@@ -181,13 +181,25 @@ def exceeds_cap(
 
 
 def capped_until(
-    category: str, channel: str | None, policy: ContactPolicy, ledger: ContactLedger, now: datetime
+    category: str,
+    channel: str | None,
+    policy: ContactPolicy,
+    ledger: ContactLedger,
+    now: datetime,
+    *,
+    is_release: bool = False,
 ) -> datetime | None:
     """None when no cap of the category (or of `channel` in it) is full at `now`, else when all have room.
 
     A message counts while `at > now - per`; a full cap (`count >= max`) has room again once
     enough of its oldest messages left the window: at the `(count - max + 1)`-th oldest's `at +
     per`. With two full caps (the category's and the channel's) the later of the two moments.
+
+    Waiting (`scheduled`) messages are a queue. A fresh decision counts those not yet due (from
+    their send time on): they were first, it waits behind them. A release (`is_release`) counts
+    only messages that are going out: every other waiting one is behind it, or due with it and
+    decided next, counting this one. Counted both ways, two texts deferred by one cap would push
+    each other back for ever.
     """
     if category == "transactional":
         return None
@@ -196,11 +208,13 @@ def capped_until(
         return None
     until: datetime | None = None
     if cap.max is not None and cap.per is not None:
-        until = _room_at(ledger.customer, category, None, cap.max, cap.per, now)
+        until = _room_at(ledger.customer, category, None, cap.max, cap.per, now, is_release)
     if channel is not None and cap.channels:
         channel_cap = next((value for key, value in cap.channels.items() if key == channel), None)
         if channel_cap is not None:
-            moment = _room_at(ledger.customer, category, channel, channel_cap.max, channel_cap.per, now)
+            moment = _room_at(
+                ledger.customer, category, channel, channel_cap.max, channel_cap.per, now, is_release
+            )
             if moment is not None and (until is None or moment > until):
                 until = moment
     return until
@@ -213,34 +227,24 @@ def _room_at(
     most: int,
     per: timedelta,
     now: datetime,
+    is_release: bool,
 ) -> datetime | None:
-    """When a cap of `most` per `per` has room again, or None when it has room now.
-
-    Counted first (the common case: under the cap, no list is built); only a full cap sorts the
-    send times of what it counted.
-    """
+    """When a cap of `most` per `per` has room again, or None when it has room now (see `capped_until`)."""
     since = now - per
-    count = 0
-    for entry in entries:
-        if (
-            entry.category == category
-            and entry.channel != "event"
-            and (channel is None or entry.channel == channel)
-            and entry.status not in _NOT_COUNTED
-            and entry.at > since
-        ):
-            count += 1
-    if count < most:
-        return None
-    times = sorted(
-        entry.at
+    times = [
+        at
         for entry in entries
-        if entry.category == category
+        if (at := entry.at) > since
+        and entry.category == category
         and entry.channel != "event"
         and (channel is None or entry.channel == channel)
-        and entry.status not in _NOT_COUNTED
-        and entry.at > since
-    )
+        and (status := entry.status) not in _NOT_COUNTED
+        and not (status == "scheduled" and (is_release or at <= now))
+    ]
+    count = len(times)
+    if count < most:
+        return None
+    times.sort()
     return times[count - most] + per
 
 
@@ -264,13 +268,15 @@ def evaluate_action(
     ledger: ContactLedger,
     policy: ContactPolicy,
     now: datetime,
+    is_release: bool = False,
 ) -> Verdict:
     """Run the checks of `POLICY_ORDER` for one action of a matched rule and return the verdict.
 
     rule limit -> exclusion group -> address -> consent -> caps -> quiet hours. The `event`
     channel reaches another system, not the customer: it skips address, consent, caps and quiet
     hours. A full cap drops the message (`suppressed`) or, with the category's `on_cap: defer`,
-    schedules it for when the cap has room (`scheduled`, both with reason `rate_limit`). The
+    schedules it for when the cap has room (`scheduled`, both with reason `rate_limit`);
+    `is_release` when a waiting action is decided again (the caps' queue, `capped_until`). The
     caller records the verdict and adds non-suppressed ones to the ledger.
     """
     if exceeds_rule_limit(rule, event_id, ledger, now):
@@ -283,7 +289,7 @@ def evaluate_action(
         return Verdict("suppressed", NO_CONTACT, now)
     if not has_consent(rule.category, channel, customer):
         return Verdict("suppressed", NO_CONSENT, now)
-    room_at = capped_until(rule.category, channel, policy, ledger, now)
+    room_at = capped_until(rule.category, channel, policy, ledger, now, is_release=is_release)
     if room_at is not None:
         if _on_cap(rule.category, policy) == "defer":
             return Verdict("scheduled", RATE_LIMIT, room_at)

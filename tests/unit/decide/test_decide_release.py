@@ -369,3 +369,20 @@ def test_dispatch_sends_a_pending_action_exactly_at_its_expiry(catalog: Catalog)
     )
     assert result.status == "sent"
     assert len(sms.sent) == 1
+
+
+def test_texts_deferred_by_one_cap_go_one_after_another_never_pushing_each_other_back(
+    catalog: Catalog,
+) -> None:
+    # GIVEN three delays at once on three orders: one text goes, two wait for the text cap (1 a day)
+    events = [delayed(f"Q{n}", "2026-03-02T15:00:00Z") for n in range(3)]
+    # WHEN simulated
+    records = list(simulate(events, catalog))
+    # THEN each waiting text goes as soon as the cap has room: a day, then two days later, and no
+    # text is still waiting (counted both ways, they would push each other back for ever)
+    final = {r.action_id: r for r in records if r.channel == "sms"}
+    assert sorted((r.status, r.send_at) for r in final.values()) == [
+        ("pending", at("2026-03-02T15:00:00Z")),
+        ("pending", at("2026-03-03T15:00:00Z")),
+        ("pending", at("2026-03-04T15:00:00Z")),
+    ]
