@@ -243,7 +243,7 @@ class _Builder:
         *,
         trigger: str,
         event_id: str,
-        waiting: Mapping[str, ContactEntry] | None = None,
+        waiting: Mapping[Channel, ContactEntry] | None = None,
         resolved: bool = False,
     ) -> None:
         """Put matched rules through the policy in the catalog's order (priority, then id).
@@ -254,16 +254,21 @@ class _Builder:
         """
         for compiled in matched:
             rule = compiled.rule
-            for action in rule.then:
-                channel = action.channel
-                entry = None
-                if waiting is not None:
-                    entry = waiting.get(channel)
-                    if entry is None:
-                        continue
+            channels: list[Channel] = [action.channel for action in rule.then]
+            gone: list[Channel] = []
+            if waiting is not None:  # a channel the rule no longer has is no longer its action
+                gone = [channel for channel in waiting if channel not in channels]
+                channels = [channel for channel in channels if channel in waiting] + gone
+            for channel in channels:
+                entry = waiting.get(channel) if waiting is not None else None
                 decided_at = (entry.decided_at or self.now) if entry is not None else self.now
                 verdict = self._verdict(
-                    rule, channel, event_id, decided_at, resolved=resolved, is_release=entry is not None
+                    rule,
+                    channel,
+                    event_id,
+                    decided_at,
+                    resolved=resolved or channel in gone,
+                    is_release=entry is not None,
                 )
                 record = self._record(
                     rule,

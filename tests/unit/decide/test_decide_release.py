@@ -386,3 +386,22 @@ def test_texts_deferred_by_one_cap_go_one_after_another_never_pushing_each_other
         ("pending", at("2026-03-03T15:00:00Z")),
         ("pending", at("2026-03-04T15:00:00Z")),
     ]
+
+
+def test_a_channel_taken_out_of_the_rule_while_it_waited_is_resolved(catalog: Catalog) -> None:
+    # GIVEN a waiting text, and its rule edited to send only the email by the time the timer fires
+    first = run(catalog, delayed("D6", "2026-03-03T03:00:00Z"))
+    (timer,) = first.timers
+    compiled = catalog.rules["delay-text"]
+    email_only = compiled.rule.model_copy(update={"then": compiled.rule.then[:1]})
+    edited = Catalog(
+        catalog.root,
+        {**catalog.rules, "delay-text": dataclasses.replace(compiled, rule=email_only)},
+        catalog.policy,
+        catalog.templates,
+        "v2",
+    )
+    # WHEN it is released / THEN it is suppressed as resolved, its contact replacing the waiting one
+    released = decide(first.state, fire(timer), edited, after(first), timer.due_at)
+    assert [(r.channel, r.status, r.reason) for r in released.records] == [("sms", "suppressed", "resolved")]
+    assert [(c.channel, c.status) for c in released.contacts] == [("sms", "suppressed")]
