@@ -255,10 +255,11 @@ class _Builder:
         for compiled in matched:
             rule = compiled.rule
             channels: list[Channel] = [action.channel for action in rule.then]
-            gone: list[Channel] = []
+            gone: tuple[Channel, ...] = ()
             if waiting is not None:  # a channel the rule no longer has is no longer its action
-                gone = [channel for channel in waiting if channel not in channels]
-                channels = [channel for channel in channels if channel in waiting] + gone
+                gone = tuple(channel for channel in waiting if channel not in channels)
+                channels = [channel for channel in channels if channel in waiting]
+                channels.extend(gone)
             for channel in channels:
                 entry = waiting.get(channel) if waiting is not None else None
                 decided_at = (entry.decided_at or self.now) if entry is not None else self.now

@@ -229,23 +229,47 @@ def _room_at(
     now: datetime,
     is_release: bool,
 ) -> datetime | None:
-    """When a cap of `most` per `per` has room again, or None when it has room now (see `capped_until`)."""
+    """When a cap of `most` per `per` has room again, or None when it has room now (see `capped_until`).
+
+    Counted first, the common case: under the cap, no list is built. Only a full cap collects
+    and sorts the send times of what it counted.
+    """
     since = now - per
-    times = [
-        at
-        for entry in entries
-        if (at := entry.at) > since
-        and entry.category == category
-        and entry.channel != "event"
-        and (channel is None or entry.channel == channel)
-        and (status := entry.status) not in _NOT_COUNTED
-        and not (status == "scheduled" and (is_release or at <= now))
-    ]
-    count = len(times)
+    count = 0
+    for entry in entries:  # `_counts`, inlined: this loop runs over the ledger for every capped action
+        at = entry.at
+        if (
+            at > since
+            and entry.category == category
+            and entry.channel != "event"
+            and (channel is None or entry.channel == channel)
+            and (status := entry.status) not in _NOT_COUNTED
+            and not (status == "scheduled" and (is_release or at <= now))
+        ):
+            count += 1
     if count < most:
         return None
-    times.sort()
+    times = sorted(entry.at for entry in entries if _counts(entry, category, channel, since, now, is_release))
     return times[count - most] + per
+
+
+def _counts(
+    entry: ContactEntry, category: str, channel: str | None, since: datetime, now: datetime, is_release: bool
+) -> bool:
+    """Whether a cap counts this entry: of the category (and channel), in the window, going out.
+
+    A waiting (`scheduled`) entry counts for a fresh decision until its own release is due, and
+    never for a release (the queue of `capped_until`).
+    """
+    at = entry.at
+    if at <= since or entry.category != category or entry.channel == "event":
+        return False
+    if channel is not None and entry.channel != channel:
+        return False
+    status = entry.status
+    if status in _NOT_COUNTED:
+        return False
+    return not (status == "scheduled" and (is_release or at <= now))
 
 
 def _on_cap(category: str, policy: ContactPolicy) -> str:
