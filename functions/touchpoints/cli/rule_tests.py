@@ -395,7 +395,8 @@ def test(rules_dir: Path, keyword: str | None, as_json: bool) -> None:
     """Run the rule test cases in RULES_DIR/tests/*.yaml (RULES_DIR defaults to ./rules).
 
     Each case replays its events through the catalog in memory and checks the decisions it
-    expects (and those it must not see). Exit 0 when all pass, 1 when one fails, 2 when a test
+    expects (and those it must not see, and with `expect_story` every record an action that
+    waited went through, in order). Exit 0 when all pass, 1 when one fails, 2 when a test
     file is unreadable or -k selects no case.
 
     \b
