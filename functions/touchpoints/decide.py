@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from touchpoints.construct import construct
@@ -89,7 +89,7 @@ def waiting_actions(history: History, timer: Event, now: datetime) -> list[Conta
     on (`decide(..., trigger=...)`); most timers are delayed rules' and release nothing.
     """
     detail: Any = timer.detail
-    return _due(_of_firing(history, detail.rule_id, detail.trigger_event_id), now)
+    return _due(_of_firing(history, detail.rule_id, detail.trigger_event_id), _released_by(timer, now))
 
 
 def _of_firing(history: History, rule_id: str, firing: str) -> list[ContactEntry]:
@@ -97,9 +97,26 @@ def _of_firing(history: History, rule_id: str, firing: str) -> list[ContactEntry
     return [entry for entry in history.order if entry.rule_id == rule_id and entry.event_id == firing]
 
 
-def _due(entries: list[ContactEntry], now: datetime) -> list[ContactEntry]:
-    """The waiting (`scheduled`) ones among `entries` whose time has come."""
-    return [entry for entry in entries if entry.status == "scheduled" and entry.at <= now]
+def _due(entries: list[ContactEntry], by: datetime) -> list[ContactEntry]:
+    """The waiting (`scheduled`) ones among `entries` whose time has come (`at` before `by`)."""
+    return [entry for entry in entries if entry.status == "scheduled" and entry.at < by]
+
+
+_SECOND = timedelta(seconds=1)
+
+
+def _released_by(timer: Event, now: datetime) -> datetime:
+    """What a timer releases: actions due by `now`, and the one it was set for in any case.
+
+    A timer's `due_at` is its action's send time in whole seconds (a schedule's resolution), so
+    an action due in that second is released even if the clock reads a moment earlier.
+    """
+    detail: Any = timer.detail
+    due: datetime = detail.due_at
+    return max(now + _MICROSECOND, due + _SECOND)
+
+
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class _Builder:
@@ -199,7 +216,7 @@ class _Builder:
             return  # the rule left the catalog: nothing to decide on, not an error
         decided = _of_firing(self.history, rule_id, firing)
         if decided:
-            waiting = _due(decided, self.now)
+            waiting = _due(decided, _released_by(self.event, self.now))
             if waiting:
                 self._release(compiled, waiting)
             return

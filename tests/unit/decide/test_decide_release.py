@@ -405,3 +405,21 @@ def test_a_channel_taken_out_of_the_rule_while_it_waited_is_resolved(catalog: Ca
     released = decide(first.state, fire(timer), edited, after(first), timer.due_at)
     assert [(r.channel, r.status, r.reason) for r in released.records] == [("sms", "suppressed", "resolved")]
     assert [(c.channel, c.status) for c in released.contacts] == [("sms", "suppressed")]
+
+
+def test_a_timer_releases_the_action_it_was_set_for_even_with_the_clock_a_moment_early(
+    catalog: Catalog,
+) -> None:
+    # GIVEN a text waiting for 14:00:00.400Z (a send time with a fraction, as production clocks give)
+    first = decide(
+        None, delayed("D7", "2026-03-03T03:00:00Z"), catalog, History(), at("2026-03-03T03:00:00Z")
+    )
+    (timer,) = first.timers
+    history = after(first)
+    (waiting,) = [e for e in history.order if e.status == "scheduled"]
+    late = waiting.model_copy(update={"at": waiting.at + timedelta(milliseconds=400)})
+    history = History(order=[late if e is waiting else e for e in history.order], customer=history.customer)
+    # WHEN its schedule (whole seconds: due 14:00:00) fires and the Lambda's clock reads 14:00:00.1
+    released = decide(first.state, fire(timer), catalog, history, timer.due_at + timedelta(milliseconds=100))
+    # THEN the text is released anyway, instead of waiting for a timer that already fired
+    assert [(r.status, r.action_id) for r in released.records] == [("pending", waiting.action_id)]
