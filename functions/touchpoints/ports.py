@@ -201,11 +201,13 @@ class DecisionStore(Protocol):
         error: str | None = None,
         *,
         first_decided_at: datetime | None = None,
+        reason: str | None = None,
     ) -> None:
         """Set an action's status (`sent` with the provider message id, or `failed` with the error).
 
         `first_decided_at` addresses the action's row (`StoredOrder.actions[action_id]`, which
         `load_action` returned with the order); without it a store may have to look the row up.
+        `reason`, when given, is recorded too (`suppressed` / `expired` at send time).
         """
         ...
 

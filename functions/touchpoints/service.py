@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from touchpoints.commit import plan_commit
-from touchpoints.decide import decide
+from touchpoints.contract.timers import TIMER_TYPE
+from touchpoints.decide import decide, waiting_actions
 from touchpoints.errors import TouchpointsError
+from touchpoints.policy import EXPIRED, is_expired
 from touchpoints.ports import (
     Channel,
     ConflictError,
@@ -53,11 +55,13 @@ class ProcessResult:
 
 @dataclass(frozen=True)
 class DispatchResult:
-    """What dispatching one action did: `sent` (with the provider's message id), `failed`, or `skipped`.
+    """What dispatching one action did: `sent` (with the provider's message id), `failed`, and so on.
 
-    `skipped` means the action was not `pending` (already sent, failed, suppressed or still
-    scheduled), so nothing was sent and the store was not touched: a redelivered stream record
-    can never send a message twice.
+    `status` is `sent`, `failed`, `expired` or `skipped`. `skipped` means the action was not
+    `pending` (already sent, failed, suppressed or still scheduled), so nothing was sent and the
+    store was not touched: a redelivered stream record can never send a message twice.
+    `expired`: it was pending past its rule's `expires_after` (a stuck dispatch, redriven late),
+    so it was recorded `suppressed` / `expired`, not sent.
     """
 
     action_id: str
@@ -87,6 +91,9 @@ def process_event(
     order is re-loaded and the event decided again, up to `max_attempts` rounds; the last
     ConflictError is re-raised so the queue redelivers the event.
 
+    A TimerFired that releases waiting actions (`decide.waiting_actions`) also loads the event
+    they were first decided on (`store.load_event`), which `decide` re-evaluates their rule on.
+
     Timers are scheduled *before* the commit. Scheduled after it, a scheduler failure would be
     lost for good: the redelivered event is a duplicate and decides (and schedules) nothing.
     Before it, a failure leaves nothing committed and the redelivery does it all again; a timer
@@ -101,6 +108,7 @@ def process_event(
         retention = retention_for(catalog)
     customer = event.customer
     customer_id = customer.id if customer is not None else None
+    trigger: Event | None = None
     attempt = 0
     while True:
         attempt += 1
@@ -109,7 +117,13 @@ def process_event(
             # The event does not carry the customer but the journey knows it: load the ledger too,
             # so caps and customer-scoped limits see the customer's other orders.
             loaded = store.load(event.order_id, loaded.customer_id)
-        decision = decide(loaded.state, event, catalog, loaded.history, now)
+        if trigger is None and event.detail_type == TIMER_TYPE:
+            # A timer releasing waiting actions decides them again on the event they were first
+            # decided on (the rule's `event.*` facts): one more read, only for such a timer.
+            waiting = waiting_actions(loaded.history, event, now)
+            if waiting:
+                trigger = store.load_event(event.order_id, waiting[0].event_id)
+        decision = decide(loaded.state, event, catalog, loaded.history, now, trigger=trigger)
         if decision.is_duplicate:
             return ProcessResult(
                 event_id=event.id, order_id=event.order_id, is_duplicate=True, attempts=attempt
@@ -162,10 +176,12 @@ def dispatch_action(
     state (which also holds the unmasked address of the latest customer), its history, and the
     event that triggered the decision (kept with the event marker), built with `build_facts` at
     `now`. The current status is read back from the store first, so an action that is not
-    `pending` any more is skipped and never sent twice. All of it is one `store.load_action`
-    (on DynamoDB one BatchGetItem when `row_key`, the stream record's sort key, is given), whose
-    order also addresses the action's row (`StoredOrder.actions`): an action costs that read, the
-    in-flight mark, the send and the `sent` mark, and the store keeps nothing between them.
+    `pending` any more is skipped and never sent twice, and one past its rule's `expires_after`
+    (counted from its first decision) is recorded `suppressed` / `expired` instead of sent. All
+    of it is one `store.load_action` (on DynamoDB one BatchGetItem when `row_key`, the stream
+    record's sort key, is given), whose order also addresses the action's row
+    (`StoredOrder.actions`): an action costs that read, the in-flight mark, the send and the
+    `sent` mark, and the store keeps nothing between them.
 
     A StoreError (throttled, timed out) before the send is raised, not recorded: nothing was
     sent, and the stream retries the record. Just before the send the action is marked in flight
@@ -183,6 +199,13 @@ def dispatch_action(
     first = view.order.actions.get(current.action_id)
     if current.error == IN_FLIGHT:
         return _fail(store, current, first, UNKNOWN_OUTCOME)
+    compiled = catalog.rules.get(current.rule_id)
+    if compiled is not None and is_expired(compiled.rule, current.decided_at, now):
+        # Too late to be true any more (stuck in the stream, redriven hours later): never sent.
+        store.update_action(
+            current.order_id, current.action_id, "suppressed", reason=EXPIRED, first_decided_at=first
+        )
+        return DispatchResult(action_id=current.action_id, status="expired")
     try:
         loaded, trigger = view.order, view.trigger
         if loaded.state is None or trigger is None:

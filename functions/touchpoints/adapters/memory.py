@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from touchpoints.construct import construct
 from touchpoints.erasure import ERASED, erase_event_fields, erased_journey
@@ -234,8 +234,9 @@ class InMemoryDecisionStore:
         error: str | None = None,
         *,
         first_decided_at: datetime | None = None,
+        reason: str | None = None,
     ) -> None:
-        """Set an action's status (and message id or error); StoreError for an unknown action.
+        """Set an action's status (and message id or error, and `reason` when given); StoreError if unknown.
 
         `first_decided_at` is not needed here: the records are kept by action id.
         """
@@ -243,7 +244,10 @@ class InMemoryDecisionStore:
         record = records.get(action_id)
         if record is None:
             raise StoreError(f"order {order_id} has no action {action_id}")
-        updated = record.model_copy(update={"status": status, "message_id": message_id, "error": error})
+        changes: dict[str, Any] = {"status": status, "message_id": message_id, "error": error}
+        if reason is not None:
+            changes["reason"] = reason
+        updated = record.model_copy(update=changes)
         records[action_id] = updated
         if updated.customer_id is not None:
             self._customer_records.setdefault(updated.customer_id, {})[action_id] = updated

@@ -79,8 +79,10 @@ def records_table(
     """The audit trail as a table: one row per decision, oldest first (message ids: see `--json`).
 
     Narrow on purpose (status and reason in one cell, send time only when it differs), so that an
-    80-column terminal still shows rule ids whole. `history` (action id -> statuses, as the demo's
-    driver saw them on the stream) shows what a row went through, e.g. `scheduled: quiet_hours -> sent`.
+    80-column terminal still shows rule ids whole. The decided column is the first decision's
+    time; an action that waited and was decided again says when it was released. `history`
+    (action id -> statuses, as the demo's driver saw them on the stream) shows what a row went
+    through, e.g. `scheduled: quiet_hours -> sent`.
     """
     table = Table(title=title, title_justify="left")
     table.add_column("decided (UTC)", no_wrap=True)
@@ -99,8 +101,13 @@ def records_table(
         ]
         if len(earlier) > 1:
             outcome = " -> ".join([*earlier[:-1], outcome])
-        if record.send_at != record.decided_at:
-            outcome += f" (send {record.send_at:%m-%d %H:%M})"
+        times = []
+        if record.released_at is not None:  # waited, then was decided again at its release
+            times.append(f"released {record.released_at:%m-%d %H:%M}")
+        if record.send_at != (record.released_at or record.decided_at):
+            times.append(f"send {record.send_at:%m-%d %H:%M}")
+        if times:
+            outcome += f" ({', '.join(times)})"
         row = [record.decided_at.strftime("%m-%d %H:%M")]
         if show_order:
             row.append(record.order_id)

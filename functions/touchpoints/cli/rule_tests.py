@@ -24,6 +24,7 @@ from touchpoints.cli.output import (
     print_error,
     stdout_console,
 )
+from touchpoints.cli.rule_stories import check_stories, parse_stories
 from touchpoints.errors import TouchpointsError
 
 if TYPE_CHECKING:
@@ -48,12 +49,24 @@ EXPECTATION_FIELDS: Mapping[str, str] = {
     "template": "template",
     "locale": "locale",
     "send_at": "send_at",
+    "decided_at": "decided_at",
+    "released_at": "released_at",
     "order": "order_id",
     "trigger": "trigger",
 }
 """Keys an expectation may use -> the decision record field each one is compared with."""
 
-_CASE_KEYS = {"name", "order_id", "customer", "events", "until", "expect", "expect_not", "expect_count"}
+_CASE_KEYS = {
+    "name",
+    "order_id",
+    "customer",
+    "events",
+    "until",
+    "expect",
+    "expect_not",
+    "expect_count",
+    "expect_story",
+}
 _SHORT_KEYS = {"type", "time", "detail", "id", "source", "account", "region"}
 
 
@@ -73,6 +86,8 @@ class RuleTestCase:
     expect: list[dict[str, Any]] = field(default_factory=list)
     expect_not: list[dict[str, Any]] = field(default_factory=list)
     expect_count: dict[str, int] = field(default_factory=dict)
+    expect_story: list[dict[str, Any]] = field(default_factory=list)
+    """Whole stories of actions (deferred, then released or suppressed): see cli/rule_stories.py."""
 
 
 @dataclass
@@ -163,6 +178,7 @@ def load_test_file(path: Path) -> list[RuleTestCase]:
                 "`expect_count` maps rule ids to numbers, e.g. {payment-failed-recovery: 1}", "expect_count"
             )
         until = raw.get("until")
+        stories = parse_stories(raw["expect_story"], problem, _unknown_value) if "expect_story" in raw else []
         cases.append(
             RuleTestCase(
                 name=name,
@@ -173,6 +189,7 @@ def load_test_file(path: Path) -> list[RuleTestCase]:
                 expect=raw.get("expect", []),
                 expect_not=raw.get("expect_not", []),
                 expect_count={str(k): int(v) for k, v in counts.items()},
+                expect_story=stories,
             )
         )
     return cases
@@ -215,7 +232,8 @@ def _unknown_rules(case: RuleTestCase, catalog: Catalog) -> list[str]:
     """
     from touchpoints.catalog.problems import did_you_mean
 
-    named = [e["rule"] for e in (*case.expect, *case.expect_not) if "rule" in e] + list(case.expect_count)
+    named = [e["rule"] for e in (*case.expect, *case.expect_not, *case.expect_story) if "rule" in e]
+    named += list(case.expect_count)
     unknown = sorted({str(rule_id) for rule_id in named if rule_id not in catalog.rules})
     return [
         f"no rule '{rule_id}' in the catalog{did_you_mean(rule_id, catalog.rules)}: "
@@ -352,6 +370,7 @@ def run_case(case: RuleTestCase, catalog: Catalog) -> CaseResult:
     for rule_id, wanted in case.expect_count.items():
         if counts[rule_id] != wanted:
             result.failures.append(f"expected {wanted} decision(s) of rule {rule_id}, got {counts[rule_id]}")
+    result.failures.extend(check_stories(case.expect_story, result.records, _matches))
     return result
 
 
@@ -376,7 +395,8 @@ def test(rules_dir: Path, keyword: str | None, as_json: bool) -> None:
     """Run the rule test cases in RULES_DIR/tests/*.yaml (RULES_DIR defaults to ./rules).
 
     Each case replays its events through the catalog in memory and checks the decisions it
-    expects (and those it must not see). Exit 0 when all pass, 1 when one fails, 2 when a test
+    expects (and those it must not see, and with `expect_story` every record an action that
+    waited went through, in order). Exit 0 when all pass, 1 when one fails, 2 when a test
     file is unreadable or -k selects no case.
 
     \b

@@ -144,7 +144,10 @@ def _time(value: datetime) -> str:
 
 
 def records_table(records: Iterable[DecisionRecord], *, title: str | None = None) -> Table:
-    """A table of decision records: time, order, rule, channel, status, reason, send_at."""
+    """A table of decision records: time, order, rule, channel, status, reason, send_at.
+
+    The time is the first decision's; a record of a release also says when it was released.
+    """
     table = Table(title=title, show_lines=False)
     for name in ("decided", "order", "rule", "channel", "status", "reason", "send_at"):
         table.add_column(name, overflow="fold")
@@ -156,8 +159,11 @@ def records_table(records: Iterable[DecisionRecord], *, title: str | None = None
         "sent": "green",
     }
     for record in records:
+        decided = _time(record.decided_at)
+        if record.released_at is not None:  # waited, then was decided again at its release
+            decided += f"\nreleased {_time(record.released_at)}"
         table.add_row(
-            _time(record.decided_at),
+            decided,
             record.order_id,
             record.rule_id,
             record.channel,
