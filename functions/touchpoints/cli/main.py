@@ -14,7 +14,7 @@ from touchpoints import __version__
 COMMANDS: dict[str, str] = {
     "validate": "touchpoints.cli.ops:validate",
     "test": "touchpoints.cli.rule_tests:test",
-    "explain": "touchpoints.cli.ops:explain",
+    "explain": "touchpoints.cli.explain:explain",
     "schema": "touchpoints.cli.ops:schema",
     "simulate": "touchpoints.cli.simulate:simulate",
     "diff": "touchpoints.cli.simulate:diff",

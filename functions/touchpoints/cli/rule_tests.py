@@ -421,7 +421,7 @@ def test(rules_dir: Path, keyword: str | None, as_json: bool) -> None:
 
 
 def _print_results(results: Sequence[CaseResult]) -> None:
-    from touchpoints.cli.simulate import records_table
+    from touchpoints.cli.tables import records_table
 
     console = stdout_console()
     for result in results:
