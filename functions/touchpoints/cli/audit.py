@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from touchpoints.cli.output import echo_json_lines, fail, handle_errors, stdout_console
@@ -75,14 +77,20 @@ def records_table(
     *,
     show_order: bool = True,
     history: Mapping[str, Sequence[str]] | None = None,
+    first_decided: Mapping[str, datetime] | None = None,
+    details: Mapping[str, str] | None = None,
 ) -> Table:
     """The audit trail as a table: one row per decision, oldest first (message ids: see `--json`).
 
     Narrow on purpose (status and reason in one cell, send time only when it differs), so that an
     80-column terminal still shows rule ids whole. `history` (action id -> statuses, as the demo's
-    driver saw them on the stream) shows what a row went through, e.g. `scheduled: quiet_hours -> sent`.
+    driver saw them on the stream) shows what a row went through, e.g. `scheduled: quiet_hours -> sent`;
+    `first_decided` (action id -> when it was first decided) keeps a released row under the time
+    it was decided, not released; `details` (action id -> text) says what a reason leaves out.
+    Every cell is escaped: `[erased]` is text, not markup.
     """
-    table = Table(title=title, title_justify="left")
+    first = first_decided or {}
+    table = Table(title=escape(title), title_justify="left")
     table.add_column("decided (UTC)", no_wrap=True)
     if show_order:
         table.add_column("order", overflow="fold")
@@ -90,7 +98,9 @@ def records_table(
     table.add_column("via", overflow="fold")
     table.add_column("outcome", overflow="fold")
     table.add_column("to", overflow="fold")
-    for record in records:
+    rows = sorted(records, key=lambda r: (first.get(r.action_id, r.decided_at), r.rule_id, r.channel))
+    for record in rows:
+        decided = first.get(record.action_id, record.decided_at)
         outcome: str = record.status
         if record.reason or record.error:
             outcome += f": {record.reason or record.error}"
@@ -99,12 +109,15 @@ def records_table(
         ]
         if len(earlier) > 1:
             outcome = " -> ".join([*earlier[:-1], outcome])
-        if record.send_at != record.decided_at:
-            outcome += f" (send {record.send_at:%m-%d %H:%M})"
-        row = [record.decided_at.strftime("%m-%d %H:%M")]
+        if record.send_at != decided:
+            outcome += f" (send {record.send_at:%Y-%m-%d %H:%M})"
+        if details and record.action_id in details:
+            outcome += f": {details[record.action_id]}"
+        row = [f"{decided:%Y-%m-%d %H:%M}"]
         if show_order:
-            row.append(record.order_id)
-        row += [record.rule_id, f"{record.channel}/{record.locale}", outcome, record.address or ""]
+            row.append(escape(record.order_id))
+        via = record.channel if record.channel == "event" else f"{record.channel}/{record.locale}"
+        row += [escape(record.rule_id), via, escape(outcome), escape(record.address or "")]
         table.add_row(*row)
     return table
 

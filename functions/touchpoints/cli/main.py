@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "test": "touchpoints.cli.rule_tests:test",
     "explain": "touchpoints.cli.explain:explain",
     "schema": "touchpoints.cli.ops:schema",
+    "rules": "touchpoints.cli.rules_overview:rules",
     "simulate": "touchpoints.cli.simulate:simulate",
     "diff": "touchpoints.cli.simulate:diff",
     "preview": "touchpoints.cli.preview:preview",
@@ -68,7 +69,7 @@ def cli() -> None:
     """Touchpoints: proactive customer-care messages driven by the order journey.
 
     \b
-    Operations teams:   validate, test, explain, simulate, diff, preview
+    Operations teams:   rules, validate, test, explain, simulate, diff, preview
     Developers:         demo (the whole pipeline on emulated AWS), audit, forget, redrive, schema
 
     Run `touchpoints COMMAND --help` for examples. Add --json for machine-readable output.
