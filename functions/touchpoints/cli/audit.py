@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -144,6 +144,37 @@ def table_options(command: Any) -> Any:
     return command
 
 
+def parse_since(value: str, now: datetime) -> datetime:
+    """`--since`: a duration back from now (`7d`, `36h`), a date (`2026-03-01`) or an RFC 3339 time."""
+    from touchpoints.catalog import DurationError, parse_duration
+    from touchpoints.contract import parse_timestamp
+
+    try:
+        return now - parse_duration(value)
+    except (DurationError, ValueError, TypeError):
+        pass
+    text = f"{value}T00:00:00Z" if len(value) == 10 and value[4:5] == "-" else value
+    try:
+        return parse_timestamp(text)
+    except (ValueError, TypeError):
+        fail(f"--since {value!r} is neither a duration (7d, 36h) nor a date (2026-03-01) or time")
+
+
+def _rule_records(
+    store: DynamoDBDecisionStore, rule_id: str, since: datetime, now: datetime
+) -> list[DecisionRecord]:
+    """A rule's decisions since `since`: one by-rule index query per UTC day (the index's sort key starts
+    with the day), so a week costs eight small queries, never a scan."""
+    from datetime import timedelta
+
+    found: list[DecisionRecord] = []
+    day = since.astimezone(UTC).date()
+    while day <= now.astimezone(UTC).date():
+        found.extend(r for r in store.records_for_rule(rule_id, day.isoformat()) if r.decided_at >= since)
+        day += timedelta(days=1)
+    return found
+
+
 @click.command()
 @click.option("--order", "order_id", metavar="ID", help="An order's decisions (one query on its partition).")
 @click.option(
@@ -152,21 +183,31 @@ def table_options(command: Any) -> Any:
     metavar="ID",
     help="A customer's decisions across orders (by-customer index).",
 )
+@click.option("--rule", "rule_id", metavar="ID", help="A rule's decisions across orders (by-rule index).")
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="Only decisions since then: 7d, 36h, 2026-03-01 or an RFC 3339 time (--rule: default 7d).",
+)
 @table_options
 @click.option("--json", "as_json", is_flag=True, help="One decision record per line (JSON Lines).")
 @handle_errors
 def audit(
     order_id: str | None,
     customer_id: str | None,
+    rule_id: str | None,
+    since: str | None,
     table: str | None,
     endpoint_url: str | None,
     region: str | None,
     as_json: bool,
 ) -> None:
-    """Show what was decided for an order or a customer: sent, deferred, suppressed, and why.
+    """Show what was decided for an order, a customer or a rule: sent, deferred, suppressed, and why.
 
-    Exit 0 (also when nothing was decided); 2 when the table cannot be read, with a hint
-    (wrong --table, no credentials, nothing listening at --endpoint-url).
+    A record's status is where its action is now: `pending` (decided to send; Dispatch takes it
+    within seconds), `scheduled` (waiting for a timer, e.g. quiet hours), `sent`, `failed` or
+    `suppressed` (the reason says why). Exit 0 (also when nothing was decided); 2 when the table
+    cannot be read, with a hint (wrong --table, no credentials, nothing listening at --endpoint-url).
 
     \b
     Examples:
@@ -174,22 +215,32 @@ def audit(
       touchpoints audit --customer C1001 --table touchpoints-local-decisions \\
           --endpoint-url http://127.0.0.1:5000     # the URL `touchpoints demo --keep-running` prints
       touchpoints audit --order A1001 --json | jq .status
+      touchpoints audit --rule delivery-delay-apology --since 7d --table touchpoints-prod-decisions
     """
     from touchpoints.ports import StoreError
 
-    if (order_id is None) == (customer_id is None):
-        fail("give exactly one of --order ID or --customer ID")
+    if sum(value is not None for value in (order_id, customer_id, rule_id)) != 1:
+        fail("give exactly one of --order ID, --customer ID or --rule ID")
+    now = datetime.now(UTC)
+    since_at = parse_since(since or "7d", now) if since is not None or rule_id is not None else None
     store = connect_store(table, endpoint_url, region)
     try:
         if order_id is not None:
             records = store.records_for_order(order_id)
             title = f"Decisions for order {order_id}"
-        else:
-            assert customer_id is not None
+        elif customer_id is not None:
             records = store.records_for_customer(customer_id)
             title = f"Decisions for customer {customer_id}"
+        else:
+            assert rule_id is not None
+            assert since_at is not None
+            records = _rule_records(store, rule_id, since_at, now)
+            title = f"Decisions of rule {rule_id}"
     except StoreError as exc:
         fail(str(exc), hint=_explain_store_error(str(exc), store, endpoint_url))
+    if since_at is not None:
+        records = [r for r in records if r.decided_at >= since_at]
+        title += f" since {since_at:%Y-%m-%d %H:%M} UTC"
     records.sort(key=lambda r: (r.decided_at, r.order_id, r.rule_id, r.channel))
     if as_json:
         echo_json_lines(records)

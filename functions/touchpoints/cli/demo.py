@@ -185,7 +185,18 @@ def _message(channel: str, record: DecisionRecord, to: str | None, subject: str)
     "--stage", default="local", show_default=True, help="The template's Stage parameter (resource names)."
 )
 @click.option(
-    "--keep-running", is_flag=True, help="Leave the emulated AWS endpoint up for `touchpoints audit`."
+    "--keep-running",
+    is_flag=True,
+    help="Then keep the stack live: your events are decided and sent; `touchpoints local` moves time.",
+)
+@click.option(
+    "--port", type=int, default=0, help="With --keep-running: the emulated AWS port (default: a free one)."
+)
+@click.option(
+    "--control-port",
+    type=int,
+    default=0,
+    help="With --keep-running: the control endpoint's port (default: free).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON document.")
 @handle_errors
@@ -195,6 +206,8 @@ def demo(
     template: Path | None,
     stage: str,
     keep_running: bool,
+    port: int,
+    control_port: int,
     as_json: bool,
 ) -> None:
     """Run the sample journeys through the real handlers on an embedded AWS emulation (no account needed).
@@ -204,11 +217,16 @@ def demo(
     trail per order and the messages that went out. moto cannot invoke Lambda functions or fire
     Scheduler schedules: the demo's driver does those two steps (docs/operating.md, "Local development").
 
+    With --keep-running the stack then stays live until Ctrl-C: events you put on its bus (AWS
+    CLI, boto3, your platform's SDK, at the endpoint it prints) are decided and sent within a
+    second or two, due timers fire on the wall clock, and every step is logged as it happens;
+    `touchpoints local advance 48h` moves the clock on (firing what falls due on the way).
+
     \b
     Examples:
       touchpoints demo
       touchpoints demo --events events/carrier-delay --json
-      touchpoints demo --keep-running        # prints the `touchpoints audit ...` command to try
+      touchpoints demo --keep-running --port 4566   # then: touchpoints local advance 48h
     """
     # The demo runs the handlers in this process; the variables are set for its duration only, so
     # code that runs the demo in-process (tests, notebooks) gets its environment back afterwards.
@@ -224,7 +242,7 @@ def demo(
         open_catalog(rules_dir)  # a wrong or empty folder stops here, before anything starts
         events = load_sample_events(events_dir or _default_dir("events"))
         progress = stderr_console()
-        server, endpoint_url = start_moto_server()
+        server, endpoint_url = start_moto_server(port or None)
         try:
             progress.print(f"[dim]1/3[/] emulated AWS (moto) listening on {endpoint_url}")
             local = start_local_stack(
@@ -247,7 +265,9 @@ def demo(
             else:
                 _print(result)
             if keep_running:
-                _wait(result)
+                from touchpoints.cli.local_control import run_live
+
+                run_live(local, result.endpoint_url, result.table_name, control_port)
         finally:
             server.stop()
 
@@ -318,24 +338,3 @@ def _print(result: DemoResult) -> None:
         "moto cannot invoke Lambda or fire schedules: the demo's driver called the handlers and fired due "
         "timers on a virtual clock.[/]"
     )
-
-
-def _wait(result: DemoResult) -> None:
-    console = stdout_console()
-    console.print(f"\nEmulated AWS endpoint: {result.endpoint_url}  (table {result.table_name})")
-    first = next(iter(result.orders), "A1001")
-    where = f"--table {result.table_name} --endpoint-url {result.endpoint_url}"
-    console.print(f"Try: touchpoints audit --order {first} {where}")
-    console.print("Press Ctrl-C to stop.")
-    try:
-        for _ in _forever():
-            time.sleep(1)
-    except KeyboardInterrupt:
-        console.print("stopped")
-
-
-def _forever() -> Iterator[int]:
-    count = 0
-    while True:
-        count += 1
-        yield count

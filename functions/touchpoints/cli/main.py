@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "diff": "touchpoints.cli.simulate:diff",
     "preview": "touchpoints.cli.preview:preview",
     "demo": "touchpoints.cli.demo:demo",
+    "local": "touchpoints.cli.local_control:local",
     "audit": "touchpoints.cli.audit:audit",
     "forget": "touchpoints.cli.forget:forget",
     "redrive": "touchpoints.cli.redrive:redrive",
@@ -70,7 +71,8 @@ def cli() -> None:
 
     \b
     Operations teams:   rules, validate, test, explain, simulate, diff, preview
-    Developers:         demo (the whole pipeline on emulated AWS), audit, forget, redrive, schema
+    Developers:         demo (the whole pipeline on emulated AWS; --keep-running: live), local,
+                        audit, forget, redrive, schema
 
     Run `touchpoints COMMAND --help` for examples. Add --json for machine-readable output.
 
