@@ -109,14 +109,25 @@ def _call(url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     return answer
 
 
+def _answers(control: str | None) -> bool:
+    """True when a live stack answers at the control endpoint (for --wait)."""
+    try:
+        url = control or json.loads(local_state_path().read_text(encoding="utf-8"))["control_url"]
+        with urllib.request.urlopen(f"{str(url).rstrip('/')}/status", timeout=2):
+            return True
+    except (OSError, ValueError, KeyError):
+        return False
+
+
 @click.group()
 def local() -> None:
     """Talk to the live local stack that `touchpoints demo --keep-running` runs.
 
     \b
     Examples:
-      touchpoints local status
-      touchpoints local advance 48h      # fires every timer due in the next 48 hours, in order
+      touchpoints local status --wait 60   # once `touchpoints demo --keep-running` is up
+      touchpoints local advance 48h        # fires every timer due in the next 48 hours, in order
+      touchpoints local stop               # as Ctrl-C in the demo's terminal
     """
 
 
@@ -127,10 +138,16 @@ _CONTROL = click.option(
 
 @local.command()
 @_CONTROL
+@click.option(
+    "--wait", "wait_seconds", type=float, default=0, help="Wait up to this many seconds for it to be live."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @handle_errors
-def status(control: str | None, as_json: bool) -> None:
-    """The live stack's clock and counts. Exit 0; 2 when no live stack answers."""
+def status(control: str | None, wait_seconds: float, as_json: bool) -> None:
+    """The live stack's clock and counts. Exit 0; 2 when no live stack answers (within --wait)."""
+    deadline = time.monotonic() + wait_seconds
+    while wait_seconds and time.monotonic() < deadline and not _answers(control):
+        time.sleep(0.5)
     answer = _call(f"{_control_url(control)}/status")
     if as_json:
         echo_json(answer)
@@ -167,3 +184,13 @@ def advance(duration: str, control: str | None, as_json: bool) -> None:
     stdout_console().print(
         f"advanced {duration}: now {answer['now']}; {answer['timers_fired']} timer(s) fired"
     )
+
+
+@local.command()
+@_CONTROL
+@handle_errors
+def stop(control: str | None) -> None:
+    """Stop the live stack (as Ctrl-C in its terminal). Exit 0; 2 when no live stack answers."""
+    _call(f"{_control_url(control)}/stop", {})
+    local_state_path().unlink(missing_ok=True)
+    stdout_console().print("stopping the live stack")

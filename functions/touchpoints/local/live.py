@@ -56,6 +56,8 @@ class LiveLoop:
         self.wall = wall
         self.offset = timedelta()
         self.requests: queue.Queue[_Advance] = queue.Queue()
+        self.stopping = threading.Event()
+        """Set by `POST /stop` (`touchpoints local stop`): the loop ends as after Ctrl-C."""
         self._seen: dict[str, int] = {}
         self._failures = len(driver.stats.failures)
 
@@ -136,7 +138,7 @@ class LiveLoop:
 
     def run(self, stop: threading.Event) -> None:
         """Tick until `stop` is set, serving `advance` requests between ticks (one thread drives)."""
-        while not stop.is_set():
+        while not (stop.is_set() or self.stopping.is_set()):
             try:
                 request = self.requests.get(timeout=self.poll)
             except queue.Empty:
@@ -151,7 +153,7 @@ class LiveLoop:
 
 
 def serve_control(loop: LiveLoop, port: int = 0) -> tuple[ThreadingHTTPServer, str]:
-    """The control endpoint on 127.0.0.1: `GET /status`, `POST /advance` with `{"by": "48h"}`."""
+    """The control endpoint on 127.0.0.1: `GET /status`, `POST /advance {"by": "48h"}`, `POST /stop`."""
     from touchpoints.catalog import DurationError, parse_duration
 
     class Handler(BaseHTTPRequestHandler):
@@ -173,6 +175,10 @@ def serve_control(loop: LiveLoop, port: int = 0) -> tuple[ThreadingHTTPServer, s
                 self._reply(404, {"error": 'GET /status or POST /advance {"by": "48h"}'})
 
         def do_POST(self) -> None:
+            if self.path.rstrip("/") == "/stop":
+                loop.stopping.set()
+                self._reply(200, {"stopping": True})
+                return
             if self.path.rstrip("/") != "/advance":
                 self._reply(404, {"error": 'POST /advance {"by": "48h"}'})
                 return
