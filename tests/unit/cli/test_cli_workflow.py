@@ -416,3 +416,35 @@ def test_journeys_yaml_replays_exactly_the_sample_events() -> None:
     assert {e["id"] for e in expanded} == set(samples)
     for event in expanded:
         assert event == samples[event["id"]], event["id"]
+
+
+# -- 11. touchpoints rules: the catalog at a glance ------------------------------------------------------
+
+
+def test_rules_lists_rules_per_trigger_in_acting_order_groups_disabled_and_owners(tmp_path: Path) -> None:
+    # GIVEN the playbook with one rule disabled and one owned by another team
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    thanks = rules / "reviews" / "review-thanks.yaml"
+    thanks.write_text(thanks.read_text().replace("enabled: true", "enabled: false"))
+    goodwill = rules / "shipping" / "delivery-delay-goodwill.yaml"
+    goodwill.write_text(goodwill.read_text().replace("owner: cx-team@example.com", "owner: credits@example.com"))
+    # WHEN the overview is printed as JSON and as text
+    data = json.loads(invoke("rules", str(rules), "--json").stdout)
+    text = invoke("rules", str(rules)).stdout
+    # THEN each trigger lists its enabled rules highest priority first (the order they act in)
+    assert data["triggers"]["ShipmentDelayed"] == ["delivery-delay-apology", "delivery-delay-goodwill"]
+    assert data["triggers"]["OrderPlaced"][0] == "order-confirmation"
+    assert "review-thanks" not in data["triggers"]["ReviewSubmitted"]
+    # AND the group lists its members by priority: on one event the first wins
+    assert data["groups"]["delay-apology"]["rules"] == [
+        "delivery-delay-apology",
+        "delivery-promise-missed",
+        "shipping-late-notice",
+    ]
+    assert data["disabled"] == ["review-thanks"]
+    assert data["owners"]["credits@example.com"] == ["delivery-delay-goodwill"]
+    # AND the text says the same
+    assert "13 rules (1 disabled)" in text
+    assert "Disabled  review-thanks" in text
+    assert "delivery-delay-apology (60), delivery-promise-missed (50), shipping-late-notice (40)" in text
