@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from touchpoints.catalog.problems import display_path
 from touchpoints.contract import Event, InvalidEventError, parse_event, parse_valid_event_json
@@ -114,8 +114,8 @@ def read_events(paths: Sequence[Path]) -> Iterator[Event | InputProblem]:
         if isinstance(item, InputProblem):
             yield item
             continue
-        for read in _read_file(item, keep_raw=False):
-            yield read.event if isinstance(read, SourcedEvent) else read
+        # keep_raw=False yields no SourcedEvent; `yield from` keeps the 100k-event replay's fast path
+        yield from cast("Iterator[Event | InputProblem]", _read_file(item, keep_raw=False))
 
 
 def read_sourced_events(paths: Sequence[Path]) -> Iterator[SourcedEvent | InputProblem]:
