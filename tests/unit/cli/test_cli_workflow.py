@@ -428,7 +428,9 @@ def test_rules_lists_rules_per_trigger_in_acting_order_groups_disabled_and_owner
     thanks = rules / "reviews" / "review-thanks.yaml"
     thanks.write_text(thanks.read_text().replace("enabled: true", "enabled: false"))
     goodwill = rules / "shipping" / "delivery-delay-goodwill.yaml"
-    goodwill.write_text(goodwill.read_text().replace("owner: cx-team@example.com", "owner: credits@example.com"))
+    goodwill.write_text(
+        goodwill.read_text().replace("owner: cx-team@example.com", "owner: credits@example.com")
+    )
     # WHEN the overview is printed as JSON and as text
     data = json.loads(invoke("rules", str(rules), "--json").stdout)
     text = invoke("rules", str(rules)).stdout
