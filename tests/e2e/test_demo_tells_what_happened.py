@@ -111,3 +111,24 @@ def test_audit_since_that_is_neither_a_duration_nor_a_date_is_exit_2() -> None:
     )
     assert result.exit_code == 2
     assert "--since 'last tuesday' is neither a duration" in result.stderr
+
+
+def test_audit_by_rule_refuses_a_period_longer_than_records_are_kept(stack: Any) -> None:
+    table = stack.resources.outputs["TableName"]
+    result = CliRunner().invoke(
+        cli,
+        [
+            "audit",
+            "--rule",
+            "x",
+            "--since",
+            "2000-01-01",
+            "--table",
+            table,
+            "--endpoint-url",
+            stack.endpoint_url,
+        ],
+    )
+    assert result.exit_code == 2
+    assert "one query per day" in result.stderr
+    assert "decision records are kept 400 days" in result.stderr

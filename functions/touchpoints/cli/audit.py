@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["audit", "connect_store", "records_table", "table_options"]
 
 DEFAULT_TABLE = "touchpoints-dev-decisions"
+_MAX_DAYS = 401
+"""Decision records live 400 days (policy.retention): `--rule --since` never queries further back."""
 
 
 def connect_store(table: str | None, endpoint_url: str | None, region: str | None) -> DynamoDBDecisionStore:
@@ -167,6 +169,12 @@ def _rule_records(
     with the day), so a week costs eight small queries, never a scan."""
     from datetime import timedelta
 
+    days = (now.astimezone(UTC).date() - since.astimezone(UTC).date()).days + 1
+    if days > _MAX_DAYS:
+        fail(
+            f"--since {since:%Y-%m-%d} asks for {days} days of rule {rule_id}: one query per day",
+            hint="decision records are kept 400 days; give a shorter --since (e.g. 30d)",
+        )
     found: list[DecisionRecord] = []
     day = since.astimezone(UTC).date()
     while day <= now.astimezone(UTC).date():
