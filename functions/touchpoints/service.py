@@ -33,6 +33,7 @@ __all__ = [
     "ProcessResult",
     "dispatch_action",
     "process_event",
+    "render_action",
 ]
 
 
@@ -239,6 +240,27 @@ def dispatch_action(
             if attempt + 1 == _MARK_ATTEMPTS:
                 raise  # the retry finds IN_FLIGHT and records the unknown outcome; nothing is resent
     return DispatchResult(action_id=current.action_id, status="sent", message_id=message_id)
+
+
+def render_action(
+    record: DecisionRecord, *, catalog: Catalog, store: DecisionStore, now: datetime
+) -> OutboundMessage:
+    """The message Dispatch would send for `record` at `now`, built as dispatch builds it; nothing is sent.
+
+    For `simulate`, `test` and `diff` (rendered subjects, event payloads, content assertions): the
+    same facts from the same store reads and the same `_build_message`, without the in-flight mark,
+    the send or the status update. Raises a TouchpointsError where Dispatch would record `failed`.
+    """
+    from touchpoints.journey import build_facts
+
+    view = store.load_action(record)
+    loaded, trigger = view.order, view.trigger
+    if loaded.state is None or trigger is None:
+        raise _DispatchError(
+            f"action {record.action_id}: order {record.order_id} or event {record.event_id} is not stored"
+        )
+    facts = build_facts(loaded.state, trigger, loaded.history, now)
+    return _build_message(record, catalog, loaded.state, facts)
 
 
 IN_FLIGHT = "dispatch in flight"

@@ -105,11 +105,11 @@ def test_audit_of_an_unreachable_endpoint_is_a_clear_error() -> None:
     assert "Traceback" not in result.output
 
 
-def test_audit_needs_exactly_one_of_order_or_customer() -> None:
+def test_audit_needs_exactly_one_of_order_customer_or_rule() -> None:
     # GIVEN neither option WHEN audited THEN a usage error
     result = CliRunner().invoke(cli, ["audit"])
     assert result.exit_code == 2
-    assert "exactly one of --order ID or --customer ID" in result.output
+    assert "exactly one of --order ID, --customer ID or --rule ID" in result.output
 
 
 def test_demo_runs_a_journey_through_the_emulated_stack(repo_root: Path, tmp_path: Path) -> None:
