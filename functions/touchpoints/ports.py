@@ -226,8 +226,8 @@ class DecisionStore(Protocol):
 
         `first_decided_at` addresses the action's row (`StoredOrder.actions[action_id]`, which
         `load_action` returned with the order); without it a store may have to look the row up.
-        `reason`, when given, replaces the record's reason (`template_error` for a failed render);
-        otherwise the reason is left as it was.
+        `reason`, when given, replaces the record's reason (`suppressed` / `expired` at send time,
+        `template_error` for a failed render); otherwise the reason is left as it was.
         """
         ...
 

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 from touchpoints.catalog.templates import TemplateRenderError
 from touchpoints.commit import plan_commit
 from touchpoints.contract.redaction import redact
-from touchpoints.decide import decide
+from touchpoints.contract.timers import TIMER_TYPE
+from touchpoints.decide import decide, waiting_actions
 from touchpoints.errors import TouchpointsError
+from touchpoints.policy import EXPIRED, is_expired
 from touchpoints.ports import (
     Channel,
     ChannelError,
@@ -40,8 +42,8 @@ __all__ = [
     "DispatchRetryError",
     "ProcessResult",
     "dispatch_action",
-    "message_for",
     "process_event",
+    "render_action",
 ]
 
 
@@ -64,14 +66,14 @@ class ProcessResult:
 
 @dataclass(frozen=True)
 class DispatchResult:
-    """What dispatching one action did: `sent` (with the provider's message id), `failed`, or `skipped`.
+    """What dispatching one action did: `sent` (with the provider's message id), `failed`, and so on.
 
-    `reason` is `template_error` when the template could not be rendered (a null printed, the render
-    budget exceeded): nothing was sent.
-
-    `skipped` means the action was not `pending` (already sent, failed, suppressed or still
-    scheduled), so nothing was sent and the store was not touched: a redelivered stream record
-    can never send a message twice.
+    `status` is `sent`, `failed`, `expired` or `skipped`. `skipped` means the action was not
+    `pending` (already sent, failed, suppressed or still scheduled), so nothing was sent and the
+    store was not touched: a redelivered stream record can never send a message twice.
+    `expired`: it was pending past its rule's `expires_after` (a stuck dispatch, redriven late),
+    so it was recorded `suppressed` / `expired`, not sent. `reason` is `template_error` when the
+    template could not be rendered (a null printed, the render budget exceeded): nothing was sent.
     """
 
     action_id: str
@@ -102,6 +104,9 @@ def process_event(
     order is re-loaded and the event decided again, up to `max_attempts` rounds; the last
     ConflictError is re-raised so the queue redelivers the event.
 
+    A TimerFired that releases waiting actions (`decide.waiting_actions`) also loads the event
+    they were first decided on (`store.load_event`), which `decide` re-evaluates their rule on.
+
     Timers are scheduled *before* the commit. Scheduled after it, a scheduler failure would be
     lost for good: the redelivered event is a duplicate and decides (and schedules) nothing.
     Before it, a failure leaves nothing committed and the redelivery does it all again; a timer
@@ -116,6 +121,7 @@ def process_event(
         retention = retention_for(catalog)
     customer = event.customer
     customer_id = customer.id if customer is not None else None
+    trigger: Event | None = None
     attempt = 0
     while True:
         attempt += 1
@@ -124,7 +130,13 @@ def process_event(
             # The event does not carry the customer but the journey knows it: load the ledger too,
             # so caps and customer-scoped limits see the customer's other orders.
             loaded = store.load(event.order_id, loaded.customer_id)
-        decision = decide(loaded.state, event, catalog, loaded.history, now)
+        if trigger is None and event.detail_type == TIMER_TYPE:
+            # A timer releasing waiting actions decides them again on the event they were first
+            # decided on (the rule's `event.*` facts): one more read, only for such a timer.
+            waiting = waiting_actions(loaded.history, event, now)
+            if waiting:
+                trigger = store.load_event(event.order_id, waiting[0].event_id)
+        decision = decide(loaded.state, event, catalog, loaded.history, now, trigger=trigger)
         if decision.is_duplicate:
             return ProcessResult(
                 event_id=event.id, order_id=event.order_id, is_duplicate=True, attempts=attempt
@@ -177,10 +189,12 @@ def dispatch_action(
     state (which also holds the unmasked address of the latest customer), its history, and the
     event that triggered the decision (kept with the event marker), built with `build_facts` at
     `now`. The current status is read back from the store first, so an action that is not
-    `pending` any more is skipped and never sent twice. All of it is one `store.load_action`
-    (on DynamoDB one BatchGetItem when `row_key`, the stream record's sort key, is given), whose
-    order also addresses the action's row (`StoredOrder.actions`): an action costs that read, the
-    in-flight mark, the send and the `sent` mark, and the store keeps nothing between them.
+    `pending` any more is skipped and never sent twice, and one past its rule's `expires_after`
+    (counted from its first decision) is recorded `suppressed` / `expired` instead of sent. All
+    of it is one `store.load_action` (on DynamoDB one BatchGetItem when `row_key`, the stream
+    record's sort key, is given), whose order also addresses the action's row
+    (`StoredOrder.actions`): an action costs that read, the in-flight mark, the send and the
+    `sent` mark, and the store keeps nothing between them.
 
     A StoreError (throttled, timed out) before the send is raised, not recorded: nothing was
     sent, and the stream retries the record. Just before the send the action is marked in flight
@@ -211,6 +225,13 @@ def dispatch_action(
     first = view.order.actions.get(current.action_id)
     if current.error == IN_FLIGHT:
         return _fail(store, current, first, UNKNOWN_OUTCOME)
+    compiled = catalog.rules.get(current.rule_id)
+    if compiled is not None and is_expired(compiled.rule, current.decided_at, now):
+        # Too late to be true any more (stuck in the stream, redriven hours later): never sent.
+        store.update_action(
+            current.order_id, current.action_id, "suppressed", reason=EXPIRED, first_decided_at=first
+        )
+        return DispatchResult(action_id=current.action_id, status="expired")
     try:
         loaded, trigger = view.order, view.trigger
         if loaded.state is None or trigger is None:
@@ -248,25 +269,6 @@ def dispatch_action(
         return _fail(store, current, first, str(exc))
     _mark(store, current, first, "sent", message_id=message_id)
     return DispatchResult(action_id=current.action_id, status="sent", message_id=message_id)
-
-
-def message_for(
-    record: DecisionRecord, *, catalog: Catalog, store: DecisionStore, now: datetime
-) -> OutboundMessage:
-    """The message Dispatch would send for `record` at `now`, from what the store holds (nothing sent).
-
-    For `touchpoints test`, which renders every action a case leaves to be sent: a template that
-    prints a null fails the case as it would fail the send (`template_error`). Raises
-    TemplateRenderError, or TouchpointsError when the action cannot be addressed or found.
-    """
-    from touchpoints.journey import build_facts
-
-    view = store.load_action(record)
-    loaded, trigger = view.order, view.trigger
-    if loaded.state is None or trigger is None:
-        raise _DispatchError(f"action {record.action_id}: its order or trigger event is not in the store")
-    facts = build_facts(loaded.state, trigger, loaded.history, now)
-    return _build_message(record, catalog, loaded.state, facts)
 
 
 def _mark(
@@ -310,6 +312,27 @@ class DispatchRetryError(TouchpointsError):
 
     The action stays `pending`, marked `RETRYING ...`; the stream record fails, and its retry sends.
     """
+
+
+def render_action(
+    record: DecisionRecord, *, catalog: Catalog, store: DecisionStore, now: datetime
+) -> OutboundMessage:
+    """The message Dispatch would send for `record` at `now`, built as dispatch builds it; nothing is sent.
+
+    For `simulate`, `test` and `diff` (rendered subjects, event payloads, content assertions): the
+    same facts from the same store reads and the same `_build_message`, without the in-flight mark,
+    the send or the status update. Raises a TouchpointsError where Dispatch would record `failed`.
+    """
+    from touchpoints.journey import build_facts
+
+    view = store.load_action(record)
+    loaded, trigger = view.order, view.trigger
+    if loaded.state is None or trigger is None:
+        raise _DispatchError(
+            f"action {record.action_id}: order {record.order_id} or event {record.event_id} is not stored"
+        )
+    facts = build_facts(loaded.state, trigger, loaded.history, now)
+    return _build_message(record, catalog, loaded.state, facts)
 
 
 IN_FLIGHT = "dispatch in flight"

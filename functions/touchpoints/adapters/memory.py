@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from touchpoints.construct import construct
 from touchpoints.erasure import (
@@ -250,7 +250,7 @@ class InMemoryDecisionStore:
         first_decided_at: datetime | None = None,
         reason: str | None = None,
     ) -> None:
-        """Set an action's status (and message id or error, and reason); StoreError for an unknown action.
+        """Set an action's status (and message id or error, and `reason` when given); StoreError if unknown.
 
         `first_decided_at` is not needed here: the records are kept by action id.
         """
@@ -258,7 +258,7 @@ class InMemoryDecisionStore:
         record = records.get(action_id)
         if record is None:
             raise StoreError(f"order {order_id} has no action {action_id}")
-        changes: dict[str, object] = {"status": status, "message_id": message_id, "error": error}
+        changes: dict[str, Any] = {"status": status, "message_id": message_id, "error": error}
         if reason is not None:
             changes["reason"] = reason
         updated = record.model_copy(update=changes)

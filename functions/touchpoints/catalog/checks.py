@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from touchpoints.catalog.comparisons import impossible_comparisons
 from touchpoints.catalog.model import TRIGGER_TYPES, ContactPolicy
 from touchpoints.catalog.problems import Problem, did_you_mean
 from touchpoints.catalog.templates import FactRead
@@ -114,6 +115,9 @@ def compile_condition(
         if message is not None:
             line = line_of_pointer(document.tree, ["when"], reference.pointer)
             problems.append(Problem(document.display, line, f"when: {message}"))
+    for pointer, message in impossible_comparisons(logic):
+        line = line_of_pointer(document.tree, ["when"], pointer)
+        problems.append(Problem(document.display, line, f"when: {message}"))
     return (None if problems else condition), problems
 
 

@@ -281,7 +281,9 @@ class _CatalogBuilder:
         data = document.data
         if not isinstance(data, dict):
             self.problems.append(
-                document.problem((), "a rule file must be a mapping with id, description, on, when, then")
+                document.problem(
+                    (), "a rule file must be a mapping with id, description, on and then (when is optional)"
+                )
             )
             return source
         rule_problems: list[Problem] = []

@@ -31,7 +31,7 @@ __all__ = ["EVENT_MODELS", "TIMER_SOURCE", "Event", "parse_event", "parse_valid_
 
 TIMER_SOURCE = "touchpoints.timers"
 _TIMER_TYPE = "TimerFired"
-_KNOWN = ", ".join(DETAIL_MODELS)
+_KNOWN = ", ".join(t for t in DETAIL_MODELS if t != _TIMER_TYPE)  # TimerFired is ours, not a platform's
 
 
 class Event(BaseModel):

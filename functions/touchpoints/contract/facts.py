@@ -24,7 +24,9 @@ __all__ = [
     "FactField",
     "FactNeeds",
     "FactType",
+    "fact_field",
     "fact_needs",
+    "fact_values",
     "facts_table_markdown",
     "is_fact_path",
     "is_nullable_fact",
@@ -474,3 +476,68 @@ def merge_needs(first: FactNeeds | None, second: FactNeeds | None) -> FactNeeds 
             current = merged[section]
             merged[section] = None if current is None or keys is None else current | keys
     return merged
+
+
+# -- what a fact can be: its type and, for enumerated facts, its values ---------------------------------
+
+_JOURNEY_VALUES: Mapping[str, tuple[str, ...]] = {
+    "order.status": ("new", "placed", "payment_failed", "paid", "shipped", "delivered", "cancelled"),
+    "order.shipments.*.status": ("pending", "dispatched", "delayed", "exception", "delivered"),
+}
+"""Values of the journey's own enumerated facts (its reducer keeps them; a test checks both agree)."""
+
+_COPIED_VALUES: Mapping[str, str] = {
+    "order.cancel_reason": "OrderCancelled:event.reason",
+    "order.last_payment_failure_reason": "PaymentFailed:event.reason_code",
+    "order.shipments.*.delay_reason": "ShipmentDelayed:event.reason",
+    "order.shipments.*.exceptions.*.kind": "ShipmentException:event.kind",
+    "order.shipment_exceptions.*.kind": "ShipmentException:event.kind",
+    "order.returns.*.reason": "ReturnRequested:event.reason",
+}
+"""Journey facts that copy an event field: they take the values of that field's Literal."""
+
+
+def fact_field(path: str) -> FactField | None:
+    """The schema entry of a fact path (`*` segments match any key or index), None when it is no fact."""
+    return _lookup(path)
+
+
+@lru_cache(maxsize=1)
+def _literal_values() -> dict[str, tuple[str, ...]]:
+    """path -> allowed values, for every fact whose model field is a Literal (over all detail-types)."""
+    found: dict[str, set[str]] = {}
+
+    def walk(prefix: str, model: type[BaseModel], detail_type: str = "") -> None:
+        for name, field in model.model_fields.items():
+            annotation = _strip_optional(field.annotation)
+            path = f"{prefix}.{name}"
+            if get_origin(annotation) is Literal:
+                options = {str(v) for v in get_args(annotation)}
+                found.setdefault(path, set()).update(options)
+                found.setdefault(f"{detail_type}:{path}", set()).update(options)  # one type's values
+            elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk(path, annotation, detail_type)
+
+    for detail_type, model in DETAIL_MODELS.items():
+        walk("event", model, detail_type)
+    walk("customer", Customer)
+    values = {path: tuple(sorted(options)) for path, options in found.items()}
+    values.update(_JOURNEY_VALUES)
+    return values
+
+
+def fact_values(path: str) -> tuple[str, ...] | None:
+    """The values an enumerated fact can take (`customer.tier`: standard, silver, gold, platinum), else None.
+
+    `event.reason` is the union over the event types that carry it (a ReturnRequested and an
+    OrderCancelled reason differ); the validator narrows nothing further, so it never refuses a
+    value some trigger can carry.
+    """
+    values = _literal_values()
+    field = _lookup(path)
+    if field is None:
+        return None
+    copied = _COPIED_VALUES.get(field.path)
+    if copied is not None:
+        return values.get(copied)
+    return values.get(field.path)

@@ -62,12 +62,12 @@ class Retention:
 
 
 def retention_for(catalog: Catalog) -> Retention:
-    """The retention the catalog needs: its longest cap, group or limit window, plus a day."""
+    """The retention the catalog needs: its longest cap (channels too), group or limit window, plus a day."""
     windows: list[timedelta] = [timedelta(days=1)]
     keep: set[str] = set()
     policy: Any = catalog.policy
     for cap in getattr(policy, "caps", {}).values():
-        windows.append(cap.per)
+        windows.extend(cap.windows)
     for group in getattr(policy, "groups", {}).values():
         window = getattr(group, "window", None)
         if isinstance(window, timedelta):

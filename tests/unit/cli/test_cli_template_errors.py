@@ -108,5 +108,5 @@ def test_touchpoints_test_fails_the_case_whose_action_could_not_be_sent(hidden: 
     result = CliRunner().invoke(cli, ["test", str(hidden)])
     # THEN the case fails, saying the rule's email would fail to send and why
     assert result.exit_code == 1
-    assert "rule confirm (email) would fail to send" in result.output
+    assert "confirm (email) would fail at send time" in result.output
     assert "which is null" in result.output

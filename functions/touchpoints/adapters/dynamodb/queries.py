@@ -30,7 +30,7 @@ __all__ = ["AuditQueries"]
 
 
 class AuditQueries(DynamoDBTable):
-    """Reads for audit, erasure and redrive, and the two conditional touches `touchpoints redrive` makes."""
+    """Reads for audit, erasure and redrive, and the conditional writes `touchpoints redrive` makes."""
 
     def records_for_order(self, order_id: str) -> list[DecisionRecord]:
         """The order's action rows (one Query on its partition), oldest decision first."""
@@ -134,6 +134,28 @@ class AuditQueries(DynamoDBTable):
             values[":retry"] = {"S": retry_prefix}
         update = "SET redriven_at = :now, #error = :none"
         return self._update_if(order_id, sk, update=update, condition=condition + ")", values=values)
+
+    def expire_action(self, order_id: str, sk: str) -> bool:
+        """Record `suppressed` / `expired` for a `pending` action without the in-flight mark.
+
+        For `touchpoints redrive`: an overdue action past its rule's `expires_after` is not handed
+        back to Dispatch. False when the row is no longer pending and unmarked: nothing is written.
+        """
+        return self._update_if(
+            order_id,
+            sk,
+            update="SET #status = :suppressed, #reason = :expired",
+            condition=(
+                "#status = :pending AND (attribute_not_exists(#error) OR attribute_type(#error, :null))"
+            ),
+            values={
+                ":suppressed": {"S": "suppressed"},
+                ":expired": {"S": "expired"},
+                ":pending": {"S": "pending"},
+                ":null": {"S": "NULL"},
+            },
+            names={"#reason": "reason"},
+        )
 
     def settle_in_flight(self, order_id: str, sk: str, *, mark: str, error: str) -> bool:
         """Record `failed` with `error` for a `pending` action still carrying the in-flight `mark`.

@@ -131,7 +131,11 @@ class EventMarkerRow(_Row):
 
 
 class ActionRow(_Row):
-    """`ORDER#<id> / ACTION#<first decided_at>#<action id>`: one decision record, masked, with GSI keys."""
+    """`ORDER#<id> / ACTION#<first decided_at>#<action id>`: one decision record, masked, with GSI keys.
+
+    A released action (decided again when its timer fired) replaces its row: same key, same
+    `decided_at` (the first decision's), so the index keys do not move; `released_at` says when.
+    """
 
     action_id: str
     order_id: str
@@ -146,6 +150,7 @@ class ActionRow(_Row):
     reason: str | None
     decided_at: str
     send_at: str
+    released_at: str | None = None
     catalog_version: str
     address: str | None
     detail_type: str | None = None
