@@ -60,8 +60,8 @@ def test_audit_shows_when_a_released_action_was_decided_and_released(
         "2026-03-21T01:00:00Z",
     )
     (row,) = [line for line in table.splitlines() if "follow-up-survey" in line]
-    assert "03-20 14:30" in row
-    assert "released 03-21 01:00" in row
+    assert "2026-03-20 14:30" in row
+    assert "released 2026-03-21 01:00" in row
 
 
 def test_audit_by_customer_prints_a_table(stack: Any, journeys: dict[str, list[dict[str, Any]]]) -> None:
@@ -177,5 +177,5 @@ def test_demo_shows_a_deferral_that_its_audit_row_no_longer_holds(repo_root: Pat
     assert len(survey) == 1
     assert "scheduled: quiet_hours -> sent" in survey[0]
     # AND the row stays under its first decision (22:30 in Taipei), saying when it was released
-    assert survey[0].lstrip("│ ").startswith("03-20 14:30")
-    assert "(released 03-21 01:00)" in survey[0]
+    assert survey[0].lstrip("│ ").startswith("2026-03-20 14:30")
+    assert "(released 2026-03-21 01:00)" in survey[0]

@@ -95,7 +95,8 @@ def test_audit_by_rule_since_a_date_uses_the_by_rule_index(
     found = [json.loads(line) for line in every.stdout.splitlines()]
     assert {r["order_id"] for r in found} >= {"A1001", "A4001"}
     assert {r["rule_id"] for r in found} == {"order-confirmation"}
-    assert [json.loads(line)["order_id"] for line in later.stdout.splitlines()] == []
+    # (the shared stack may hold other tests' orders, decided later: only these two are checked)
+    assert {json.loads(line)["order_id"] for line in later.stdout.splitlines()}.isdisjoint({"A1001", "A4001"})
     # AND a duration counts back from now: the journeys of March 2026 are older than 7 days today
     recent = CliRunner().invoke(
         cli, ["audit", "--rule", "order-confirmation", "--since", "7d", *where, "--json"]
