@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 __all__ = [
     "Channel",
     "ChannelError",
+    "ChannelTimeoutError",
+    "ChannelUnavailableError",
     "ConflictError",
     "DecisionStore",
     "DispatchView",
@@ -56,7 +58,24 @@ class DuplicateEventError(StoreError):
 
 
 class ChannelError(TouchpointsError):
-    """Raised by a Channel when the provider refused or could not take the message."""
+    """Raised by a Channel when the provider refused the message for good (a rejected address, too large).
+
+    Its text names the action and the provider's reason, with every address masked.
+    """
+
+
+class ChannelUnavailableError(ChannelError):
+    """Raised by a Channel when the message was certainly not sent: no connection, throttled, a 5xx.
+
+    Trying again later is safe and right: the action stays `pending` and the stream retries it.
+    """
+
+
+class ChannelTimeoutError(ChannelError):
+    """Raised by a Channel when the request left but no answer came (a read timeout, a dropped answer).
+
+    The provider may or may not have taken the message: sending again may deliver it twice.
+    """
 
 
 class TimerError(TouchpointsError):
@@ -214,11 +233,14 @@ class DecisionStore(Protocol):
         error: str | None = None,
         *,
         first_decided_at: datetime | None = None,
+        reason: str | None = None,
     ) -> None:
         """Set an action's status (`sent` with the provider message id, or `failed` with the error).
 
         `first_decided_at` addresses the action's row (`StoredOrder.actions[action_id]`, which
         `load_action` returned with the order); without it a store may have to look the row up.
+        `reason`, when given, replaces the record's reason (`suppressed` / `expired` at send time,
+        `template_error` for a failed render); otherwise the reason is left as it was.
         """
         ...
 
@@ -228,7 +250,11 @@ class Channel(Protocol):
     """A way to reach the customer (email, sms) or another system (event bus)."""
 
     def send(self, message: OutboundMessage) -> str:
-        """Hand the message to the provider and return its message id; ChannelError if refused."""
+        """Hand the message to the provider and return its message id.
+
+        ChannelUnavailableError when it certainly did not go out, ChannelTimeoutError when nobody
+        can know, ChannelError when the provider refused it for good.
+        """
         ...
 
 

@@ -202,13 +202,16 @@ def test_a_released_action_replaces_its_scheduled_row(store: DecisionStore) -> N
     )
     reloaded = store.load(order_id, customer_id)
     released = scheduled.model_copy(
-        update={"status": "pending", "reason": None, "decided_at": cases.T0 + timedelta(hours=4)}
+        update={"status": "pending", "reason": None, "released_at": cases.T0 + timedelta(hours=4)}
     )
     cases.commit(store, reloaded, timer_event, cases.decision(reloaded.state, timer_event, [released]))
     # THEN the order still has one row for the action, now pending, and the ledger entry was replaced
     assert [(r.action_id, r.status) for r in store.records_for_order(order_id)] == [
         (scheduled.action_id, "pending")
     ]
+    # AND the row keeps the first decision time and says when it was released
+    (stored,) = store.records_for_order(order_id)
+    assert (stored.decided_at, stored.released_at) == (cases.T0, cases.T0 + timedelta(hours=4))
     assert [e.status for e in store.load(order_id, customer_id).history.customer] == ["pending"]
     # AND the customer's records and the action's address (its first decision) did not double
     assert [r.status for r in store.records_for_customer(customer_id)] == ["pending"]
@@ -275,6 +278,29 @@ def test_update_action_addressed_by_the_load_marks_failed(store: DecisionStore) 
     ]
 
 
+def test_update_action_records_a_reason_when_given(store: DecisionStore) -> None:
+    # GIVEN a pending action
+    order_id, customer_id = _new_ids()
+    event = cases.order_placed(order_id, customer_id)
+    record = cases.record(event, "rule-a")
+    cases.commit(store, store.load(order_id, customer_id), event, cases.decision(None, event, [record]))
+    view = store.load_action(record)
+    # WHEN the dispatcher finds it past its rule's expires_after and settles it
+    store.update_action(
+        order_id,
+        record.action_id,
+        "suppressed",
+        reason="expired",
+        first_decided_at=view.order.actions[record.action_id],
+    )
+    # THEN status and reason are both stored, and a later mark without a reason keeps it
+    assert [(r.status, r.reason) for r in store.records_for_order(order_id)] == [("suppressed", "expired")]
+    store.update_action(order_id, record.action_id, "suppressed")
+    assert [(r.status, r.reason) for r in store.records_for_customer(customer_id)] == [
+        ("suppressed", "expired")
+    ]
+
+
 def test_update_of_an_unknown_action_is_a_store_error(store: DecisionStore) -> None:
     # GIVEN no such action WHEN it is updated THEN StoreError names it
     with pytest.raises(StoreError, match="no action nope"):
@@ -310,9 +336,9 @@ def test_orders_for_customer_lists_an_order_under_every_customer_id_it_was_commi
     new_id = f"{old_id}-new"
     first = cases.order_placed(order_id, old_id)
     cases.commit(store, store.load(order_id, old_id), first, cases.decision(None, first, []))
-    for _ in range(2):
+    for minutes in (1, 2):
         loaded = store.load(order_id, new_id)
-        later = cases.order_event(order_id, new_id)
+        later = cases.order_event(order_id, new_id, time=cases.T0 + timedelta(minutes=minutes))
         cases.commit(store, loaded, later, cases.decision(loaded.state, later, []))
     # WHEN either id is looked up THEN the order is listed under both, once
     assert store.orders_for_customer(old_id) == [order_id]

@@ -23,6 +23,7 @@ CORE = [
     "logic",
     "catalog",
     "contract",
+    "eventfiles.py",
     "journey",
     "policy",
     "outcome.py",
@@ -64,13 +65,15 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "commit": _TYPES,
     "decide": _DECIDE,
     "service": _SERVICE,
-    "simulator": _SERVICE | {"simulator", "adapters"},  # the service on in-memory adapters
+    # The one reader of event files: the contract's parser and the catalog's display of paths.
+    "eventfiles": _CATALOG | {"eventfiles"},
+    "simulator": _SERVICE | {"simulator", "adapters", "eventfiles"},  # the service on in-memory adapters
     "settings": _BASE | {"settings"},
     # The adapters serialise what the core computed: never the decision function or anything above.
     "adapters": _TYPES | {"adapters"},
     "handlers": _RUNTIME,  # Powertools wiring; never the CLI or the local emulation
-    "local": _RUNTIME | {"local", "simulator"},
-    "cli": _RUNTIME | {"local", "simulator", "cli"},
+    "local": _RUNTIME | {"local", "simulator", "eventfiles"},
+    "cli": _RUNTIME | {"local", "simulator", "cli", "eventfiles"},
 }
 
 # Arrows that break the table today, each with the work that removes it. Delete the entry with

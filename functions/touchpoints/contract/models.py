@@ -13,6 +13,7 @@ from touchpoints.contract.types import (
     DecimalString,
     E164Phone,
     EmailAddress,
+    EventTimestamp,
     Identifier,
     Label,
     LocaleTag,
@@ -155,8 +156,8 @@ class OrderPlaced(DetailBase):
     customer: Customer = Field(description="the customer who placed the order")
     total: Money = Field(description="order total")
     items: list[LineItem] = Field(min_length=1, max_length=ITEMS_MAX, description="order lines")
-    promised_ship_by: Timestamp | None = Field(default=None, description="promised dispatch time")
-    promised_delivery_by: Timestamp | None = Field(default=None, description="promised delivery time")
+    promised_ship_by: EventTimestamp | None = Field(default=None, description="promised dispatch time")
+    promised_delivery_by: EventTimestamp | None = Field(default=None, description="promised delivery time")
     sales_channel: Label | None = Field(default=None, description="web, app, marketplace, ...")
 
 
@@ -201,7 +202,7 @@ class ShipmentDispatched(DetailBase):
     carrier: NonEmptyLabel = Field(description="carrier name")
     tracking_number: Identifier = Field(description="carrier tracking number")
     tracking_url: Url | None = Field(default=None, description="tracking page")
-    estimated_delivery: Timestamp | None = Field(default=None, description="carrier's delivery estimate")
+    estimated_delivery: EventTimestamp | None = Field(default=None, description="carrier's delivery estimate")
 
 
 class ShipmentDelayed(DetailBase):
@@ -210,8 +211,8 @@ class ShipmentDelayed(DetailBase):
     key_fields = ("shipment_id", "new_estimate")  # the parcel and the estimate it announces
 
     shipment_id: Identifier = Field(description="shipment id")
-    new_estimate: Timestamp = Field(description="new delivery estimate")
-    previous_estimate: Timestamp | None = Field(
+    new_estimate: EventTimestamp = Field(description="new delivery estimate")
+    previous_estimate: EventTimestamp | None = Field(
         default=None, description="estimate before this delay (filled from the journey when absent)"
     )
     reason: DelayReason | None = Field(default=None, description="why the parcel is late")

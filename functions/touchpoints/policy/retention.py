@@ -82,12 +82,13 @@ HISTORY_FACTS_WINDOW = timedelta(days=7)
 
 
 def retention_for(catalog: Catalog) -> Retention:
-    """The retention the catalog needs: its longest cap, group, limit or history-facts window, plus a day."""
+    """The retention the catalog needs: its longest cap (channels too), group, limit or history-facts
+    window, plus a day."""
     windows: list[timedelta] = [HISTORY_FACTS_WINDOW]
     keep: set[str] = set()
     policy: Any = catalog.policy
     for cap in getattr(policy, "caps", {}).values():
-        windows.append(cap.per)
+        windows.extend(cap.windows)
     for group in getattr(policy, "groups", {}).values():
         window = getattr(group, "window", None)
         if isinstance(window, timedelta):

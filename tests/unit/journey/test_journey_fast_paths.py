@@ -45,6 +45,7 @@ def _record_values() -> dict[str, object]:
         "reason": None,
         "decided_at": moment,
         "send_at": moment,
+        "released_at": None,
         "catalog_version": "sha256:abc",
         "address": "j***@example.com",
         "detail_type": None,

@@ -72,7 +72,7 @@ def action_sk(first_decided_at: datetime, action_id: str) -> str:
 
 def first_decided_at(sk: str) -> datetime:
     """The first decision time an action row's sort key names (the inverse of `action_sk`)."""
-    return parse_strict(sk.split("#", 2)[1])
+    return parse_strict(sk.split("#", 2)[1], derived=True)
 
 
 class _Row(BaseModel):
@@ -152,7 +152,11 @@ class KeyMarkerRow(_Row):
 
 
 class ActionRow(_Row):
-    """`ORDER#<id> / ACTION#<first decided_at>#<action id>`: one decision record, masked, with GSI keys."""
+    """`ORDER#<id> / ACTION#<first decided_at>#<action id>`: one decision record, masked, with GSI keys.
+
+    A released action (decided again when its timer fired) replaces its row: same key, same
+    `decided_at` (the first decision's), so the index keys do not move; `released_at` says when.
+    """
 
     action_id: str
     order_id: str
@@ -167,6 +171,7 @@ class ActionRow(_Row):
     reason: str | None
     decided_at: str
     send_at: str
+    released_at: str | None = None
     catalog_version: str
     address: str | None
     detail_type: str | None = None

@@ -305,10 +305,13 @@ class DynamoDBDecisionStore(CustomerErasure):
         error: str | None = None,
         *,
         first_decided_at: datetime | None = None,
+        reason: str | None = None,
     ) -> None:
-        """Mark an action row `sent`/`failed`: one UpdateItem at the row `first_decided_at` addresses.
+        """Mark an action row `sent`/`failed` (or `suppressed` with a `reason`): one UpdateItem.
 
-        Without `first_decided_at` the row's sort key is looked up first (one Query).
+        The row is the one `first_decided_at` addresses; without it the row's sort key is looked
+        up first (one Query). `reason`, when given, is set too (`expired`, `template_error`);
+        otherwise the row's reason is left alone.
         """
         if first_decided_at is not None:
             sk: str | None = action_sk(first_decided_at, action_id)
@@ -316,18 +319,21 @@ class DynamoDBDecisionStore(CustomerErasure):
             sk = self._action_sk(order_id, action_id)
         if sk is None:
             raise StoreError(f"order {order_id} has no action {action_id}")
+        update = "SET #status = :status, message_id = :message_id, #error = :error"
+        names = {"#status": "status", "#error": "error"}
+        values = {":status": {"S": status}, ":message_id": attribute(message_id), ":error": attribute(error)}
+        if reason is not None:
+            update += ", #reason = :reason"
+            names["#reason"] = "reason"
+            values[":reason"] = {"S": reason}
         self._call(
             "UpdateItem",
             TableName=self.table_name,
             Key={"pk": {"S": order_pk(order_id)}, "sk": {"S": sk}},
-            UpdateExpression="SET #status = :status, message_id = :message_id, #error = :error",
+            UpdateExpression=update,
             ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#status": "status", "#error": "error"},
-            ExpressionAttributeValues={
-                ":status": {"S": status},
-                ":message_id": attribute(message_id),
-                ":error": attribute(error),
-            },
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
         )
 
     def _action_sk(self, order_id: str, action_id: str) -> str | None:
