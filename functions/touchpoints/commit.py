@@ -44,8 +44,10 @@ class CommitPlan(NamedTuple):
     - `event`, `processed_at` (the caller's `now`), `marker_expires_at`: the idempotency marker,
       which must not exist yet (else DuplicateEventError);
     - `state`, `order_history`, `state_version` (as loaded; the store writes version + 1 and fails
-      with ConflictError if it moved), `action_index` (every action of the order after the commit:
-      id -> first decision time, handed back by the next load);
+      with ConflictError if it moved), `action_index` (the order's actions that may still change
+      after the commit, `pending` or `scheduled` when decided: id -> first decision time, handed
+      back by the next load; a suppressed action is final and never listed, so the index grows
+      with contacts, not with events);
     - `actions`: the records to write, each new or replacing its row;
     - `ledger_customer_id` (None: the decision read no ledger, nothing written or checked),
       `ledger` (the ledger as the commit leaves it: merged and pruned when `is_ledger_changed`,
@@ -76,6 +78,9 @@ class CommitPlan(NamedTuple):
     linked_customer_id: str | None
 
 
+_OPEN = frozenset({"pending", "scheduled"})
+"""Statuses a later commit or mark can still change (a release, `sent`, `failed`): their rows stay indexed."""
+
 _NO_ENTRIES: tuple[ContactEntry, ...] = ()
 _NO_WRITES: tuple[ActionWrite, ...] = ()
 
@@ -105,18 +110,26 @@ def plan_commit(
     records = decision.records
     if records:
         writes: list[ActionWrite] = []
-        added: dict[str, datetime] = {}
+        index: dict[str, datetime] | None = None
         for record in records:
             action_id, decided_at = record.action_id, record.decided_at
             first = known.get(action_id)
             if first is None:
-                added[action_id] = decided_at
+                first = decided_at
                 writes.append(_tuple(ActionWrite, (record, decided_at, False, decided_at + ttl)))
             else:
                 writes.append(_tuple(ActionWrite, (record, first, True, decided_at + ttl)))
+            is_open = record.status in _OPEN
+            if is_open != (action_id in known):  # listed from now on, or final from now on
+                if index is None:
+                    index = dict(known)
+                if is_open:
+                    index[action_id] = first
+                else:
+                    index.pop(action_id, None)
         actions = writes
-        if added:
-            action_index = {**known, **added}
+        if index is not None:
+            action_index = index
 
     customer_id = loaded.customer_id
     ledger: Sequence[ContactEntry] = _NO_ENTRIES

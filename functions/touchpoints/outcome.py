@@ -7,11 +7,11 @@ service and every adapter read them, so they live below all of those and import 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any
 
+from touchpoints.contract.keys import computed_once, timer_key
 from touchpoints.contract.timers import DEFAULT_ACCOUNT, DEFAULT_REGION, timer_envelope, timer_event
 from touchpoints.timestamps import format_seconds
 
@@ -22,39 +22,15 @@ if TYPE_CHECKING:
 __all__ = ["Decision", "TimerRequest", "action_id_for"]
 
 
-def action_id_for(event_id: str, rule_id: str, channel: str) -> str:
-    """The deterministic action id: the same event, rule and channel always give the same id."""
-    digest = hashlib.sha256(f"{event_id}\x1f{rule_id}\x1f{channel}".encode()).hexdigest()
-    return digest[:32]
+def action_id_for(event_key: str, rule_id: str, channel: str) -> str:
+    """The deterministic action id: the same fact, rule and channel always give the same id.
 
-
-_T = TypeVar("_T")
-
-
-class _computed_once(Generic[_T]):
-    """`functools.cached_property` without its lock: the value is stored in the instance's `__dict__`.
-
-    Python 3.11's `cached_property` takes an RLock on every first access (a third of the cost of
-    naming each of the simulator's timers); the values cached here are pure functions of frozen
-    fields, so computing one twice in a race would give the same text.
+    `event_key` is the trigger event's business-key digest (`Event.key_digests[0]`), not its
+    EventBridge id: a platform's resend of a fact under a new id names the same actions, so the
+    commit's `attribute_not_exists` on a new action row can never let two copies both act.
     """
-
-    def __init__(self, func: Callable[[Any], _T]) -> None:
-        self.func = func
-        self.name = func.__name__
-        self.__doc__ = func.__doc__
-
-    @overload
-    def __get__(self, instance: None, owner: type) -> _computed_once[_T]: ...
-
-    @overload
-    def __get__(self, instance: object, owner: type) -> _T: ...
-
-    def __get__(self, instance: object | None, owner: type) -> _T | _computed_once[_T]:
-        if instance is None:
-            return self
-        value = instance.__dict__[self.name] = self.func(instance)
-        return value
+    digest = hashlib.sha256(f"{event_key}\x1f{rule_id}\x1f{channel}".encode()).hexdigest()
+    return digest[:32]
 
 
 @dataclass(frozen=True)
@@ -66,11 +42,16 @@ class TimerRequest:
     trigger_event_id: str
     due_at: datetime
 
-    @_computed_once
+    @computed_once
     def name(self) -> str:
         """A deterministic schedule name (<= 64 chars of [0-9A-Za-z-_.]): the same timer is set once."""
         key = f"{self.order_id}\x1f{self.rule_id}\x1f{self.trigger_event_id}\x1f{format_seconds(self.due_at)}"
         return "tp-" + hashlib.sha256(key.encode()).hexdigest()[:48]
+
+    @computed_once
+    def key(self) -> str:
+        """The business-key digest of the TimerFired this timer comes back as (the journey waits for it)."""
+        return timer_key(self.order_id, self.rule_id, self.trigger_event_id, self.due_at)
 
     def to_event(self, *, account: str = DEFAULT_ACCOUNT, region: str = DEFAULT_REGION) -> dict[str, Any]:
         """The TimerFired EventBridge envelope delivered when the timer is due (id = the timer's name)."""
@@ -85,14 +66,20 @@ class TimerRequest:
         )
 
     def to_parsed_event(self) -> Event:
-        """The same event as the parsed model, without re-validating it (the simulator's timers)."""
-        return timer_event(
+        """The same event as the parsed model, without re-validating it (the simulator's timers).
+
+        Its key digests are this timer's `key`, already computed when the decision listed it: set
+        into the event's cache rather than computed again (a unit test checks they are equal).
+        """
+        event = timer_event(
             name=self.name,
             order_id=self.order_id,
             rule_id=self.rule_id,
             trigger_event_id=self.trigger_event_id,
             due_at=self.due_at,
         )
+        event.__dict__["key_digests"] = (self.key,)
+        return event
 
 
 @dataclass(frozen=True)

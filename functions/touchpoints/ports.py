@@ -6,7 +6,7 @@ SES/SNS/EventBridge, Scheduler) implements one; no port imports an adapter.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 __all__ = [
     "Channel",
     "ChannelError",
+    "ChannelTimeoutError",
+    "ChannelUnavailableError",
     "ConflictError",
     "DecisionStore",
     "DispatchView",
@@ -47,14 +49,33 @@ class ConflictError(StoreError):
 
 
 class DuplicateEventError(StoreError):
-    """Raised by `DecisionStore.commit` when this event id was already committed for the order.
+    """Raised by `DecisionStore.commit` when this event, or the fact it reports, was already committed.
 
-    Another delivery of the same event won the race; nothing was written and nothing must be.
+    Its id, one of its business keys (`Event.key_digests`) or one of its new actions is already
+    stored: another delivery or copy of the same fact won the race. Nothing was written and
+    nothing must be.
     """
 
 
 class ChannelError(TouchpointsError):
-    """Raised by a Channel when the provider refused or could not take the message."""
+    """Raised by a Channel when the provider refused the message for good (a rejected address, too large).
+
+    Its text names the action and the provider's reason, with every address masked.
+    """
+
+
+class ChannelUnavailableError(ChannelError):
+    """Raised by a Channel when the message was certainly not sent: no connection, throttled, a 5xx.
+
+    Trying again later is safe and right: the action stays `pending` and the stream retries it.
+    """
+
+
+class ChannelTimeoutError(ChannelError):
+    """Raised by a Channel when the request left but no answer came (a read timeout, a dropped answer).
+
+    The provider may or may not have taken the message: sending again may deliver it twice.
+    """
 
 
 class TimerError(TouchpointsError):
@@ -71,10 +92,15 @@ class StoredOrder:
     from the state may read it in the same call); otherwise the service loads again with the id.
 
     The rest is what the commit after this load needs to know, so that no store keeps anything
-    between calls: `actions` maps each of the order's action ids to when it was first decided
-    (a released action keeps the row of its first decision, addressed by that time), and
-    `indexed_customer_id` is the customer id the order is listed under now (None before its
-    first commit naming one), so a commit that changes it keeps the old id linked.
+    between calls: `actions` maps the id of each of the order's actions that may still change
+    (`pending` or `scheduled` when decided) to when it was first decided (a released action
+    keeps the row of its first decision, addressed by that time), and `indexed_customer_id` is
+    the customer id the order is listed under now (None before its first commit naming one), so
+    a commit that changes it keeps the old id linked.
+
+    `applied_by` answers the `keys` the load was asked about: the id of the event that applied
+    one of them to the order (its idempotency marker exists), else None. The event being loaded
+    for is then a duplicate: nothing is decided and nothing written.
     """
 
     order_id: str
@@ -86,6 +112,7 @@ class StoredOrder:
     has_ledger: bool = False
     actions: Mapping[str, datetime] = field(default_factory=dict)
     indexed_customer_id: str | None = None
+    applied_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,17 +173,22 @@ class OutboundMessage:
 class DecisionStore(Protocol):
     """Journey state, event markers, decision records and the contact ledger (DynamoDB in production)."""
 
-    def load(self, order_id: str, customer_id: str | None) -> StoredOrder:
-        """Read the order's state and history and, when `customer_id` is given, the customer's ledger."""
+    def load(self, order_id: str, customer_id: str | None, keys: Sequence[str] = ()) -> StoredOrder:
+        """Read the order's state and history and, when `customer_id` is given, the customer's ledger.
+
+        `keys` are an event's business-key digests: whether one was applied to the order (its
+        marker exists) comes back as `applied_by`, read in the same request as the state.
+        """
         ...
 
     def commit(self, plan: CommitPlan) -> None:
         """Write what `touchpoints.commit.plan_commit` planned, atomically, and nothing else.
 
-        The marker (with the event), the new state and order history, the action records (a
-        replacing one over its existing row), the ledger (or only a check of its version), the
-        customer link. Raises ConflictError if a version moved since the plan's load,
-        DuplicateEventError if the event id was already committed; then nothing was written.
+        The markers (one per business key, and the event by its id, kept for dispatch), the new
+        state and order history, the action records (a replacing one over its existing row), the
+        ledger (or only a check of its version), the customer link. Raises ConflictError if a
+        version moved since the plan's load, DuplicateEventError if the event id, one of its keys
+        or one of its new actions was already committed; then nothing was written.
         """
         ...
 
@@ -201,11 +233,14 @@ class DecisionStore(Protocol):
         error: str | None = None,
         *,
         first_decided_at: datetime | None = None,
+        reason: str | None = None,
     ) -> None:
         """Set an action's status (`sent` with the provider message id, or `failed` with the error).
 
         `first_decided_at` addresses the action's row (`StoredOrder.actions[action_id]`, which
         `load_action` returned with the order); without it a store may have to look the row up.
+        `reason`, when given, replaces the record's reason (`suppressed` / `expired` at send time,
+        `template_error` for a failed render); otherwise the reason is left as it was.
         """
         ...
 
@@ -215,7 +250,11 @@ class Channel(Protocol):
     """A way to reach the customer (email, sms) or another system (event bus)."""
 
     def send(self, message: OutboundMessage) -> str:
-        """Hand the message to the provider and return its message id; ChannelError if refused."""
+        """Hand the message to the provider and return its message id.
+
+        ChannelUnavailableError when it certainly did not go out, ChannelTimeoutError when nobody
+        can know, ChannelError when the provider refused it for good.
+        """
         ...
 
 

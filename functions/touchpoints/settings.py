@@ -17,6 +17,7 @@ _ENV: dict[str, str] = {
     "TABLE_NAME": "table_name",
     "EVENT_BUS_NAME": "event_bus_name",
     "QUEUE_ARN": "queue_arn",
+    "DEAD_LETTER_QUEUE_URL": "dead_letter_queue_url",
     "SCHEDULER_GROUP": "scheduler_group",
     "SCHEDULER_ROLE_ARN": "scheduler_role_arn",
     "SENDER_EMAIL": "sender_email",
@@ -53,6 +54,7 @@ class Settings(BaseModel):
     table_name: str = Field(min_length=1, description="the single DynamoDB table")
     event_bus_name: str = ""
     queue_arn: str = ""
+    dead_letter_queue_url: str = ""
     scheduler_group: str = "default"
     scheduler_role_arn: str = ""
     sender_email: str = ""

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import gc
-import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from touchpoints.adapters.memory import InMemoryDecisionStore, InMemoryTimerService
-from touchpoints.contract import parse_valid_event_json
+from touchpoints.eventfiles import EVENT_FILE_SUFFIXES, InputProblem, event_files, read_events
 from touchpoints.service import process_event
 
 if TYPE_CHECKING:
@@ -34,154 +32,6 @@ __all__ = [
 
 DEFAULT_HORIZON = timedelta(days=30)
 """How long after the last event timers keep firing when no `until` is given."""
-
-EVENT_FILE_SUFFIXES = (".json", ".jsonl", ".ndjson")
-"""Files a folder contributes; anything else in it (README, YAML) is ignored."""
-
-_LINE_SUFFIXES = (".jsonl", ".ndjson")
-
-
-@dataclass(frozen=True)
-class InputProblem:
-    """An event that could not be used: where it is, which event, and what is wrong with it.
-
-    `is_unreadable` is True when the file itself cannot be read (missing, not JSON), False for a
-    readable but malformed event; `touchpoints simulate` exits 2 on either (docs/CONTRACT.md).
-    """
-
-    path: Path
-    message: str
-    position: str | None = None
-    event_id: str | None = None
-    is_unreadable: bool = False
-
-    def __str__(self) -> str:
-        where = str(self.path) + (f":{self.position}" if self.position else "")
-        who = f" event {self.event_id}:" if self.event_id else ""
-        return f"{where}:{who} {self.message}"
-
-
-def is_schema_file(path: Path, root: Path) -> bool:
-    """JSON Schemas published beside the samples (`events/schemas/`, `*.schema.json`) are not events."""
-    return "schemas" in path.relative_to(root).parts[:-1] or path.name.endswith(".schema.json")
-
-
-def event_files(paths: Sequence[Path]) -> Iterator[Path | InputProblem]:
-    """Expand paths into event files: files as given, folders recursively in sorted path order.
-
-    Inside folders, JSON Schema files are skipped so that `touchpoints simulate events/` reads the
-    samples and not the schemas published next to them.
-    """
-    for path in paths:
-        if path.is_dir():
-            yield from sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in EVENT_FILE_SUFFIXES and not is_schema_file(p, path)
-            )
-        elif path.is_file():
-            yield path
-        else:
-            yield InputProblem(path, "no such file or folder", is_unreadable=True)
-
-
-def read_events(paths: Sequence[Path]) -> Iterator[Event | InputProblem]:
-    """Stream events from files of one event, JSON arrays and JSON Lines (folders recursively).
-
-    Each malformed event becomes an InputProblem naming its file, its position (`line N` in
-    JSON Lines, `index N` in an array) and the fields at fault; the other events still come.
-    """
-    for item in event_files(paths):
-        if isinstance(item, InputProblem):
-            yield item
-        else:
-            yield from _read_file(item)
-
-
-_TOO_DEEP = "not valid JSON for an event: nested too deeply for the JSON reader"
-"""Python's json module gives up (RecursionError) past ~1000 levels; no event is nested like that."""
-
-
-def _read_file(path: Path) -> Iterator[Event | InputProblem]:
-    if path.suffix.lower() in _LINE_SUFFIXES:
-        yield from _read_lines(path)
-        return
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        yield InputProblem(path, f"cannot read the file: {exc}", is_unreadable=True)
-        return
-    try:
-        loaded = json.loads(text)
-    except json.JSONDecodeError as exc:
-        if _looks_like_lines(text):
-            yield from _parse_lines(path, text.splitlines())
-            return
-        message = f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        yield InputProblem(path, message, is_unreadable=True)
-        return
-    except RecursionError:
-        yield InputProblem(path, _TOO_DEEP, is_unreadable=True)
-        return
-    if isinstance(loaded, list):
-        for index, raw in enumerate(loaded):
-            yield _parse(raw, path, f"index {index}")
-    elif isinstance(loaded, dict):
-        yield _parse(loaded, path, None)
-    else:
-        yield InputProblem(
-            path, "must hold an event object, an array of events or JSON Lines", is_unreadable=True
-        )
-
-
-def _looks_like_lines(text: str) -> bool:
-    """A `.json` file whose first non-empty line is a whole JSON object is read as JSON Lines."""
-    for line in text.splitlines():
-        if line.strip():
-            try:
-                return isinstance(json.loads(line), dict)
-            except (json.JSONDecodeError, RecursionError):
-                return False
-    return False
-
-
-def _read_lines(path: Path) -> Iterator[Event | InputProblem]:
-    try:
-        with path.open(encoding="utf-8") as handle:
-            yield from _parse_lines(path, handle)
-    except (OSError, UnicodeDecodeError) as exc:
-        yield InputProblem(path, f"cannot read the file: {exc}", is_unreadable=True)
-
-
-def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[Event | InputProblem]:
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        event = parse_valid_event_json(line)  # valid events: straight into their model
-        if event is not None:
-            yield event
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            message = f"not valid JSON: {exc.msg} at column {exc.colno}"
-            yield InputProblem(path, message, position=f"line {number}", is_unreadable=True)
-            continue
-        except RecursionError:
-            yield InputProblem(path, _TOO_DEEP, position=f"line {number}", is_unreadable=True)
-            continue
-        yield _parse(raw, path, f"line {number}")
-
-
-def _parse(raw: Any, path: Path, position: str | None) -> Event | InputProblem:
-    from touchpoints.contract import InvalidEventError, parse_event
-
-    try:
-        return parse_event(raw)
-    except InvalidEventError as exc:
-        problems = "; ".join(str(problem) for problem in exc.problems)
-        kind = f"{exc.detail_type}: " if exc.detail_type else ""
-        return InputProblem(path, kind + problems, position=position, event_id=exc.event_id)
 
 
 @dataclass

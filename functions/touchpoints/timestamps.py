@@ -15,6 +15,13 @@ envelopes) it is text, in one of a few spellings, each with one job:
 Parsing: `parse_rfc3339` is lenient about spelling (`t`, `z`, a space, more than six fraction
 digits) but demands an offset and answers None for anything else; `to_utc` takes a datetime or
 such text; `parse_strict` is the contract's reading, which raises `TimestampError` saying why.
+
+Bounds: a timestamp a platform sends must fall in [`EARLIEST`, `LATEST`) (2000-01-01 to
+2200-01-01 UTC, after its offset is applied). Inside that range every date arithmetic of the core
+is safe: a rule adds at most a year (`MAX_DURATION`), a cap window or quiet hours a little more,
+and Python's datetime spans years 1 to 9999. What Touchpoints itself computes from such a time
+(a timer's due time, a record's `send_at`) is read back with `derived=True`, which allows a
+century either side (`DERIVED_EARLIEST`, `DERIVED_LATEST`).
 """
 
 from __future__ import annotations
@@ -25,6 +32,10 @@ from functools import lru_cache
 from typing import Any, Final
 
 __all__ = [
+    "DERIVED_EARLIEST",
+    "DERIVED_LATEST",
+    "EARLIEST",
+    "LATEST",
     "TimestampError",
     "epoch_seconds",
     "format_day",
@@ -41,7 +52,21 @@ __all__ = [
 
 
 class TimestampError(ValueError):
-    """Raised by `parse_strict` for text that is not an RFC 3339 timestamp with an offset."""
+    """Raised by `parse_strict` for text that is not an RFC 3339 timestamp with an offset, or out of range."""
+
+
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+"""The earliest moment an event may name (inclusive): nothing Touchpoints decides on is older."""
+LATEST: Final = datetime(2200, 1, 1, tzinfo=UTC)
+"""The first moment an event may not name: far beyond any promise, and a century from overflow."""
+DERIVED_EARLIEST: Final = datetime(1900, 1, 1, tzinfo=UTC)
+"""The earliest moment Touchpoints' own records and timers may hold (event bounds minus a century)."""
+DERIVED_LATEST: Final = datetime(2300, 1, 1, tzinfo=UTC)
+"""The first moment Touchpoints' own records and timers may not hold (event bounds plus a century)."""
+
+_RANGE_MESSAGE: Final = (
+    "must be between 2000-01-01T00:00:00Z and 2200-01-01T00:00:00Z (UTC, after its offset is applied)"
+)
 
 
 _RFC3339: Final = re.compile(
@@ -91,26 +116,43 @@ def parse_loose(text: str) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def parse_strict(value: Any) -> datetime:
-    """The contract's reading: an aware datetime, or RFC 3339 text with an offset, in UTC.
+def parse_strict(value: Any, *, derived: bool = False) -> datetime:
+    """The contract's reading: an aware datetime, or RFC 3339 text with an offset, in UTC, within bounds.
 
     Naive timestamps and bare dates are refused: "when did it happen" must be unambiguous, and a
-    guessed zone would shift promises and quiet hours by hours. TimestampError says which rule
-    the value broke (its text is shown to platform teams).
+    guessed zone would shift promises and quiet hours by hours. A moment outside [`EARLIEST`,
+    `LATEST`) is refused too (`0001-01-01T00:00:00+05:00` is not even representable in UTC;
+    `9999-12-30T12:00:00Z` plus a two-day delay is not representable at all); `derived=True`
+    reads Touchpoints' own computed times with the wider [`DERIVED_EARLIEST`, `DERIVED_LATEST`).
+    TimestampError says which rule the value broke (its text is shown to platform teams).
     """
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             raise TimestampError("must be a timezone-aware timestamp")
-        return value.astimezone(UTC)
-    if not isinstance(value, str) or len(value) < 20 or value[10] not in "Tt ":
-        raise TimestampError("must be an RFC 3339 timestamp with an offset")
+        parsed = value
+    else:
+        if not isinstance(value, str) or len(value) < 20 or value[10] not in "Tt ":
+            raise TimestampError("must be an RFC 3339 timestamp with an offset")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise TimestampError("must be an RFC 3339 timestamp with an offset") from None
+        if parsed.tzinfo is None:
+            raise TimestampError("must be an RFC 3339 timestamp with an offset")
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise TimestampError("must be an RFC 3339 timestamp with an offset") from None
-    if parsed.tzinfo is None:
-        raise TimestampError("must be an RFC 3339 timestamp with an offset")
-    return parsed.astimezone(UTC)
+        moment = parsed.astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        raise TimestampError(_range_message(derived)) from None
+    earliest, latest = (DERIVED_EARLIEST, DERIVED_LATEST) if derived else (EARLIEST, LATEST)
+    if not earliest <= moment < latest:
+        raise TimestampError(_range_message(derived))
+    return moment
+
+
+def _range_message(derived: bool) -> str:
+    if not derived:
+        return _RANGE_MESSAGE
+    return "must be between 1900-01-01T00:00:00Z and 2300-01-01T00:00:00Z (UTC, after its offset is applied)"
 
 
 def format_timestamp(moment: datetime) -> str:

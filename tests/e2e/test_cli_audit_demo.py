@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,35 @@ def test_audit_reads_an_orders_decisions_from_the_endpoint(
     stored = stack.store.records_for_order(order_id)
     assert sorted(r["action_id"] for r in lines) == sorted(r.action_id for r in stored)
     assert all("***" in (r["address"] or "***") for r in lines)
+
+
+def test_audit_shows_when_a_released_action_was_decided_and_released(
+    stack: Any, journeys: dict[str, list[dict[str, Any]]]
+) -> None:
+    # GIVEN the night-time journey (as a new order, on the driver's clock set to its start): its
+    # survey waited for 09:00 in Taipei, then was sent
+    stack.install()
+    events = copy.deepcopy(journeys["late-night-delivery"])
+    for event in events:
+        event["id"] = f"{event['id']}-released"
+        event["detail"]["order_id"] = f"{event['detail']['order_id']}-released"
+    stack.driver.now = datetime.fromisoformat(events[0]["time"].replace("Z", "+00:00"))
+    stack.driver.replay(events)
+    order_id = events[0]["detail"]["order_id"]
+    where = ["--table", stack.resources.outputs["TableName"], "--endpoint-url", stack.endpoint_url]
+    # WHEN the order is audited as JSON lines and as a table
+    lines = CliRunner().invoke(cli, ["audit", "--order", order_id, *where, "--json"]).output.splitlines()
+    table = CliRunner().invoke(cli, ["audit", "--order", order_id, *where], env={"COLUMNS": "200"}).output
+    # THEN the survey's record keeps its first decision time and says when it was released
+    (survey,) = [json.loads(line) for line in lines if json.loads(line)["rule_id"] == "follow-up-survey"]
+    assert (survey["status"], survey["decided_at"], survey["released_at"]) == (
+        "sent",
+        "2026-03-20T14:30:00Z",
+        "2026-03-21T01:00:00Z",
+    )
+    (row,) = [line for line in table.splitlines() if "follow-up-survey" in line]
+    assert "2026-03-20 14:30" in row
+    assert "released 2026-03-21 01:00" in row
 
 
 def test_audit_by_customer_prints_a_table(stack: Any, journeys: dict[str, list[dict[str, Any]]]) -> None:
@@ -74,11 +105,11 @@ def test_audit_of_an_unreachable_endpoint_is_a_clear_error() -> None:
     assert "Traceback" not in result.output
 
 
-def test_audit_needs_exactly_one_of_order_or_customer() -> None:
+def test_audit_needs_exactly_one_of_order_customer_or_rule() -> None:
     # GIVEN neither option WHEN audited THEN a usage error
     result = CliRunner().invoke(cli, ["audit"])
     assert result.exit_code == 2
-    assert "exactly one of --order ID or --customer ID" in result.output
+    assert "exactly one of --order ID, --customer ID or --rule ID" in result.output
 
 
 def test_demo_runs_a_journey_through_the_emulated_stack(repo_root: Path, tmp_path: Path) -> None:
@@ -151,6 +182,9 @@ def test_demo_shows_a_deferral_that_its_audit_row_no_longer_holds(repo_root: Pat
     survey = [line for line in result.output.splitlines() if "follow-up-survey" in line and "email/" in line]
     assert len(survey) == 1
     assert "scheduled: quiet_hours -> sent" in survey[0]
+    # AND the row stays under its first decision (22:30 in Taipei), saying when it was released
+    assert survey[0].lstrip("│ ").startswith("2026-03-20 14:30")
+    assert "(released 2026-03-21 01:00)" in survey[0]
 
 
 def test_report_over_the_endpoint_tells_an_orders_story_as_the_simulation_does(

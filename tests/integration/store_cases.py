@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.support.events import event, order_placed_detail
@@ -40,6 +40,26 @@ def order_placed(
     )
 
 
+def order_event(
+    order_id: str, customer_id: str, *, event_id: str | None = None, time: datetime | None = None
+) -> Event:
+    """A later event of the order naming its customer, a fact of its own on every call (a new review).
+
+    A second OrderPlaced of one order is the same fact as the first (its business key is the
+    order): a duplicate, whatever its id.
+    """
+    customer = {"id": customer_id, "email": "jane.doe@example.com", "locale": "en"}
+    n = next(ids)
+    return event(
+        "ReviewSubmitted",
+        time or T0 + timedelta(minutes=n),  # later than the order's other events: its customer is the latest
+        {"customer": customer, "review_id": f"V{n}", "rating": 4},
+        order_id=order_id,
+        event_id=event_id or f"ev-{n}",
+        source="shop.reviews",
+    )
+
+
 def record(
     event: Event,
     rule_id: str,
@@ -52,7 +72,7 @@ def record(
     customer = event.customer
     assert customer is not None
     return DecisionRecord(
-        action_id=action_id_for(event.id, rule_id, "email"),
+        action_id=action_id_for(event.key_digests[0], rule_id, "email"),
         order_id=event.order_id,
         customer_id=customer_id or customer.id,
         rule_id=rule_id,

@@ -200,7 +200,7 @@ def test_a_stale_ledger_copy_costs_a_retry_not_a_wrong_decision(
     assert "customer" not in paid["detail"]
     calls = _process(local, counter, paid)
     # THEN the commit is refused and retried on the real ledger: two reads, one cancelled transaction
-    assert dict(calls.dynamodb()) == {"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 2}
+    assert dict(calls.dynamodb()) == {"BatchGetItem": 2, "TransactWriteItems": 2}
     # ... and nothing is lost: the ledger still holds both orders' contacts, the payment is recorded
     loaded = local.store.load(paid["detail"]["order_id"], customer_id)
     assert {entry.order_id for entry in loaded.history.customer} == {
@@ -319,3 +319,39 @@ def test_a_redelivered_stream_record_costs_one_read_and_sends_nothing(
     assert response == {"batchItemFailures": []}
     assert dict(counter.dynamodb()) == {"BatchGetItem": 1}
     assert [c for c in counter.calls if c[0] != "dynamodb"] == []
+
+
+def test_a_timer_releasing_a_waiting_action_reads_the_event_it_was_decided_on_too(
+    local: Any, counter: CallCounter, clients: dict[str, Any]
+) -> None:
+    from tests.support.events import envelope
+
+    # GIVEN a 5-star review at 23:00 in Taipei: the thank-you waits for 09:00 local (a schedule)
+    run = next(_runs)
+    customer = {
+        "id": f"C-calls-{run}",
+        "email": "mei@example.com",
+        "timezone": "Asia/Taipei",
+        "consent": {"marketing": True, "sms": False},
+    }
+    order_id = f"REL-calls-{run}"
+    review = envelope(
+        "ReviewSubmitted",
+        "2026-03-10T15:00:00Z",
+        {"customer": customer, "review_id": "R1", "rating": 5},
+        event_id=f"calls-{run}-review",
+        order_id=order_id,
+    )
+    before = _schedules(local, clients)
+    _process(local, counter, review)
+    group = local.resources.outputs["ScheduleGroupName"]
+    (name,) = _schedules(local, clients) - before
+    timer = json.loads(clients["scheduler"].get_schedule(Name=name, GroupName=group)["Target"]["Input"])
+    timer["time"] = timer["detail"]["due_at"]
+    # WHEN the schedule fires and releases the thank-you
+    calls = _process(local, counter, timer)
+    # THEN the release reads the order and, to decide the rule again on the review's own rating,
+    # the review kept with its marker: two reads, one transactional write
+    assert (calls.reads(), calls.writes()) == (2, 1), dict(calls.dynamodb())
+    (released,) = [r for r in local.store.records_for_order(order_id) if r.rule_id == "review-thanks"]
+    assert (released.status, released.released_at is not None) == ("pending", True)

@@ -95,7 +95,25 @@ def test_a_delayed_rule_becomes_a_scheduler_schedule(local: Any, order_placed: d
     assert all(i["detail-type"] == "TimerFired" and i["source"] == "touchpoints.timers" for i in mine)
 
 
-def test_bad_records_fail_alone_with_a_readable_reason(
+def _dead_letters(local: Any) -> list[dict[str, Any]]:
+    """Every message on the events DLQ (read and put back), with its message attributes."""
+    sqs, url = local.clients["sqs"], local.resources.outputs["DeadLetterQueueUrl"]
+    messages: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], VisibilityTimeout=30
+        ).get("Messages", [])
+        if not batch:
+            break
+        messages.extend(batch)
+    for message in messages:
+        sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+    return messages
+
+
+def test_bad_records_are_dead_lettered_once_with_their_reason_and_the_batch_goes_on(
     local: Any, order_placed: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     from touchpoints.handlers import process_events
@@ -104,18 +122,50 @@ def test_bad_records_fail_alone_with_a_readable_reason(
     broken = copy.deepcopy(order_placed)
     broken["id"] = f"{order_placed['id']}-broken"
     del broken["detail"]["total"]
-    batch = _sqs_event("{not json", json.dumps(broken), json.dumps(order_placed))
+    garbage = "{not json " + broken["id"]
+    batch = _sqs_event(garbage, json.dumps(broken), json.dumps(order_placed))
     # WHEN ProcessEvents handles it
     response = process_events.handler(batch, CONTEXT)
-    # THEN exactly the two bad records are batch item failures, and the good one was decided
-    assert response == {"batchItemFailures": [{"itemIdentifier": "m-0"}, {"itemIdentifier": "m-1"}]}
+    # THEN no record is a batch item failure (the bad ones can never parse: retrying is pointless)
+    assert response == {"batchItemFailures": []}
     assert local.store.records_for_order(order_placed["detail"]["order_id"]) != []
+    # AND both bad records are on the events DLQ, as they arrived, with the reason as attributes
+    dead = {m["Body"]: m["MessageAttributes"] for m in _dead_letters(local)}
+    assert set(dead) >= {garbage, json.dumps(broken)}
+    assert "not valid JSON" in dead[garbage]["touchpoints.reason"]["StringValue"]
+    broken_attributes = {name: value["StringValue"] for name, value in dead[json.dumps(broken)].items()}
+    assert "detail.total: is required" in broken_attributes["touchpoints.reason"]
+    assert broken_attributes["touchpoints.event_id"] == broken["id"]
+    assert broken_attributes["touchpoints.detail_type"] == "OrderPlaced"
+    assert broken_attributes["touchpoints.kind"] == "invalid_event"
     # AND the logged reasons name the problem and the field, and never the customer's address
     reasons = [getattr(r, "reason", "") for r in caplog.records if r.getMessage() == "event rejected"]
     assert len(reasons) == 2
     assert "not valid JSON" in reasons[0]
     assert "detail.total: is required" in reasons[1]
     assert not any("emily.carter@example.com" in r.getMessage() + str(vars(r)) for r in caplog.records)
+    assert not any("emily.carter@example.com" in json.dumps(attributes) for attributes in dead.values())
+
+
+def test_an_unknown_detail_type_from_a_platform_reaches_the_dlq_through_the_bus(
+    local: Any, order_placed: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN a platform event whose detail-type the contract does not know (EventBridge accepts it)
+    unknown = copy.deepcopy(order_placed)
+    unknown["id"] = f"{order_placed['id']}-unknown"
+    unknown["detail-type"] = "OrderRefunded"
+    # WHEN it is put on the bus and the queue is drained
+    local.driver.put_events([unknown])
+    received = local.driver.drain_queue()
+    # THEN the catch-all rule routed it to the queue, it was received once, rejected and dead-lettered
+    assert received == 1
+    rejected = [r for r in caplog.records if r.getMessage() == "event rejected"]
+    assert [getattr(r, "kind", None) for r in rejected] == ["unknown_detail_type"]
+    dead = [m for m in _dead_letters(local) if '"OrderRefunded"' in m["Body"]]
+    assert len(dead) == 1
+    attributes = {name: value["StringValue"] for name, value in dead[0]["MessageAttributes"].items()}
+    assert attributes["touchpoints.kind"] == "unknown_detail_type"
+    assert 'unknown detail-type "OrderRefunded"' in attributes["touchpoints.reason"]
 
 
 def test_a_redelivered_event_changes_nothing(local: Any, order_placed: dict[str, Any]) -> None:

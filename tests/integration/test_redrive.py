@@ -147,3 +147,52 @@ def test_a_bad_older_than_is_a_usage_error(table_name: str, repo_root: Path, val
     assert result.exit_code == 2
     assert "--older-than" in result.output
     assert "Traceback" not in result.output
+
+
+def _rules_expiring_confirmations(repo_root: Path, tmp_path: Path, expires_after: str) -> Path:
+    """The shipped rules with `expires_after` on the order confirmation (the lost order's action)."""
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(repo_root / "rules", rules)
+    rule = rules / "orders" / "order-confirmation.yaml"
+    rule.write_text(rule.read_text(encoding="utf-8") + f"expires_after: {expires_after}\n", encoding="utf-8")
+    return rules
+
+
+def test_an_overdue_action_past_its_expiry_is_recorded_expired_and_never_handed_back(
+    local: Any, lost_order: str, table_name: str, tmp_path: Path, repo_root: Path
+) -> None:
+    # GIVEN the confirmation decided an hour ago, and a catalog where it expires after 30 minutes
+    rules = _rules_expiring_confirmations(repo_root, tmp_path, "30m")
+    sent_before = len(local.sent_emails())
+    arguments = ["redrive", "--table", table_name, "--rules", str(rules), "--days", "2"]
+    # WHEN a dry run, then redrive, run, and the stream is pumped
+    dry = CliRunner(env={"COLUMNS": "200"}).invoke(cli, [*arguments, "--dry-run", "--json"])
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(cli, [*arguments, "--json"])
+    local.driver.pump_stream()
+    # THEN the dry run says it would expire it, the run records it suppressed / expired, exit 1
+    assert _mine(json.loads(dry.stdout), lost_order) == [(False, "would expire")]
+    assert result.exit_code == 1, result.output
+    assert _mine(json.loads(result.stdout), lost_order) == [(False, "expired")]
+    assert [(a.status, a.reason) for a in _actions(local, lost_order)] == [("suppressed", "expired")]
+    # AND it was not sent (only what the run redrove of other tests' orders went out), and a
+    # second run finds nothing of it
+    actions = json.loads(result.stdout)["actions"]
+    redriven = [a for a in actions if a["outcome"] == "redriven" and a["channel"] == "email"]
+    assert len(local.sent_emails()) == sent_before + len(redriven)
+    again = json.loads(CliRunner().invoke(cli, [*arguments, "--json"]).stdout)
+    assert [a for a in again["actions"] if a["order_id"] == lost_order] == []
+
+
+def test_an_overdue_action_within_its_expiry_is_redriven(
+    local: Any, lost_order: str, table_name: str, tmp_path: Path, repo_root: Path
+) -> None:
+    # GIVEN the same lost confirmation, in a catalog where it expires only after a day
+    rules = _rules_expiring_confirmations(repo_root, tmp_path, "1d")
+    arguments = ["redrive", "--table", table_name, "--rules", str(rules), "--days", "2", "--json"]
+    # WHEN redrive runs / THEN it is handed back to Dispatch and sent
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(cli, arguments)
+    local.driver.pump_stream()
+    assert _mine(json.loads(result.stdout), lost_order) == [(False, "redriven")]
+    assert [a.status for a in _actions(local, lost_order)] == ["sent"]

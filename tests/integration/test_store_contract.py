@@ -23,7 +23,8 @@ from tests.support.events import event as make_event
 from touchpoints.catalog import Catalog, load_catalog
 from touchpoints.contract import parse_event
 from touchpoints.journey import ContactEntry
-from touchpoints.policy.retention import Retention, retention_for
+from touchpoints.journey.state import SHORT_KEY, window_keys
+from touchpoints.policy.retention import HISTORY_FACTS_WINDOW, Retention, retention_for
 from touchpoints.ports import ConflictError, DecisionStore, DuplicateEventError, StoreError
 from touchpoints.service import process_event
 
@@ -87,7 +88,7 @@ def test_commit_then_load_round_trips_state_history_ledger_and_versions(store: D
     again = store.load(order_id, customer_id)
     # THEN the state, the order history, the ledger and both versions are as committed
     assert again.state is not None
-    assert event.id in again.state.seen_event_ids
+    assert window_keys(again.state) == [key[:SHORT_KEY] for key in event.key_digests]
     assert [e.action_id for e in again.history.order] == [record.action_id]
     assert [e.action_id for e in again.history.customer] == [record.action_id]
     assert (again.state_version, again.ledger_version, again.has_ledger) == (1, 1, True)
@@ -137,7 +138,7 @@ def test_a_concurrent_event_for_the_same_order_is_a_conflict(store: DecisionStor
     # GIVEN two different events decided from the same load of an order
     order_id, customer_id = _new_ids()
     first_event = cases.order_placed(order_id, customer_id)
-    second_event = cases.order_placed(order_id, customer_id)
+    second_event = cases.order_event(order_id, customer_id)
     loaded = store.load(order_id, customer_id)
     cases.commit(store, loaded, first_event, cases.decision(None, first_event, []))
     # WHEN the second commits from the stale load
@@ -201,13 +202,16 @@ def test_a_released_action_replaces_its_scheduled_row(store: DecisionStore) -> N
     )
     reloaded = store.load(order_id, customer_id)
     released = scheduled.model_copy(
-        update={"status": "pending", "reason": None, "decided_at": cases.T0 + timedelta(hours=4)}
+        update={"status": "pending", "reason": None, "released_at": cases.T0 + timedelta(hours=4)}
     )
     cases.commit(store, reloaded, timer_event, cases.decision(reloaded.state, timer_event, [released]))
     # THEN the order still has one row for the action, now pending, and the ledger entry was replaced
     assert [(r.action_id, r.status) for r in store.records_for_order(order_id)] == [
         (scheduled.action_id, "pending")
     ]
+    # AND the row keeps the first decision time and says when it was released
+    (stored,) = store.records_for_order(order_id)
+    assert (stored.decided_at, stored.released_at) == (cases.T0, cases.T0 + timedelta(hours=4))
     assert [e.status for e in store.load(order_id, customer_id).history.customer] == ["pending"]
     # AND the customer's records and the action's address (its first decision) did not double
     assert [r.status for r in store.records_for_customer(customer_id)] == ["pending"]
@@ -274,6 +278,29 @@ def test_update_action_addressed_by_the_load_marks_failed(store: DecisionStore) 
     ]
 
 
+def test_update_action_records_a_reason_when_given(store: DecisionStore) -> None:
+    # GIVEN a pending action
+    order_id, customer_id = _new_ids()
+    event = cases.order_placed(order_id, customer_id)
+    record = cases.record(event, "rule-a")
+    cases.commit(store, store.load(order_id, customer_id), event, cases.decision(None, event, [record]))
+    view = store.load_action(record)
+    # WHEN the dispatcher finds it past its rule's expires_after and settles it
+    store.update_action(
+        order_id,
+        record.action_id,
+        "suppressed",
+        reason="expired",
+        first_decided_at=view.order.actions[record.action_id],
+    )
+    # THEN status and reason are both stored, and a later mark without a reason keeps it
+    assert [(r.status, r.reason) for r in store.records_for_order(order_id)] == [("suppressed", "expired")]
+    store.update_action(order_id, record.action_id, "suppressed")
+    assert [(r.status, r.reason) for r in store.records_for_customer(customer_id)] == [
+        ("suppressed", "expired")
+    ]
+
+
 def test_update_of_an_unknown_action_is_a_store_error(store: DecisionStore) -> None:
     # GIVEN no such action WHEN it is updated THEN StoreError names it
     with pytest.raises(StoreError, match="no action nope"):
@@ -309,9 +336,9 @@ def test_orders_for_customer_lists_an_order_under_every_customer_id_it_was_commi
     new_id = f"{old_id}-new"
     first = cases.order_placed(order_id, old_id)
     cases.commit(store, store.load(order_id, old_id), first, cases.decision(None, first, []))
-    for _ in range(2):
+    for minutes in (1, 2):
         loaded = store.load(order_id, new_id)
-        later = cases.order_placed(order_id, new_id)
+        later = cases.order_event(order_id, new_id, time=cases.T0 + timedelta(minutes=minutes))
         cases.commit(store, loaded, later, cases.decision(loaded.state, later, []))
     # WHEN either id is looked up THEN the order is listed under both, once
     assert store.orders_for_customer(old_id) == [order_id]
@@ -366,7 +393,7 @@ def _commit_contacts(
     from touchpoints.outcome import Decision
 
     loaded = store.load(order_id, customer_id)
-    event = cases.order_placed(order_id, customer_id)
+    event = cases.order_event(order_id, customer_id)
     decided = Decision(state=apply_event(loaded.state, event), contacts=entries)
     cases.commit(store, loaded, event, decided, retention=retention)
 
@@ -468,8 +495,8 @@ def test_both_stores_keep_the_same_ledger_through_process_event(
 def test_the_catalogs_retention_covers_its_longest_window(catalog: Catalog) -> None:
     # GIVEN the shipped catalog WHEN its retention is derived
     retention = retention_for(catalog)
-    # THEN the ledger keeps a day more than any cap, group or rule limit looks back
-    windows = [cap.per for cap in catalog.policy.caps.values()]
+    # THEN the ledger keeps a day more than any cap, group, rule limit or history fact looks back
+    windows = [HISTORY_FACTS_WINDOW, *(cap.per for cap in catalog.policy.caps.values())]
     windows += [g.window for g in catalog.policy.groups.values() if isinstance(g.window, timedelta)]
     windows += [c.rule.limit.per for c in catalog.rules.values() if c.rule.limit and c.rule.limit.per]
     assert retention.window == max([timedelta(days=1), *windows]) + timedelta(days=1)
@@ -601,7 +628,9 @@ def test_an_order_whose_customer_id_changed_is_found_from_both_ids(
     assert state.customer is not None
     assert state.customer.email is None
     # AND the order keeps working: a later event commits on the erased journey (versions moved on)
-    _play(store, catalog, {**_paid(order_id, _customer(new_id, "nina.new")), "id": f"paid-again-{order_id}"})
+    again = _paid(order_id, _customer(new_id, "nina.new"))
+    again["detail"]["payment_id"] = f"P2-{order_id}"  # another payment (the same one is a duplicate)
+    _play(store, catalog, {**again, "id": f"paid-again-{order_id}"})
 
 
 def test_forgetting_a_customer_erases_the_records_address_and_deletes_the_ledger(

@@ -50,15 +50,16 @@ def _review(order_id: str) -> dict[str, Any]:
     return _event("ReviewSubmitted", order_id, "2026-03-03T11:55:00Z", review_id=f"R-{order_id}", rating=5)
 
 
-# (scenario, events per container, the rule it fires, the category's cap in rules/policy.yaml)
+# (scenario, events per container, the rule it fires, the category's cap in rules/policy.yaml,
+# and what its `on_cap` makes of a message over it: the service cap defers, the marketing one drops)
 SCENARIOS = [
-    ("service cap: 3 per 24h", 3, _delayed, "delivery-delay-apology", 3),
-    ("marketing cap: 1 per 7 days", 2, _review, "review-thanks", 1),
+    ("service cap: 3 per 24h", 3, _delayed, "delivery-delay-apology", 3, "scheduled"),
+    ("marketing cap: 1 per 7 days", 2, _review, "review-thanks", 1, "suppressed"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("name", "per_container", "make_event", "rule", "cap"), SCENARIOS, ids=[s[0] for s in SCENARIOS]
+    ("name", "per_container", "make_event", "rule", "cap", "over"), SCENARIOS, ids=[s[0] for s in SCENARIOS]
 )
 def test_two_concurrent_batches_for_one_customer_never_exceed_the_cap(
     make_pipeline: Callable[..., Pipeline],
@@ -67,6 +68,7 @@ def test_two_concurrent_batches_for_one_customer_never_exceed_the_cap(
     make_event: Callable[[str], dict[str, Any]],
     rule: str,
     cap: int,
+    over: str,
 ) -> None:
     from touchpoints.adapters.dynamodb import DynamoDBDecisionStore
     from touchpoints.contract import parse_event
@@ -131,8 +133,11 @@ def test_two_concurrent_batches_for_one_customer_never_exceed_the_cap(
     assert errors == []
     assert len(results) == 2 * per_container
     assert max(r.attempts for r in results) > 1
-    # AND exactly `cap` actions of the rule went ahead; every other one was suppressed by the cap
+    # AND exactly `cap` actions of the rule went ahead; every other one was held by the cap:
+    # dropped (marketing) or waiting until the window has room (service, on_cap: defer)
     actions = [a for a in pipeline.actions() if a["rule_id"] == rule]
     assert len(actions) == 2 * per_container
     outcome = Counter((a["status"], a["reason"]) for a in actions)
-    assert outcome == {("pending", None): cap, ("suppressed", "rate_limit"): 2 * per_container - cap}
+    assert outcome == {("pending", None): cap, (over, "rate_limit"): 2 * per_container - cap}
+    if over == "scheduled":  # none of the waiting ones is due before the first sent leaves the window
+        assert {a["send_at"] for a in actions if a["status"] == "scheduled"} == {"2026-03-04T12:00:00Z"}

@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from tests.support.faults import conflict, inject, throttled, timeout, transaction_marker
+from tests.support.faults import (
+    conflict,
+    inject,
+    refused,
+    throttled,
+    timeout,
+    transaction_marker,
+    unreachable,
+)
 from tests.support.pipeline import Pipeline, RunReport, sent_emails, sent_sms
 from tests.support.streams import GeneratedStream, generate_stream
 
@@ -159,14 +167,16 @@ def test_read_timeouts_are_retried_by_the_queue_and_the_stream_and_lose_nothing(
 def test_refused_emails_and_texts_are_marked_failed_with_the_error_and_never_resent(
     stream: GeneratedStream, calm: Outcome, make_pipeline: Callable[..., Pipeline]
 ) -> None:
-    # GIVEN SES refuses every third email and SNS every second text
+    # GIVEN SES refuses every third email and SNS every second text, for good, naming the recipient
     pipeline = make_pipeline()
 
     def ses_fault(operation: str, params: Mapping[str, Any], call: int) -> Exception | None:
-        return throttled(operation, "TooManyRequestsException") if call % 3 == 0 else None
+        to = params["Destination"]["ToAddresses"][0]
+        return refused(operation, "MessageRejected", f"Address blacklisted: {to}") if call % 3 == 0 else None
 
     def sns_fault(operation: str, params: Mapping[str, Any], call: int) -> Exception | None:
-        return throttled(operation, "Throttling") if call % 2 == 0 else None
+        message = f"Invalid parameter: PhoneNumber Reason: {params['PhoneNumber']} is not valid"
+        return refused(operation, "InvalidParameter", message) if call % 2 == 0 else None
 
     # WHEN the stream runs
     with (
@@ -180,6 +190,9 @@ def test_refused_emails_and_texts_are_marked_failed_with_the_error_and_never_res
     assert len(failed) == ses["raised"] + sns["raised"] > 0
     assert all(a["error"] and ("SES" in a["error"] or "SNS" in a["error"]) for a in failed)
     assert outcome.by_status()["pending"] == 0
+    # AND the error quotes no address: the provider's text is masked before it is stored
+    addresses = {m["to"][0] for m in calm.emails} | {m["to"] for m in calm.sms}
+    assert not [a["error"] for a in failed if any(address in a["error"] for address in addresses)]
     # AND every other decision is as in the calm run, and each accepted message went out once
     failed_ids = {a["action_id"] for a in failed}
     assert {d for d in outcome.decisions() if d[0] not in failed_ids} == {
@@ -188,6 +201,50 @@ def test_refused_emails_and_texts_are_marked_failed_with_the_error_and_never_res
     assert len(outcome.emails) == ses["calls"] - ses["raised"]
     assert len(outcome.sms) == sns["calls"] - sns["raised"]
     assert len(outcome.emails) + ses["raised"] == len(calm.emails)
+
+
+def test_throttled_and_unreachable_sends_are_retried_and_end_exactly_like_a_calm_run(
+    stream: GeneratedStream,
+    calm: Outcome,
+    make_pipeline: Callable[..., Pipeline],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import touchpoints.adapters.channels as channels
+
+    # GIVEN SES throttles the first four attempts of every third email (the channel's own three and
+    # the first of the stream's retry) and SNS cannot be reached for the first attempt of every text
+    monkeypatch.setattr(channels, "RETRY_DELAYS", (0.0, 0.0))
+    pipeline = make_pipeline()
+    attempts: Counter[str] = Counter()
+
+    def ses_fault(operation: str, params: Mapping[str, Any], call: int) -> Exception | None:
+        key = params["EmailTags"][1]["Value"]
+        attempts[key] += 1
+        return (
+            throttled(operation, "TooManyRequestsException")
+            if _chosen(key, 33) and attempts[key] <= 4
+            else None
+        )
+
+    def sns_fault(operation: str, params: Mapping[str, Any], call: int) -> Exception | None:
+        attempts[params["PhoneNumber"] + params["Message"]] += 1
+        return unreachable("sns") if attempts[params["PhoneNumber"] + params["Message"]] == 1 else None
+
+    # WHEN the stream runs
+    with (
+        inject(pipeline.clients, "sesv2", "SendEmail", ses_fault) as ses,
+        inject(pipeline.clients, "sns", "Publish", sns_fault) as sns,
+    ):
+        outcome = _run(pipeline, stream.events)
+
+    # THEN the faults happened, nothing failed or was dead-lettered, and every message went out once
+    assert ses["raised"] > 0
+    assert sns["raised"] == len(calm.sms)  # each text's first attempt
+    assert outcome.by_status()["failed"] == 0
+    assert outcome.report.dead_lettered == []
+    assert outcome.decisions() == calm.decisions()
+    assert sorted(m["to"] for m in outcome.emails) == sorted(m["to"] for m in calm.emails)
+    assert sorted(m["to"] for m in outcome.sms) == sorted(m["to"] for m in calm.sms)
 
 
 def test_a_send_whose_status_update_fails_is_not_sent_again_on_the_stream_retry(

@@ -102,9 +102,10 @@ def test_a_batch_of_oversized_ids_fails_at_parse_time_without_one_dynamodb_call(
     with _DynamoDBRequests(_store_client(pipeline)) as requests:
         reports = pipeline.deliver([json.dumps(e) for e in bad], batch_size=len(bad), receives=1)
 
-    # THEN every record is a batch item failure of this first delivery
+    # THEN every record was rejected on this first delivery and dead-lettered (none left to retry)
     assert len(reports) == 1
-    assert sorted(reports[0].failed) == sorted(reports[0].message_ids)
+    assert reports[0].failed == []
+    assert sorted(m["body"] for m in pipeline.events_dead_letters()) == sorted(json.dumps(e) for e in bad)
     # AND not one DynamoDB request was made for any of them
     assert requests.sent == []
     # AND each logged reason names its field and the limit, and never the id itself
@@ -117,7 +118,7 @@ def test_a_batch_of_oversized_ids_fails_at_parse_time_without_one_dynamodb_call(
         assert MARK not in reason
 
 
-def test_an_oversized_id_among_good_events_fails_alone_and_only_good_events_reach_dynamodb(
+def test_an_oversized_id_among_good_events_is_rejected_alone_and_only_good_events_reach_dynamodb(
     make_pipeline: Callable[..., Pipeline], rejections: Rejections
 ) -> None:
     # GIVEN a batch mixing the events of two orders with an oversized order_id and event id
@@ -133,9 +134,10 @@ def test_an_oversized_id_among_good_events_fails_alone_and_only_good_events_reac
     with _DynamoDBRequests(_store_client(pipeline)) as requests:
         reports = pipeline.deliver(bodies, batch_size=len(bodies), receives=1)
 
-    # THEN exactly the two oversized records are the batch's failures
+    # THEN exactly the two oversized records were dead-lettered, and nothing failed
     ids = reports[0].message_ids
-    assert sorted(reports[0].failed) == sorted([ids[0], ids[2]])
+    assert reports[0].failed == []
+    assert sorted(m["body"] for m in pipeline.events_dead_letters()) == sorted([bodies[0], bodies[2]])
     assert all(MARK not in rejections.reasons[mid] for mid in (ids[0], ids[2]))
     # AND the good events were processed (their markers are in the table)
     markers = {str(row["sk"]).removeprefix("EVENT#") for row in pipeline.items("EVENT#")}

@@ -175,6 +175,27 @@ def generated_stream(seed: int = 7, orders: int = 12) -> list[dict[str, Any]]:
         }
         events.append(_envelope(rng, "OrderPlaced", "shop.orders", start + timedelta(hours=number), detail))
     events.extend(_survey_answers(seed, orders, start))
+    # Personal data in the wrong shape: a customer sent as one string (name and street address), an
+    # address where a rating belongs, a phone where a time belongs.
+    street = f"{_word(rng)} {_word(rng)}, {rng.randint(2, 99)} {_word(rng)} Street, {_word(rng)}"
+    wrong_shapes: list[tuple[str, dict[str, Any]]] = [
+        (
+            "OrderPlaced",
+            {
+                "customer": street,
+                "total": _money(10, "GBP"),
+                "items": [{"sku": "SKU-1", "name": "Tea", "quantity": 1, "unit_price": _money(10, "GBP")}],
+            },
+        ),
+        ("ReviewSubmitted", {"review_id": "V-bad", "rating": street}),
+        (
+            "ShipmentDelayed",
+            {"shipment_id": "S-bad", "new_estimate": f"+44{rng.randrange(7000000000, 7999999999)}"},
+        ),
+    ]
+    for number, (detail_type, detail) in enumerate(wrong_shapes):
+        detail = {"order_id": f"SHAPE{number:04d}", **detail}
+        events.append(_envelope(rng, detail_type, "shop.orders", start + timedelta(hours=number), detail))
     return events
 
 
@@ -216,9 +237,15 @@ def personal_values(events: Iterable[dict[str, Any]]) -> set[str]:
     for event in events:
         detail = event.get("detail", {})
         customer = detail.get("customer") or {}
+        if not isinstance(customer, dict):  # a customer sent as a string: its every part is personal
+            found.update(part.strip() for part in str(customer).split(",") if part.strip())
+            customer = {}
         comment = detail.get("comment")
         values = [customer.get("email"), customer.get("phone"), customer.get("name"), detail.get("signed_by")]
         values += comment if isinstance(comment, list) else [comment]
+        values += [
+            v for v in detail.values() if isinstance(v, str) and ("Street" in v or v.startswith("+44"))
+        ]
         for value in values:
             if not isinstance(value, str) or not value:
                 continue

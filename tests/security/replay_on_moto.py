@@ -59,8 +59,23 @@ def _sqs_record(number: int, event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _refuse_every_fourth(operation: str, params: Any, call: int) -> Exception | None:
+    """SES refusing a send with a text that quotes the recipient, as its sandbox does."""
+    from tests.support.faults import refused
+
+    if call % 4:
+        return None
+    to = params["Destination"]["ToAddresses"][0]
+    return refused(operation, "MessageRejected", f"Email address is not verified: {to}")
+
+
 def main(events_path: Path, dump_path: Path) -> None:
-    """Replay valid events through bus -> queue -> handlers -> stream -> dispatch; invalid ones directly."""
+    """Replay valid events through bus -> queue -> handlers -> stream -> dispatch; invalid ones directly.
+
+    SES refuses every fourth email with a text naming the recipient: the provider-error path
+    (the "action dispatched" log line, the action row's `error`) is part of what is searched.
+    """
+    sys.path.insert(0, str(REPO_ROOT))  # tests.support (the fault helpers)
     os.environ.update(ENVIRONMENT)
     # The Lambda runtime installs a root handler: whatever a library logs at INFO+ would show up.
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
@@ -79,9 +94,12 @@ def main(events_path: Path, dump_path: Path) -> None:
                 valid.append(event)
             except InvalidEventError:
                 invalid.append(event)
+        from tests.support.faults import inject
+
         clients = make_clients()
         local = start_local_stack(clients=clients, rules_dir=REPO_ROOT / "rules")
-        local.driver.replay(valid)
+        with inject(clients, "sesv2", "SendEmail", _refuse_every_fourth) as refusals:
+            local.driver.replay(valid)
         context = FakeLambdaContext()
         # A batch of only bad events (each reported as a failed item, or the invocation fails) ...
         _invoke_like_lambda(
@@ -105,6 +123,7 @@ def main(events_path: Path, dump_path: Path) -> None:
             "valid": len(valid),
             "invalid": len(invalid),
             "emails": len(local.sent_emails()),
+            "refused": refusals["raised"],
             "sms": len(local.sent_sms()),
             "stats": {
                 "events_processed": local.driver.stats.events_processed,

@@ -41,6 +41,7 @@ FUNCTION_USES: dict[str, set[str]] = {
         "dynamodb:ConditionCheckItem",
         "scheduler:CreateSchedule",
         "iam:PassRole",
+        "sqs:SendMessage",  # a record that can never parse, to the events DLQ (adapters/dead_letters.py)
     },
     # load_action with the stream row's key (one BatchGetItem), update_action at the row's address that
     # read returned (UpdateItem), the three channels
@@ -70,7 +71,7 @@ def _iam_prefixes() -> dict[str, str]:
     session = botocore.session.get_session()
     return {
         service: session.get_service_model(service).signing_name
-        for service in ("dynamodb", "sesv2", "sns", "events", "scheduler")
+        for service in ("dynamodb", "sesv2", "sns", "events", "scheduler", "sqs")
     }
 
 
@@ -238,10 +239,17 @@ def test_service_principals_are_confined_to_this_stack(template: dict[str, Any])
     assert [s["Condition"] for s in trust] == [
         {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
     ]
-    # ... and EventBridge may send to the queue only from the stack's own rule
+    # ... and EventBridge may send to the queue only from the stack's own two rules
     assert all(s["Principal"] == {"Service": "events.amazonaws.com"} for s in queue)
     assert [s["Condition"] for s in queue] == [
-        {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["PlatformEventsRule", "Arn"]}}}
+        {
+            "ArnEquals": {
+                "aws:SourceArn": [
+                    {"Fn::GetAtt": ["PlatformEventsRule", "Arn"]},
+                    {"Fn::GetAtt": ["UnknownDetailTypesRule", "Arn"]},
+                ]
+            }
+        }
     ]
     assert [s["Action"] for s in queue] == ["sqs:SendMessage"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import strategies as st
@@ -19,7 +20,7 @@ from touchpoints.contract.models import (
     SURVEY_SCALES,
 )
 
-__all__ = ["MALFORMATIONS", "malformed_body"]
+__all__ = ["MALFORMATIONS", "PERSONAL_VALUES", "malformed_body", "personal_in_the_wrong_shape"]
 
 _KNOWN_TYPES = frozenset(
     {
@@ -80,7 +81,25 @@ _NON_STRING = st.one_of(
     st.lists(st.integers(), max_size=3),
     st.dictionaries(_LETTERS, st.integers(), max_size=2),
 )
+
+
+def _out_of_range(text: str) -> bool:
+    """True for a wall time + offset outside 2000-01-01 .. 2200-01-01 UTC (or beyond datetime's reach)."""
+    try:
+        moment = datetime.fromisoformat(text).astimezone(UTC)
+    except OverflowError:
+        return True
+    return not datetime(2000, 1, 1, tzinfo=UTC) <= moment < datetime(2200, 1, 1, tzinfo=UTC)
+
+
+# Any wall time of years 1 to 9999, in any offset RFC 3339 can write, outside the contract's range.
+_FAR_TIMES = st.builds(
+    lambda wall, minutes: wall.replace(tzinfo=timezone(timedelta(minutes=minutes))).isoformat(),
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+    st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59),
+).filter(_out_of_range)
 _BAD_TIMES = st.one_of(
+    _FAR_TIMES,
     st.sampled_from(
         [
             "2026-03-01T10:00:00",  # no offset
@@ -97,6 +116,12 @@ _BAD_TIMES = st.one_of(
     _LETTERS,
     _HUGE,
     _NON_STRING.filter(lambda v: not isinstance(v, str)),
+)
+# Strings of control characters (C0 and DEL), where an id, an enum or a time is expected.
+_CONTROL = st.text(
+    alphabet=st.sampled_from([chr(c) for c in (*range(0x20), 0x7F)]),
+    min_size=1,
+    max_size=50,
 )
 # Ids one character over the longest limit of an "id"-kind field (the envelope's source), up to far
 # beyond any DynamoDB key, in characters of 1 to 4 bytes: valid JSON, rejected when parsed.
@@ -161,6 +186,12 @@ _WRONG: dict[str, st.SearchStrategy[Any]] = {
         ),
     ),
 }
+
+
+# Personal data (a name with a street address, an email, a phone number) and the fields where each
+# is certainly wrong: a typed field (a number, an enum, a time, an object) refuses it.
+PERSONAL_VALUES = ("Jane Quillfeather, 12 Elm Street, Springfield", "jane.quill@example.com", "+16505550199")
+_TYPED_KINDS = frozenset({"enum", "count", "rating", "money", "customer", "items", "time", "object"})
 
 
 def _load(body: str) -> dict[str, Any]:
@@ -230,6 +261,75 @@ def _garbage(base: Mapping[str, Any], draw: st.DrawFn) -> str:
     return "{" + text  # it happened to be JSON: make it not
 
 
+def _typed_field(event: Mapping[str, Any], draw: st.DrawFn) -> tuple[str, str]:
+    """(where, name) of a field whose type refuses a string: a number, an enum, a time, an object."""
+    detail_type = str(event["detail-type"])
+    choices = [("envelope", name) for name, kind in _ENVELOPE.items() if kind in _TYPED_KINDS]
+    choices += [("detail", name) for name, kind in _REQUIRED[detail_type].items() if kind in _TYPED_KINDS]
+    return draw(st.sampled_from(choices))
+
+
+def _far_time(base: Mapping[str, Any], draw: st.DrawFn) -> str:
+    """A timestamp from years 1 to 9999, in any offset, outside the contract's range."""
+    event = json.loads(json.dumps(base))
+    detail_type = str(event["detail-type"])
+    fields = [("envelope", "time")] + [
+        ("detail", n) for n, k in _REQUIRED[detail_type].items() if k == "time"
+    ]
+    where, name = draw(st.sampled_from(fields))
+    (event if where == "envelope" else event["detail"])[name] = draw(_FAR_TIMES)
+    return json.dumps(event)
+
+
+def _huge_number(base: Mapping[str, Any], draw: st.DrawFn) -> str:
+    """A number of thousands of digits (as JSON text: Python could not even print some as int)."""
+    event = json.loads(json.dumps(base))
+    where, name = _typed_field(event, draw) if draw(st.booleans()) else ("detail", "order_id")
+    (event if where == "envelope" else event["detail"])[name] = "__HUGE__"
+    digits = draw(st.integers(min_value=1_000, max_value=20_000))
+    shape = draw(st.sampled_from(["{d}", "-{d}", "{d}.{d}", "0.{d}", "1e{d}", "-1e-{d}"]))
+    number = shape.format(d="7" * digits) if "e" not in shape else shape.format(d=digits)
+    return json.dumps(event).replace('"__HUGE__"', number, 1)
+
+
+def _control_characters(base: Mapping[str, Any], draw: st.DrawFn) -> str:
+    """A string of control characters where an id, an enum or a time is expected."""
+    event = json.loads(json.dumps(base))
+    detail_type = str(event["detail-type"])
+    choices = [("envelope", name) for name in ("id", "detail-type", "time")]
+    choices += [("detail", n) for n, k in _REQUIRED[detail_type].items() if k in ("id", "enum", "time")]
+    where, name = draw(st.sampled_from(choices))
+    (event if where == "envelope" else event["detail"])[name] = draw(_CONTROL)
+    return json.dumps(event)
+
+
+def _personal_wrong_shape(base: Mapping[str, Any], draw: st.DrawFn) -> str:
+    return personal_in_the_wrong_shape(base, draw)[0]
+
+
+def personal_in_the_wrong_shape(base: Mapping[str, Any], draw: st.DrawFn) -> tuple[str, str]:
+    """(body, the personal value put in it): a name and street, an email or a phone in a typed field,
+    or as the customer itself (a string, a list, a number)."""
+    event = json.loads(json.dumps(base))
+    value = draw(st.sampled_from(PERSONAL_VALUES))
+    if "customer" in event["detail"] and draw(st.booleans()):
+        shape = draw(st.sampled_from(["text", "list", "field"]))
+        if shape == "text":
+            event["detail"]["customer"] = value
+        elif shape == "list":
+            event["detail"]["customer"] = [value, PERSONAL_VALUES[0]]
+        else:  # the email where the phone goes, the street where the email goes
+            field = "phone" if "@" in value else "email"
+            event["detail"]["customer"][field] = value if field == "email" or "@" in value else value + " x"
+            if field == "email" and "@" in value:
+                event["detail"]["customer"]["email"] = PERSONAL_VALUES[0]
+                value = PERSONAL_VALUES[0]
+    else:
+        where, name = _typed_field(event, draw)
+        (event if where == "envelope" else event["detail"])[name] = value
+    return json.dumps(event), value
+
+
 MALFORMATIONS = {
     "wrong type or value": _wrong_field,
     "missing field": _missing_field,
@@ -237,6 +337,10 @@ MALFORMATIONS = {
     "invalid JSON (truncated)": _not_json,
     "JSON but not an object": _not_object,
     "not JSON at all": _garbage,
+    "time out of range, any offset": _far_time,
+    "number of thousands of digits": _huge_number,
+    "control characters": _control_characters,
+    "personal data in the wrong shape": _personal_wrong_shape,
 }
 
 

@@ -266,7 +266,9 @@ class Pipeline:
 
         A record reported as a batch item failure is received again, up to `receives` times in all
         (default: the queue's `maxReceiveCount` from template.yaml); after that it lands in
-        `report.dead_lettered_events`. Returns what each invocation reported, first deliveries first.
+        `report.dead_lettered_events` (SQS's redrive). A record that can never parse is not a
+        failure: the handler puts it on the events DLQ itself (`events_dead_letters()`). Returns
+        what each invocation reported, first deliveries first.
         """
         from touchpoints.handlers import process_events
         from touchpoints.local import FakeLambdaContext
@@ -436,6 +438,23 @@ class Pipeline:
     def actions(self) -> list[dict[str, Any]]:
         """Every decision record row."""
         return self.items("ACTION#")
+
+    def events_dead_letters(self) -> list[dict[str, Any]]:
+        """Every message on this stack's events DLQ (moto's backend): body and attributes by name."""
+        from moto.backends import get_backend
+
+        backend = get_backend("sqs")["123456789012"]["us-east-1"]
+        name = str(self.resources.outputs["DeadLetterQueueUrl"]).rsplit("/", 1)[-1]
+        return [
+            {
+                "body": message.body,
+                "attributes": {
+                    key: value.get("string_value", value.get("StringValue"))
+                    for key, value in message.message_attributes.items()
+                },
+            }
+            for message in backend.queues[name]._messages
+        ]
 
     def journeys(self) -> dict[str, dict[str, Any]]:
         """Every order's journey state (the STATE rows' `state` JSON), by order id."""

@@ -23,6 +23,7 @@ CORE = [
     "logic",
     "catalog",
     "contract",
+    "eventfiles.py",
     "journey",
     "policy",
     "outcome.py",
@@ -68,15 +69,17 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "outcomes": _TYPES,
     "decide": _DECIDE,
     "service": _SERVICE,
-    "simulator": _SERVICE | {"simulator", "adapters"},  # the service on in-memory adapters
+    # The one reader of event files: the contract's parser and the catalog's display of paths.
+    "eventfiles": _CATALOG | {"eventfiles"},
+    "simulator": _SERVICE | {"simulator", "adapters", "eventfiles"},  # the service on in-memory adapters
     "settings": _BASE | {"settings"},
     # The adapters serialise what the core computed: never the decision function or anything above.
     "adapters": _TYPES | {"adapters"},
     "handlers": _RUNTIME,  # Powertools wiring; never the CLI or the local emulation
-    "local": _RUNTIME | {"local", "simulator"},
+    "local": _RUNTIME | {"local", "simulator", "eventfiles"},
     # The report: the simulator or the production table, read into numbers and one HTML page.
-    "report": _RUNTIME | {"simulator", "report"},
-    "cli": _RUNTIME | {"local", "simulator", "report", "cli"},
+    "report": _RUNTIME | {"simulator", "report", "eventfiles"},
+    "cli": _RUNTIME | {"local", "simulator", "report", "cli", "eventfiles"},
 }
 
 # Arrows that break the table today, each with the work that removes it. Delete the entry with

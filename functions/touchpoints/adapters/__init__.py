@@ -19,6 +19,7 @@ __all__ = [
     "SchedulerTimerService",
     "SesEmailChannel",
     "SnsSmsChannel",
+    "SqsDeadLetterQueue",
 ]
 
 # AWS implementations are imported on first use only, so that importing the in-memory twins (the
@@ -29,6 +30,7 @@ _LAZY: dict[str, str] = {
     "SnsSmsChannel": "channels",
     "EventBridgeChannel": "channels",
     "SchedulerTimerService": "scheduler",
+    "SqsDeadLetterQueue": "dead_letters",
 }
 
 

@@ -7,10 +7,16 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from touchpoints.construct import construct
-from touchpoints.erasure import ERASED, erase_event_fields, erased_journey
+from touchpoints.erasure import (
+    ERASED,
+    erase_event_fields,
+    erased_journey,
+    personal_values,
+    scrub_text,
+)
 from touchpoints.journey import History
 from touchpoints.ports import (
     ChannelError,
@@ -57,6 +63,8 @@ class InMemoryDecisionStore:
     def __init__(self) -> None:
         self._orders: dict[str, _Order] = {}
         self._events: dict[str, dict[str, Event]] = {}
+        # order id -> business-key digest -> the id of the event that applied it (the KEY# markers).
+        self._keys: dict[str, dict[str, str]] = {}
         self._records: dict[str, dict[str, DecisionRecord]] = {}
         self._customer_records: dict[str, dict[str, DecisionRecord]] = {}
         # The order histories and ledgers as the lists History holds, handed out as they are: a
@@ -70,8 +78,8 @@ class InMemoryDecisionStore:
         self._customer_orders: dict[str, set[str]] = {}
         self.commits = 0
 
-    def load(self, order_id: str, customer_id: str | None) -> StoredOrder:
-        """Read the order's state, its history and (with `customer_id`) the customer's ledger."""
+    def load(self, order_id: str, customer_id: str | None, keys: Sequence[str] = ()) -> StoredOrder:
+        """The order's state and history, the customer's ledger (with `customer_id`), `keys`' markers."""
         order = self._orders.get(order_id, _NO_ORDER)
         state = order.state
         if customer_id is None and state is not None and state.customer is not None:
@@ -97,11 +105,16 @@ class InMemoryDecisionStore:
             has_ledger=customer_id is not None,
             actions=order.actions,
             indexed_customer_id=order.indexed_customer_id,
+            applied_by=_applied_by(self._keys.get(order_id), keys) if keys else None,
         )
         return loaded
 
     def commit(self, plan: CommitPlan) -> None:
-        """Check the marker and both versions, then write the plan (all or nothing)."""
+        """Check the markers, the new actions and both versions, then write the plan (all or nothing).
+
+        As DynamoDB's transaction does: the event id, each of its business keys and each new
+        action must not be stored yet (DuplicateEventError), the versions must not have moved.
+        """
         # One unpacking instead of fifteen attribute reads (the simulator commits ~170k times).
         (
             order_id,
@@ -123,6 +136,20 @@ class InMemoryDecisionStore:
         events = self._events.setdefault(order_id, {})
         if event.id in events:
             raise DuplicateEventError(f"event {event.id} was already processed for order {order_id}")
+        applied = self._keys.setdefault(order_id, {})
+        keys = event.key_digests
+        first = _applied_by(applied, keys)
+        if first is not None:
+            raise DuplicateEventError(
+                f"event {event.id} reports what event {first} already applied to order {order_id}"
+            )
+        stored = self._records.get(order_id)
+        if stored and actions:
+            for write in actions:
+                if not write.replaces and write.record.action_id in stored:
+                    raise DuplicateEventError(
+                        f"event {event.id}: action {write.record.action_id} of order {order_id} exists"
+                    )
         order = self._orders.get(order_id)
         current = order.version if order is not None else 0
         if current != state_version:
@@ -133,6 +160,8 @@ class InMemoryDecisionStore:
             raise ConflictError(f"the contact ledger of customer {customer_id} changed since it was loaded")
         # All checks passed: from here on nothing can fail, so the write is atomic.
         events[event.id] = event
+        for key in keys:
+            applied[key] = event.id
         if order is None:
             order = self._orders[order_id] = _Order()
         order.state = state  # loads copy the version out, so the holder is updated in place
@@ -192,11 +221,16 @@ class InMemoryDecisionStore:
         if ledger is not None:
             orders |= {entry.order_id for entry in ledger if entry.order_id}
         report = ForgetReport(customer_id=customer_id, orders=sorted(orders))
+        kept = [self._orders[order_id] for order_id in report.orders if order_id in self._orders]
+        stored = [event for order_id in report.orders for event in self._events.get(order_id, {}).values()]
+        values = personal_values(
+            customer_id, (order.state for order in kept), (event.to_dict() for event in stored)
+        )
         for order_id in report.orders:
             order = self._orders.get(order_id)
             state = order.state if order is not None else None
             if order is not None and state is not None and state.customer is not None:
-                erased = erased_journey(state) if state.customer.id == customer_id else state
+                erased = erased_journey(state, values) if state.customer.id == customer_id else state
                 if erased != state:
                     order.state = erased
                     order.version += 1
@@ -204,16 +238,19 @@ class InMemoryDecisionStore:
             events = self._events.get(order_id, {})
             for event_id, event in list(events.items()):
                 envelope = event.to_dict()
-                if erase_event_fields(envelope, customer_id):
+                if erase_event_fields(envelope, customer_id, values):
                     events[event_id] = parse_event(envelope)
                     report.events += 1
             records = self._records.get(order_id, {})
             for action_id, record in list(records.items()):
-                if record.customer_id not in (None, customer_id) or record.address in (None, ERASED):
+                if record.customer_id not in (None, customer_id):
                     continue
-                records[action_id] = record.model_copy(update={"address": ERASED})
+                erased_record = _erased_record(record, values)
+                if erased_record == record:
+                    continue
+                records[action_id] = erased_record
                 if record.customer_id is not None:
-                    self._customer_records.setdefault(record.customer_id, {})[action_id] = records[action_id]
+                    self._customer_records.setdefault(record.customer_id, {})[action_id] = erased_record
                 report.actions += 1
         if ledger is not None:
             del self._ledger_lists[customer_id]
@@ -234,8 +271,9 @@ class InMemoryDecisionStore:
         error: str | None = None,
         *,
         first_decided_at: datetime | None = None,
+        reason: str | None = None,
     ) -> None:
-        """Set an action's status (and message id or error); StoreError for an unknown action.
+        """Set an action's status (and message id or error, and `reason` when given); StoreError if unknown.
 
         `first_decided_at` is not needed here: the records are kept by action id.
         """
@@ -243,7 +281,10 @@ class InMemoryDecisionStore:
         record = records.get(action_id)
         if record is None:
             raise StoreError(f"order {order_id} has no action {action_id}")
-        updated = record.model_copy(update={"status": status, "message_id": message_id, "error": error})
+        changes: dict[str, Any] = {"status": status, "message_id": message_id, "error": error}
+        if reason is not None:
+            changes["reason"] = reason
+        updated = record.model_copy(update=changes)
         records[action_id] = updated
         if updated.customer_id is not None:
             self._customer_records.setdefault(updated.customer_id, {})[action_id] = updated
@@ -254,6 +295,17 @@ class InMemoryDecisionStore:
 
 
 _new = object.__new__
+
+
+def _applied_by(applied: Mapping[str, str] | None, keys: Sequence[str]) -> str | None:
+    """The id of the event that applied one of `keys` (a marker of the order), or None."""
+    if applied:
+        for key in keys:
+            first = applied.get(key)
+            if first is not None:
+                return first
+    return None
+
 
 _NONE: list[ContactEntry] = []
 """No contacts: one shared list, read-only like every list a loaded History holds."""
@@ -278,6 +330,19 @@ class InMemoryChannel:
             raise ChannelError(f"{self.name}: {self.fail_with}")
         self.sent.append(message)
         return f"{self.name}-{len(self.sent)}"
+
+
+def _erased_record(record: DecisionRecord, values: frozenset[str]) -> DecisionRecord:
+    """The record as DynamoDB's erasure leaves its row: `[erased]` address, every text scrubbed."""
+    update: dict[str, object] = {}
+    if record.address not in (None, ERASED):
+        update["address"] = ERASED
+    for name, value in record.__dict__.items():
+        if isinstance(value, str) and name != "address":
+            scrubbed = scrub_text(name, value, values)
+            if scrubbed != value:
+                update[name] = scrubbed
+    return record.model_copy(update=update) if update else record
 
 
 class InMemoryTimerService:

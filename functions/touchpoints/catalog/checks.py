@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from touchpoints.catalog.comparisons import impossible_comparisons
 from touchpoints.catalog.model import TRIGGER_TYPES, ContactPolicy
 from touchpoints.catalog.problems import Problem, did_you_mean
 from touchpoints.catalog.templates import FactRead
 from touchpoints.catalog.yamlsource import YamlDocument, line_of_pointer
-from touchpoints.contract.facts import is_fact_path, suggest_fact_path, timestamp_fact_paths
+from touchpoints.contract.facts import is_fact_path, is_nullable_fact, suggest_fact_path, timestamp_fact_paths
 from touchpoints.logic import CompiledLogic, LogicError, variable_references
 from touchpoints.logic import compile as compile_logic
 
@@ -23,6 +24,7 @@ __all__ = [
     "compile_condition",
     "event_reads",
     "known_triggers",
+    "null_reads",
     "uncarried_message",
 ]
 
@@ -47,6 +49,22 @@ def event_reads(part: str, start: int, reads: Sequence[FactRead]) -> Iterator[tu
     for read in reads:
         if read.path.startswith("event."):
             yield part, start + read.line - 1, read.path
+
+
+def null_reads(part: str, start: int, reads: Sequence[FactRead]) -> Iterator[tuple[int, str]]:
+    """(line in the template file, problem) for each fact a part prints that may be null, unguarded.
+
+    Printed as is, a null would reach the customer as "None, we are sorry" (and is refused at send
+    time, `template_error`): the fix is a guard around the sentence or a default.
+    """
+    for read in reads:
+        if read.printed and is_fact_path(read.path) and is_nullable_fact(read.path):
+            yield (
+                start + read.line - 1,
+                f"{part}: '{read.path}' may be null (the facts table says so) and would print as "
+                f'"None"; guard it with {{% if {read.path} %}}...{{% endif %}} or write '
+                f'{{{{ {read.path} | default("...") }}}}',
+            )
 
 
 def uncarried_message(part: str, path: str, rule_id: str, triggers: Sequence[str]) -> str:
@@ -97,6 +115,9 @@ def compile_condition(
         if message is not None:
             line = line_of_pointer(document.tree, ["when"], reference.pointer)
             problems.append(Problem(document.display, line, f"when: {message}"))
+    for pointer, message in impossible_comparisons(logic):
+        line = line_of_pointer(document.tree, ["when"], pointer)
+        problems.append(Problem(document.display, line, f"when: {message}"))
     return (None if problems else condition), problems
 
 

@@ -33,6 +33,7 @@ from touchpoints.catalog.loader import load_catalog
 from touchpoints.catalog.model import (
     ActionSpec,
     Cap,
+    ChannelCap,
     ContactPolicy,
     Experiment,
     GroupPolicy,
@@ -282,6 +283,19 @@ def _limit(fields: Mapping[str, Any]) -> Limit:
     return _construct(Limit, fields, {"per": _optional(_timedelta)})
 
 
+def _cap(fields: Mapping[str, Any]) -> Cap:
+    return _construct(
+        Cap,
+        fields,
+        {
+            "per": _optional(_timedelta),
+            "channels": lambda channels: {
+                name: _construct(ChannelCap, cap, {"per": _timedelta}) for name, cap in channels.items()
+            },
+        },
+    )
+
+
 def _action(fields: Mapping[str, Any]) -> ActionSpec:
     return _construct(ActionSpec, fields, {})
 
@@ -300,6 +314,7 @@ def _rule(fields: Mapping[str, Any]) -> Rule:
             "then": lambda actions: [_action(action) for action in actions],
             "limit": _optional(_limit),
             "experiment": _optional(_experiment),
+            "expires_after": _optional(_timedelta),
         },
     )
 
@@ -309,9 +324,7 @@ def _policy(fields: Mapping[str, Any]) -> ContactPolicy:
         ContactPolicy,
         fields,
         {
-            "caps": lambda caps: {
-                name: _construct(Cap, cap, {"per": _timedelta}) for name, cap in caps.items()
-            },
+            "caps": lambda caps: {name: _cap(cap) for name, cap in caps.items()},
             "quiet_hours": _optional(
                 lambda hours: _construct(
                     QuietHours, hours, dict.fromkeys(("start", "end"), time.fromisoformat)

@@ -43,6 +43,8 @@ def _error_problem(document: YamlDocument, error: ErrorDetails, model: type[Base
     if kind == "missing":
         inside = f" in {_dotted(location[:-1])}" if location[:-1] else ""
         return document.problem(location, f"missing required key '{location[-1]}'{inside}")
+    if kind == "literal_error" and location[-1:] == ["[key]"] and "channels" in location:
+        return document.problem(location[:-1], _channel_key_message(_dotted(location[:-2]), error))
     if kind == "literal_error":
         return document.problem(location, _literal_message(where, error))
     message = str(error["msg"]).removeprefix("Value error, ")
@@ -76,6 +78,18 @@ def _literal_message(where: str, error: ErrorDetails) -> str:
         )
     hint = did_you_mean(str(given), choices)
     return f"{where}: '{given}' is not allowed{hint}; use one of {', '.join(choices)}"
+
+
+def _channel_key_message(where: str, error: ErrorDetails) -> str:
+    """A cap on a channel that is not a message channel (`channels: {push: ...}` or `{event: ...}`)."""
+    given = str(error["input"])
+    if given == "event":
+        return (
+            f"{where}: event actions reach another system, not the customer, and are never capped; "
+            "cap email or sms"
+        )
+    hint = did_you_mean(given, ["email", "sms"])
+    return f"{where}: '{given}' is not a channel{hint}; caps apply to email and sms"
 
 
 def _hinted_location(document: YamlDocument, location: list[str | int], message: str) -> list[str | int]:

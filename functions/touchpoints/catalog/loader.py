@@ -18,6 +18,7 @@ from touchpoints.catalog.checks import (
     compile_condition,
     event_reads,
     known_triggers,
+    null_reads,
     uncarried_message,
 )
 from touchpoints.catalog.errortext import validation_problems
@@ -223,6 +224,8 @@ class _CatalogBuilder:
                     Problem(document.display, start + issue.line - 1, f"{part}: {issue.message}")
                 )
             reads.extend(event_reads(part, start, lint.unguarded_reads))
+            for line, message in null_reads(part, start, lint.unguarded_reads):
+                lint_problems.append(Problem(document.display, line, message))
         self.template_reads[(name, locale)] = (document.display, reads)
         self.problems.extend(lint_problems)
         try:
@@ -279,7 +282,9 @@ class _CatalogBuilder:
         data = document.data
         if not isinstance(data, dict):
             self.problems.append(
-                document.problem((), "a rule file must be a mapping with id, description, on, when, then")
+                document.problem(
+                    (), "a rule file must be a mapping with id, description, on and then (when is optional)"
+                )
             )
             return source
         rule_problems: list[Problem] = []

@@ -22,11 +22,14 @@ from touchpoints.contract.limits import ID_MAX_LENGTH
 
 __all__ = [
     "ACTION_EVENT_TYPES",
+    "CAPPED_CHANNELS",
     "CATEGORIES",
     "CHANNELS",
+    "MIN_EXPIRES_AFTER",
     "TRIGGER_TYPES",
     "ActionSpec",
     "Cap",
+    "ChannelCap",
     "ContactPolicy",
     "Duration",
     "Experiment",
@@ -62,6 +65,15 @@ CHANNELS: tuple[str, ...] = get_args(ChannelName)
 ACTION_EVENT_TYPES: tuple[str, ...] = get_args(ActionEventType)
 """Detail-types an `event` action may put on the bus (for helpdesks and coupon services)."""
 CATEGORIES: tuple[str, ...] = get_args(Category)
+CappedChannel = Literal["email", "sms"]
+CAPPED_CHANNELS: tuple[str, ...] = get_args(CappedChannel)
+"""Channels a cap may name: the messages a customer receives (`event` actions are never capped)."""
+OnCap = Literal["drop", "defer"]
+
+MIN_EXPIRES_AFTER = timedelta(minutes=15)
+"""The shortest `expires_after`: Dispatch takes a pending action within seconds, but its retries
+(and `touchpoints redrive`, which looks at actions 15 minutes overdue) take minutes; a shorter
+expiry would expire messages that were never held back."""
 
 _ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -305,6 +317,13 @@ class Rule(_Strict):
         default=None,
         description="Hold out a share of matches (recorded held_out, never sent) to measure the effect.",
     )
+    expires_after: Duration | None = Field(
+        default=None,
+        description=(
+            "An action not sent within this long of its decision (held by quiet hours or a cap, or "
+            "stuck and redriven) is not sent: it ends suppressed with reason expired (at least 15m)."
+        ),
+    )
     category: Category = Field(
         default="service",
         description="transactional (never capped), service (capped), marketing (needs consent; capped).",
@@ -319,6 +338,12 @@ class Rule(_Strict):
             raise ValueError("set either `after` (a delay) or `at` (a timestamp fact), not both")
         if self.offset is not None and self.at is None:
             raise ValueError("`offset` only applies with `at`; for a delay from the event use `after`")
+        if self.expires_after is not None and self.expires_after < MIN_EXPIRES_AFTER:
+            raise ValueError(
+                f"`expires_after` {format_duration(self.expires_after)} is shorter than 15m: Dispatch's "
+                "retries and `touchpoints redrive` take minutes, so messages that were never held back "
+                "would expire; write 15m or more"
+            )
         return self
 
     @property
@@ -327,11 +352,78 @@ class Rule(_Strict):
         return self.after is not None or self.at is not None
 
 
-class Cap(_Strict):
-    """A frequency cap: at most `max` messages of a category per customer within `per`."""
+class ChannelCap(_Strict):
+    """A cap on one channel inside a category: at most `max` messages on it per customer within `per`."""
 
-    max: int = Field(ge=1, description="Messages allowed per customer within the window.")
+    max: int = Field(ge=1, description="Messages on this channel allowed per customer within the window.")
     per: Duration = Field(description="The sliding window (e.g. 24h, 7d).")
+
+
+class Cap(_Strict):
+    """A category's frequency cap: `max` per customer within `per`, per-channel caps, and what a cap does.
+
+    `{max: 3, per: 24h}` caps the category on every channel together; `channels: {sms: {max: 1,
+    per: 24h}}` adds a cap on one channel (it may stand alone, without `max`/`per`). `on_cap`
+    says what happens to a message over a cap: `drop` (suppressed, reason `rate_limit`) or
+    `defer` (scheduled, reason `rate_limit`, for when the window has room, then decided again).
+    """
+
+    # The model's own checks, also in the JSON Schema so editors flag them: max and per go
+    # together, and a cap caps something (its category, or a channel).
+    model_config = ConfigDict(
+        **_Strict.model_config,
+        json_schema_extra={
+            "dependencies": {"max": ["per"], "per": ["max"]},
+            "anyOf": [{"required": ["max"]}, {"required": ["channels"]}],
+        },
+    )
+
+    max: int | None = Field(
+        default=None, ge=1, description="Messages allowed per customer within the window (with `per`)."
+    )
+    per: Duration | None = Field(default=None, description="The sliding window (e.g. 24h, 7d).")
+    on_cap: OnCap = Field(
+        default="drop",
+        description=(
+            "drop: a message over the cap is not sent (suppressed, rate_limit); defer: it waits until "
+            "the window has room (scheduled, rate_limit) and is decided again then."
+        ),
+    )
+    channels: dict[CappedChannel, ChannelCap] = Field(
+        default_factory=dict,
+        description="Caps on one channel inside the category, e.g. {sms: {max: 1, per: 24h}}.",
+    )
+
+    @model_validator(mode="after")
+    def _check_limits(self) -> Cap:
+        if (self.max is None) != (self.per is None):
+            given, missing = ("max", "per") if self.per is None else ("per", "max")
+            raise ValueError(
+                f"`{given}` needs `{missing}`: a cap is a number of messages within a window, "
+                "e.g. {max: 3, per: 24h}"
+            )
+        if self.max is None and not self.channels:
+            raise ValueError("a cap needs `max` and `per` (e.g. {max: 3, per: 24h}), or `channels`")
+        for name, channel in self.channels.items():
+            if (
+                self.max is not None
+                and self.per is not None
+                and channel.max >= self.max
+                and channel.per <= self.per
+            ):
+                raise ValueError(
+                    f"the {name} cap in `channels` ({channel.max} per {format_duration(channel.per)}) "
+                    f"can never apply: the category's own cap ({self.max} per "
+                    f"{format_duration(self.per)}) is reached first; lower its max, lengthen its "
+                    "per, or remove it"
+                )
+        return self
+
+    @property
+    def windows(self) -> list[timedelta]:
+        """Every window this cap looks back (the category's and its channels'), for the ledger's retention."""
+        found = [channel.per for channel in self.channels.values()]
+        return [self.per, *found] if self.per is not None else found
 
 
 class QuietHours(_Strict):

@@ -87,36 +87,55 @@ class RenderedMessage:
 
 
 def render_template(template: Template, facts: Mapping[str, Any]) -> RenderedMessage:
-    """Render subject, body and sms from the facts (sandboxed; a missing fact is an error, not blank).
+    """Render subject, body and sms from the facts (sandboxed; a missing or null fact is an error, not blank).
 
-    A blank in a customer message is worse than no message, hence StrictUndefined: the caller
-    records a failure instead of sending "Dear ,". Jinja2 is imported here, on first use, so
-    loading a catalog (every cold start) does not pay for it unless templates are linted.
+    A blank in a customer message is worse than no message, hence StrictUndefined and the print
+    hook that refuses a null: the caller records a failure instead of sending "Dear ," or "None,
+    we are sorry". One render budget covers the whole message (catalog/budget.py: 1,000 characters
+    of subject, 100,000 of body, 1,600 of SMS, 10,000 loop iterations in all, nothing built longer
+    than 100,000); over it, TemplateRenderError. Jinja2 is imported here, on first use, so loading
+    a catalog (every cold start) does not pay for it unless templates are linted.
     """
     from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 
+    from touchpoints.catalog.budget import (
+        BUDGET_KEY,
+        MAX_BODY,
+        MAX_SMS,
+        MAX_SUBJECT,
+        NullPrintedError,
+        RenderBudget,
+        RenderBudgetError,
+    )
     from touchpoints.catalog.sandbox import compiled as _compiled
 
+    budget = RenderBudget()
     context = dict(facts)
     context[TEMPLATE_LOCALE_KEY] = template.locale
+    context[BUDGET_KEY] = budget
+    name = f"template '{template.name}' ({template.locale})"
+
+    def part(field: str, source: str, limit: int) -> str:
+        budget.start(field, limit)
+        return _compiled(source).render(context)
+
     try:
-        subject = _compiled(template.subject).render(context).strip()
-        body = _compiled(template.body).render(context)
-        sms = _compiled(template.sms).render(context).strip() if template.sms is not None else None
+        subject = part("subject", template.subject, MAX_SUBJECT).strip()
+        body = part("body", template.body, MAX_BODY)
+        sms = part("sms", template.sms, MAX_SMS).strip() if template.sms is not None else None
     except UndefinedError as exc:
-        raise TemplateRenderError(
-            f"template '{template.name}' ({template.locale}) reads a fact that is missing: {exc.message}"
-        ) from exc
-    except SecurityError as exc:
-        raise TemplateRenderError(
-            f"template '{template.name}' ({template.locale}) tried a blocked operation: {exc}"
-        ) from exc
+        raise TemplateRenderError(f"{name} reads a fact that is missing: {exc.message}") from exc
+    except NullPrintedError as exc:
+        raise TemplateRenderError(f"{name} {budget.part}: {exc}") from exc
+    except (SecurityError, RenderBudgetError) as exc:
+        raise TemplateRenderError(f"{name} {budget.part}: tried a blocked operation: {exc}") from exc
     except TemplateError as exc:
-        raise TemplateRenderError(f"template '{template.name}' ({template.locale}) failed: {exc}") from exc
-    except (OverflowError, RecursionError) as exc:  # the sandbox's range() limit, a self-calling macro
-        raise TemplateRenderError(
-            f"template '{template.name}' ({template.locale}) tried a blocked operation: {exc}"
-        ) from exc
+        raise TemplateRenderError(f"{name} failed: {exc}") from exc
+    except (OverflowError, RecursionError, MemoryError) as exc:  # a self-calling macro, a number too big
+        raise TemplateRenderError(f"{name} {budget.part}: tried a blocked operation: {exc}") from exc
+    except Exception as exc:  # `None > 3` and the like: the template's fault, never a crash of the batch
+        # Only the type: such a message may quote the value (`invalid literal for int(): 'Jane'`).
+        raise TemplateRenderError(f"{name} {budget.part}: failed with {type(exc).__name__}") from exc
     return RenderedMessage(subject=subject, body=body, sms=sms)
 
 
@@ -144,11 +163,14 @@ class TemplateIssue:
 class FactRead:
     """A fact a template text reads with no guard around it, so a missing one fails the render.
 
-    `line` counts from the text's first line (1-based); `path` is dotted (`event.rating`).
+    `line` counts from the text's first line (1-based); `path` is dotted (`event.rating`);
+    `printed` is True when the read is printed (inside `{{ ... }}`): a null there would reach
+    the customer as "None", so the catalog refuses it for a fact that may be null.
     """
 
     line: int
     path: str
+    printed: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,7 +196,7 @@ def lint_template_source(source: str, check_path: PathChecker | None = None) -> 
     macros and includes that could run away) at validate time means a bad template never
     reaches production, and the error points at the line to fix.
     """
-    from touchpoints.catalog.sandbox import lint_source
+    from touchpoints.catalog.template_lint import lint_source
 
     return lint_source(source, check_path)
 
@@ -186,7 +208,7 @@ def analyse_template_source(source: str, check_path: PathChecker | None = None) 
     `and`/`or`/`not`/`elif`/`else` that prove the same), or when passed through `default`; a
     guard on `event.amount` covers `event.amount.currency` too.
     """
-    from touchpoints.catalog.sandbox import analyse_source
+    from touchpoints.catalog.template_lint import analyse_source
 
     return analyse_source(source, check_path)
 

@@ -71,13 +71,26 @@ def load_yaml(path: Path, *, track_lines: bool = True) -> tuple[YamlDocument | N
     try:
         tree = yaml.load(text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        what = " ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
-        return None, [Problem(display, line, f"YAML syntax error: {_tidy(what)}")]
+        return None, [Problem(display, *_syntax_error(exc))]
     except YAMLError as exc:
         return None, [Problem(display, 1, f"YAML syntax error: {_tidy(str(exc))}")]
     return YamlDocument(path, display, tree, to_plain(tree), raw), []
+
+
+def _syntax_error(exc: Any) -> tuple[int, str]:
+    """(line, message) of a YAML syntax error, at the line the author has to fix.
+
+    For an unfinished key (`on ShipmentDelayed` without its colon) or an unclosed `{`/`[`, the
+    scanner notices only on a later line; the mistake is where the key or the bracket started
+    (the error's context mark), so that line is named, and the later one is mentioned.
+    """
+    problem, context = exc.problem_mark, exc.context_mark
+    what = _tidy(" ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML")
+    starts_earlier = context is not None and problem is not None and context.line < problem.line
+    if starts_earlier and any(word in (exc.context or "") for word in ("simple key", "flow")):
+        return context.line + 1, f"YAML syntax error: {what} (noticed on line {problem.line + 1})"
+    mark = problem or context
+    return (mark.line + 1 if mark is not None else 1), f"YAML syntax error: {what}"
 
 
 def _tidy(text: str) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from touchpoints.cli.output import echo_json_lines, fail, handle_errors, stdout_console
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["audit", "connect_store", "records_table", "table_options"]
 
 DEFAULT_TABLE = "touchpoints-dev-decisions"
+_MAX_DAYS = 401
+"""Decision records live 400 days (policy.retention): `--rule --since` never queries further back."""
 
 
 def connect_store(table: str | None, endpoint_url: str | None, region: str | None) -> DynamoDBDecisionStore:
@@ -75,14 +79,22 @@ def records_table(
     *,
     show_order: bool = True,
     history: Mapping[str, Sequence[str]] | None = None,
+    first_decided: Mapping[str, datetime] | None = None,
+    details: Mapping[str, str] | None = None,
 ) -> Table:
     """The audit trail as a table: one row per decision, oldest first (message ids: see `--json`).
 
     Narrow on purpose (status and reason in one cell, send time only when it differs), so that an
-    80-column terminal still shows rule ids whole. `history` (action id -> statuses, as the demo's
-    driver saw them on the stream) shows what a row went through, e.g. `scheduled: quiet_hours -> sent`.
+    80-column terminal still shows rule ids whole. The decided column is the first decision's
+    time; an action that waited and was decided again says when it was released. `history`
+    (action id -> statuses, as the demo's driver saw them on the stream) shows what a row went
+    through, e.g. `scheduled: quiet_hours -> sent`; `first_decided` (action id -> when it was first
+    decided, from the row's key) keeps a row under the time it was first decided whatever the record
+    says; `details` (action id -> text) says what a reason leaves out. Every cell is escaped:
+    `[erased]` is text, not markup.
     """
-    table = Table(title=title, title_justify="left")
+    first = first_decided or {}
+    table = Table(title=escape(title), title_justify="left")
     table.add_column("decided (UTC)", no_wrap=True)
     if show_order:
         table.add_column("order", overflow="fold")
@@ -90,7 +102,9 @@ def records_table(
     table.add_column("via", overflow="fold")
     table.add_column("outcome", overflow="fold")
     table.add_column("to", overflow="fold")
-    for record in records:
+    rows = sorted(records, key=lambda r: (first.get(r.action_id, r.decided_at), r.rule_id, r.channel))
+    for record in rows:
+        decided = first.get(record.action_id, record.decided_at)
         outcome: str = record.status
         if record.reason or record.error:
             outcome += f": {record.reason or record.error}"
@@ -99,12 +113,20 @@ def records_table(
         ]
         if len(earlier) > 1:
             outcome = " -> ".join([*earlier[:-1], outcome])
-        if record.send_at != record.decided_at:
-            outcome += f" (send {record.send_at:%m-%d %H:%M})"
-        row = [record.decided_at.strftime("%m-%d %H:%M")]
+        times = []
+        if record.released_at is not None:  # waited, then was decided again at its release
+            times.append(f"released {record.released_at:%Y-%m-%d %H:%M}")
+        if record.send_at != (record.released_at or decided):
+            times.append(f"send {record.send_at:%Y-%m-%d %H:%M}")
+        if times:
+            outcome += f" ({', '.join(times)})"
+        if details and record.action_id in details:
+            outcome += f": {details[record.action_id]}"
+        row = [f"{decided:%Y-%m-%d %H:%M}"]
         if show_order:
-            row.append(record.order_id)
-        row += [record.rule_id, f"{record.channel}/{record.locale}", outcome, record.address or ""]
+            row.append(escape(record.order_id))
+        via = record.channel if record.channel == "event" else f"{record.channel}/{record.locale}"
+        row += [escape(record.rule_id), via, escape(outcome), escape(record.address or "")]
         table.add_row(*row)
     return table
 
@@ -131,6 +153,43 @@ def table_options(command: Any) -> Any:
     return command
 
 
+def parse_since(value: str, now: datetime) -> datetime:
+    """`--since`: a duration back from now (`7d`, `36h`), a date (`2026-03-01`) or an RFC 3339 time."""
+    from touchpoints.catalog import DurationError, parse_duration
+    from touchpoints.contract import parse_timestamp
+
+    try:
+        return now - parse_duration(value)
+    except (DurationError, ValueError, TypeError):
+        pass
+    text = f"{value}T00:00:00Z" if len(value) == 10 and value[4:5] == "-" else value
+    try:
+        return parse_timestamp(text)
+    except (ValueError, TypeError):
+        fail(f"--since {value!r} is neither a duration (7d, 36h) nor a date (2026-03-01) or time")
+
+
+def _rule_records(
+    store: DynamoDBDecisionStore, rule_id: str, since: datetime, now: datetime
+) -> list[DecisionRecord]:
+    """A rule's decisions since `since`: one by-rule index query per UTC day (the index's sort key starts
+    with the day), so a week costs eight small queries, never a scan."""
+    from datetime import timedelta
+
+    days = (now.astimezone(UTC).date() - since.astimezone(UTC).date()).days + 1
+    if days > _MAX_DAYS:
+        fail(
+            f"--since {since:%Y-%m-%d} asks for {days} days of rule {rule_id}: one query per day",
+            hint="decision records are kept 400 days; give a shorter --since (e.g. 30d)",
+        )
+    found: list[DecisionRecord] = []
+    day = since.astimezone(UTC).date()
+    while day <= now.astimezone(UTC).date():
+        found.extend(r for r in store.records_for_rule(rule_id, day.isoformat()) if r.decided_at >= since)
+        day += timedelta(days=1)
+    return found
+
+
 @click.command()
 @click.option("--order", "order_id", metavar="ID", help="An order's decisions (one query on its partition).")
 @click.option(
@@ -139,21 +198,31 @@ def table_options(command: Any) -> Any:
     metavar="ID",
     help="A customer's decisions across orders (by-customer index).",
 )
+@click.option("--rule", "rule_id", metavar="ID", help="A rule's decisions across orders (by-rule index).")
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="Only decisions since then: 7d, 36h, 2026-03-01 or an RFC 3339 time (--rule: default 7d).",
+)
 @table_options
 @click.option("--json", "as_json", is_flag=True, help="One decision record per line (JSON Lines).")
 @handle_errors
 def audit(
     order_id: str | None,
     customer_id: str | None,
+    rule_id: str | None,
+    since: str | None,
     table: str | None,
     endpoint_url: str | None,
     region: str | None,
     as_json: bool,
 ) -> None:
-    """Show what was decided for an order or a customer: sent, deferred, suppressed, and why.
+    """Show what was decided for an order, a customer or a rule: sent, deferred, suppressed, and why.
 
-    Exit 0 (also when nothing was decided); 2 when the table cannot be read, with a hint
-    (wrong --table, no credentials, nothing listening at --endpoint-url).
+    A record's status is where its action is now: `pending` (decided to send; Dispatch takes it
+    within seconds), `scheduled` (waiting for a timer, e.g. quiet hours), `sent`, `failed` or
+    `suppressed` (the reason says why). Exit 0 (also when nothing was decided); 2 when the table
+    cannot be read, with a hint (wrong --table, no credentials, nothing listening at --endpoint-url).
 
     \b
     Examples:
@@ -161,22 +230,32 @@ def audit(
       touchpoints audit --customer C1001 --table touchpoints-local-decisions \\
           --endpoint-url http://127.0.0.1:5000     # the URL `touchpoints demo --keep-running` prints
       touchpoints audit --order A1001 --json | jq .status
+      touchpoints audit --rule delivery-delay-apology --since 7d --table touchpoints-prod-decisions
     """
     from touchpoints.ports import StoreError
 
-    if (order_id is None) == (customer_id is None):
-        fail("give exactly one of --order ID or --customer ID")
+    if sum(value is not None for value in (order_id, customer_id, rule_id)) != 1:
+        fail("give exactly one of --order ID, --customer ID or --rule ID")
+    now = datetime.now(UTC)
+    since_at = parse_since(since or "7d", now) if since is not None or rule_id is not None else None
     store = connect_store(table, endpoint_url, region)
     try:
         if order_id is not None:
             records = store.records_for_order(order_id)
             title = f"Decisions for order {order_id}"
-        else:
-            assert customer_id is not None
+        elif customer_id is not None:
             records = store.records_for_customer(customer_id)
             title = f"Decisions for customer {customer_id}"
+        else:
+            assert rule_id is not None
+            assert since_at is not None
+            records = _rule_records(store, rule_id, since_at, now)
+            title = f"Decisions of rule {rule_id}"
     except StoreError as exc:
         fail(str(exc), hint=_explain_store_error(str(exc), store, endpoint_url))
+    if since_at is not None:
+        records = [r for r in records if r.decided_at >= since_at]
+        title += f" since {since_at:%Y-%m-%d %H:%M} UTC"
     records.sort(key=lambda r: (r.decided_at, r.order_id, r.rule_id, r.channel))
     if as_json:
         echo_json_lines(records)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from touchpoints.cli.output import echo_json, fail, handle_errors, stderr_console, stdout_console
@@ -44,31 +45,12 @@ def _default_dir(name: str) -> Path:
 
 
 def load_sample_events(root: Path) -> list[dict[str, Any]]:
-    """Every event under `root` (recursively): files holding one event or a JSON array of events.
+    """Every event under `root` as its envelope, read by the one event reader (touchpoints.eventfiles):
+    files of one event, arrays, JSON Lines (`.jsonl` too), folders recursively, schemas skipped.
+    An unusable file or event stops the demo naming its file and line."""
+    from touchpoints.cli.inputs import sourced_events
 
-    JSON Schemas (`schemas/` folders, `*.schema.json`) are skipped. A file that is not JSON, or
-    an entry that is not an event envelope, stops the demo with its file name.
-    """
-    from touchpoints.contract import InvalidEventError, parse_event
-    from touchpoints.simulator import event_files
-
-    events: list[dict[str, Any]] = []
-    for path in event_files([root]):
-        if not isinstance(path, Path) or path.suffix.lower() != ".json":
-            continue  # the simulator's reader also takes JSON Lines; the demo sends the .json samples
-        try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            fail(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}")
-        except RecursionError:
-            fail(f"{path}: JSON nested too deeply to be an event")
-        for raw in loaded if isinstance(loaded, list) else [loaded]:
-            try:
-                parse_event(raw)
-            except InvalidEventError as exc:
-                fail(f"{path}: {exc}")
-            events.append(raw)
-    return events
+    return [found.raw for found in sourced_events([root])]
 
 
 @dataclass
@@ -81,6 +63,9 @@ class DemoResult:
     messages: list[dict[str, Any]] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
     history: dict[str, list[str]] = field(default_factory=dict)
+    first_decided: dict[str, datetime] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)
+    silent: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON for `--json`."""
@@ -91,16 +76,25 @@ class DemoResult:
             "messages": self.messages,
             "stats": self.stats,
             "history": self.history,
+            "details": self.details,
+            "silent_events": self.silent,
         }
 
 
 def run_demo(local: LocalStack, events: list[dict[str, Any]]) -> DemoResult:
     """Replay the events through the stack on the driver's virtual clock and collect the outcome."""
-    from touchpoints.contract import mask_address
-
     started = time.perf_counter()
     local.driver.replay(events)
+    return collect(local, events, started)
+
+
+def collect(local: LocalStack, events: list[dict[str, Any]], started: float) -> DemoResult:
+    """What the stack decided and sent for these events' orders (also what the live stack shows)."""
+    from touchpoints.cli.why import reason_details, silent_events
+    from touchpoints.contract import mask_address, parse_event
+
     store: Any = local.store
+    catalog = local.runtime.catalog
     order_ids = sorted({str(e["detail"]["order_id"]) for e in events})
     orders = {order_id: store.records_for_order(order_id) for order_id in order_ids}
     by_message = {r.message_id: r for records in orders.values() for r in records if r.message_id}
@@ -133,8 +127,21 @@ def run_demo(local: LocalStack, events: list[dict[str, Any]]) -> DemoResult:
         "handler_failures": local.driver.stats.failures[:10],
         "seconds": round(time.perf_counter() - started, 2),
     }
+    messages.sort(key=lambda m: (m["sent_at"], m["order_id"], m["rule_id"], m["channel"]))
+    parsed = [parse_event(raw) for raw in events]
+    details: dict[str, str] = {}
+    silent: dict[str, list[str]] = {}
+    for order_id, records in orders.items():
+        details.update(reason_details(records, catalog))
+        mine = [e for e in parsed if e.order_id == order_id]
+        lines = silent_events(mine, records, catalog, local.driver.first_decided)
+        if lines:
+            silent[order_id] = lines
     return DemoResult(
         history=local.driver.history,
+        first_decided=local.driver.first_decided,
+        details=details,
+        silent=silent,
         endpoint_url=local.endpoint_url or "",
         table_name=local.table_name,
         orders=orders,
@@ -148,7 +155,7 @@ def _message(channel: str, record: DecisionRecord, to: str | None, subject: str)
         "channel": channel,
         "order_id": record.order_id,
         "rule_id": record.rule_id,
-        "locale": record.locale,
+        "locale": None if channel == "event" else record.locale,
         "to": to,
         "subject": subject,
         "sent_at": format_timestamp(record.send_at),
@@ -178,7 +185,18 @@ def _message(channel: str, record: DecisionRecord, to: str | None, subject: str)
     "--stage", default="local", show_default=True, help="The template's Stage parameter (resource names)."
 )
 @click.option(
-    "--keep-running", is_flag=True, help="Leave the emulated AWS endpoint up for `touchpoints audit`."
+    "--keep-running",
+    is_flag=True,
+    help="Then keep the stack live: your events are decided and sent; `touchpoints local` moves time.",
+)
+@click.option(
+    "--port", type=int, default=0, help="With --keep-running: the emulated AWS port (default: a free one)."
+)
+@click.option(
+    "--control-port",
+    type=int,
+    default=0,
+    help="With --keep-running: the control endpoint's port (default: free).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON document.")
 @click.option(
@@ -194,6 +212,8 @@ def demo(
     template: Path | None,
     stage: str,
     keep_running: bool,
+    port: int,
+    control_port: int,
     as_json: bool,
     report_path: Path | None,
 ) -> None:
@@ -204,11 +224,16 @@ def demo(
     trail per order and the messages that went out. moto cannot invoke Lambda functions or fire
     Scheduler schedules: the demo's driver does those two steps (docs/operating.md, "Local development").
 
+    With --keep-running the stack then stays live until Ctrl-C: events you put on its bus (AWS
+    CLI, boto3, your platform's SDK, at the endpoint it prints) are decided and sent within a
+    second or two, due timers fire on the wall clock, and every step is logged as it happens;
+    `touchpoints local advance 48h` moves the clock on (firing what falls due on the way).
+
     \b
     Examples:
       touchpoints demo
       touchpoints demo --events events/carrier-delay --json
-      touchpoints demo --keep-running        # prints the `touchpoints audit ...` command to try
+      touchpoints demo --keep-running --port 4566   # then: touchpoints local advance 48h
       touchpoints demo --report demo-report.html
     """
     # The demo runs the handlers in this process; the variables are set for its duration only, so
@@ -218,19 +243,20 @@ def demo(
             import moto  # noqa: F401
         except ImportError:
             fail("touchpoints demo needs moto: pip install 'touchpoints[dev]'")
+        from touchpoints.cli.inputs import open_catalog
         from touchpoints.local import start_local_stack, start_moto_server
 
+        rules_dir = rules_dir or _default_dir("rules")
+        open_catalog(rules_dir)  # a wrong or empty folder stops here, before anything starts
         events = load_sample_events(events_dir or _default_dir("events"))
-        if not events:
-            fail(f"no events found under {events_dir or _default_dir('events')}")
         progress = stderr_console()
-        server, endpoint_url = start_moto_server()
+        server, endpoint_url = start_moto_server(port or None)
         try:
             progress.print(f"[dim]1/3[/] emulated AWS (moto) listening on {endpoint_url}")
             local = start_local_stack(
                 endpoint_url=endpoint_url,
                 template=template,
-                rules_dir=rules_dir or _default_dir("rules"),
+                rules_dir=rules_dir,
                 parameters={"Stage": stage},
             )
             progress.print(
@@ -253,7 +279,9 @@ def demo(
                     else "[dim]No report page: pip install 'touchpoints[report]' to get one.[/]"
                 )
             if keep_running:
-                _wait(result)
+                from touchpoints.cli.local_control import run_live
+
+                run_live(local, result.endpoint_url, result.table_name, control_port)
         finally:
             server.stop()
 
@@ -299,52 +327,48 @@ def _print(result: DemoResult) -> None:
 
     console = stdout_console()
     for order_id, records in result.orders.items():
-        console.print(records_table(records, f"Order {order_id}", show_order=False, history=result.history))
-    table = Table(title="Messages that went out")
-    for column in ("channel", "order", "rule", "locale", "to", "subject / text"):
+        if records:
+            console.print(
+                records_table(
+                    records,
+                    f"Order {order_id}",
+                    show_order=False,
+                    history=result.history,
+                    first_decided=result.first_decided,
+                    details=result.details,
+                )
+            )
+        else:
+            console.print(f"[bold]Order {escape(order_id)}[/]: no decision")
+        for line in result.silent.get(order_id, []):
+            console.print(f"  [dim]no decision on {escape(line)}[/]")
+    table = Table(title="Messages that went out, in the order they were sent", title_justify="left")
+    for column in ("sent (UTC)", "channel", "order", "rule", "locale", "to", "subject / text"):
         table.add_column(column, overflow="fold")
     for message in result.messages:
         table.add_row(
+            message["sent_at"].replace("T", " ")[:16],
             message["channel"],
-            message["order_id"],
-            message["rule_id"],
-            message["locale"],
-            message["to"] or "(bus)",
-            message["subject"],
+            escape(message["order_id"]),
+            escape(message["rule_id"]),
+            message["locale"] or "",
+            escape(message["to"] or "(bus)"),
+            escape(message["subject"]),
         )
     console.print(table)
     stats = result.stats
-    decisions = ", ".join(f"{count} {status}" for status, count in stats["decisions"].items())
+    decisions = (
+        ", ".join(f"{count} {status}" for status, count in stats["decisions"].items()) or "no decision"
+    )
     console.print(
         f"{stats['events']} events -> {decisions}; {stats['messages']} messages out; "
         f"{stats['timers_fired']} timers fired; {stats['seconds']} s."
     )
     for failure in stats["handler_failures"]:
-        console.print(f"[red]handler failure:[/] {failure}")
+        console.print(f"[red]handler failure:[/] {escape(failure)}")
     console.print(
         "[dim]Emulated by moto: EventBridge (bus, rule -> SQS), SQS, DynamoDB (+stream), Scheduler, "
         "SES, SNS. "
         "moto cannot invoke Lambda or fire schedules: the demo's driver called the handlers and fired due "
         "timers on a virtual clock.[/]"
     )
-
-
-def _wait(result: DemoResult) -> None:
-    console = stdout_console()
-    console.print(f"\nEmulated AWS endpoint: {result.endpoint_url}  (table {result.table_name})")
-    first = next(iter(result.orders), "A1001")
-    where = f"--table {result.table_name} --endpoint-url {result.endpoint_url}"
-    console.print(f"Try: touchpoints audit --order {first} {where}")
-    console.print("Press Ctrl-C to stop.")
-    try:
-        for _ in _forever():
-            time.sleep(1)
-    except KeyboardInterrupt:
-        console.print("stopped")
-
-
-def _forever() -> Iterator[int]:
-    count = 0
-    while True:
-        count += 1
-        yield count

@@ -14,12 +14,14 @@ from touchpoints import __version__
 COMMANDS: dict[str, str] = {
     "validate": "touchpoints.cli.ops:validate",
     "test": "touchpoints.cli.rule_tests:test",
-    "explain": "touchpoints.cli.ops:explain",
+    "explain": "touchpoints.cli.explain:explain",
     "schema": "touchpoints.cli.ops:schema",
+    "rules": "touchpoints.cli.rules_overview:rules",
     "simulate": "touchpoints.cli.simulate:simulate",
     "diff": "touchpoints.cli.simulate:diff",
     "preview": "touchpoints.cli.preview:preview",
     "demo": "touchpoints.cli.demo:demo",
+    "local": "touchpoints.cli.local_control:local",
     "audit": "touchpoints.cli.audit:audit",
     "forget": "touchpoints.cli.forget:forget",
     "redrive": "touchpoints.cli.redrive:redrive",
@@ -69,8 +71,9 @@ def cli() -> None:
     """Touchpoints: proactive customer-care messages driven by the order journey.
 
     \b
-    Operations teams:   validate, test, explain, simulate, diff, preview, report
-    Developers:         demo (the whole pipeline on emulated AWS), audit, forget, redrive, schema
+    Operations teams:   rules, validate, test, explain, simulate, diff, preview, report
+    Developers:         demo (the whole pipeline on emulated AWS; --keep-running: live), local,
+                        audit, forget, redrive, schema
 
     Run `touchpoints COMMAND --help` for examples. Add --json for machine-readable output.
 

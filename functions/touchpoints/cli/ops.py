@@ -1,10 +1,7 @@
-"""The operations commands: `validate` a rules folder, `explain` one rule on one event, write the `schema`."""
+"""The operations commands: `validate` a rules folder, write the `schema` (`explain` is in explain.py)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,14 +16,11 @@ from touchpoints.cli.output import (
     stdout_console,
     to_jsonable,
 )
-from touchpoints.errors import TouchpointsError
 
 if TYPE_CHECKING:
-    from touchpoints.catalog import Problem, Rule
-    from touchpoints.contract import Event
-    from touchpoints.journey import OrderJourney
+    from touchpoints.catalog import Problem
 
-__all__ = ["explain", "load_prior_journey", "read_event_file", "schema", "validate"]
+__all__ = ["schema", "validate"]
 
 _RULES_DIR = click.Path(path_type=Path, file_okay=False)
 
@@ -85,94 +79,6 @@ def validate(rules_dir: Path, as_json: bool) -> None:
     )
 
 
-@click.command()
-@click.argument("event_file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--rule", "rule_id", required=True, help="The id of the rule to explain.")
-@click.option(
-    "--rules", "rules_dir", type=_RULES_DIR, default=Path("rules"), show_default=True, help="Rules folder."
-)
-@click.option(
-    "--state",
-    "state_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Earlier events of the order (a JSON array or JSON Lines of envelopes), applied first.",
-)
-@click.option("--now", "now_text", help="Evaluate at this time (RFC 3339); default: the event's time.")
-@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
-@handle_errors
-def explain(
-    event_file: Path,
-    rule_id: str,
-    rules_dir: Path,
-    state_file: Path | None,
-    now_text: str | None,
-    as_json: bool,
-) -> None:
-    """Show why a rule matches an event or not: trigger, timing and every JsonLogic node's value.
-
-    The journey state is built from --state (earlier events of the order) plus this event, then
-    the facts are computed at --now (default: the event's time). For a rule with `after`/`at`, the
-    timing line shows when its timer fires: pass that as --now to see the facts the decision will
-    read. Exit code 0 whether or not the rule matches, 2 on unreadable input.
-
-    \b
-    Examples:
-      touchpoints explain events/carrier-delay/04-shipment-delayed.json --rule delivery-delay-apology
-      touchpoints explain events/carrier-delay/04-shipment-delayed.json --rule delivery-delay-apology \\
-          --state events/carrier-delay/03-shipment-dispatched.json --now 2026-03-12T12:00:00Z
-      touchpoints explain events/carrier-delay/06-review-submitted.json --rule negative-review-apology --json
-    """
-    from touchpoints.catalog import load_catalog
-    from touchpoints.contract import parse_timestamp
-    from touchpoints.journey import History, apply_event, build_facts
-    from touchpoints.logic import explain as explain_logic
-    from touchpoints.logic import truthy
-
-    catalog = load_catalog(rules_dir)
-    compiled = catalog.rule(rule_id)
-    rule = compiled.rule
-    event = read_event_file(event_file, command="explain")
-    state = apply_event(load_prior_journey(state_file), event)
-
-    is_trigger = event.detail_type in rule.on
-    is_own_timer = event.detail_type == "TimerFired" and getattr(event.detail, "rule_id", None) == rule.id
-    trigger_facts = build_facts(state, event, History(), event.time)
-    due_at, timing = _timing(rule, event.time, trigger_facts)
-    if now_text is not None:
-        try:
-            now = parse_timestamp(now_text)
-        except (ValueError, TypeError) as exc:
-            fail(f"--now: '{now_text}' is not an RFC 3339 time ({exc}); e.g. 2026-03-01T10:00:00Z")
-    else:
-        now = event.time
-    facts = build_facts(state, event, History(), now)
-    trace = explain_logic(rule.when, facts)
-    condition_holds = truthy(trace.value)
-    matches = rule.enabled and (is_trigger or is_own_timer) and condition_holds
-
-    result = {
-        "rule": rule.id,
-        "file": f"{_display(compiled.path)}:{compiled.line}",
-        "enabled": rule.enabled,
-        "event": {
-            "id": event.id,
-            "detail-type": event.detail_type,
-            "time": event.time,
-            "order_id": event.order_id,
-        },
-        "trigger": {"on": list(rule.on), "matches": is_trigger or is_own_timer},
-        "timing": {"kind": timing, "due_at": due_at},
-        "now": now,
-        "condition": {"value": to_jsonable(trace.value), "holds": condition_holds, "trace": trace.to_dict()},
-        "matches": matches,
-        "facts": facts,
-    }
-    if as_json:
-        echo_json(result)
-        return
-    _print_explanation(result, str(trace))
-
-
 def _no_rules_problem(rules_dir: Path, shown: str) -> Problem:
     """`RULES_DIR:1: no rule files`, so that `validate events/` or a typo'd folder never passes CI."""
     from touchpoints.catalog import Problem
@@ -182,69 +88,6 @@ def _no_rules_problem(rules_dir: Path, shown: str) -> Problem:
         line=1,
         message=f"no rule files here (*.yaml with an `id`); is {rules_dir} the rules folder?",
     )
-
-
-def _timing(rule: Rule, event_time: datetime, facts: Mapping[str, Any]) -> tuple[datetime | None, str]:
-    """When a delayed rule would decide (None for an immediate rule) and a sentence saying why."""
-    from touchpoints.catalog import format_duration
-    from touchpoints.contract import parse_timestamp
-
-    if rule.after is not None:
-        due = event_time + rule.after
-        return due, f"after {format_duration(rule.after)}: decided at {_time(due)}, on the state of then"
-    if rule.at is not None:
-        value = _fact(facts, rule.at)
-        offset: timedelta = rule.offset or timedelta()
-        shift = (
-            f" {'+' if offset >= timedelta() else '-'} {format_duration(abs(offset))}" if rule.offset else ""
-        )
-        if not isinstance(value, str):
-            return None, f"at {rule.at}{shift}: {rule.at} is not set, so no timer would be set"
-        due = parse_timestamp(value) + offset
-        when = due if due > event_time else event_time
-        late = " (already past: decided now)" if due <= event_time else ""
-        return when, f"at {rule.at}{shift} = {_time(due)}{late}"
-    return None, "immediate: decided when the event arrives"
-
-
-def _fact(facts: Mapping[str, Any], path: str) -> Any:
-    node: Any = facts
-    for part in path.split("."):
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        else:
-            return None
-    return node
-
-
-def _print_explanation(result: Mapping[str, Any], tree: str) -> None:
-    console = stdout_console()
-    event = result["event"]
-    trigger = result["trigger"]
-    console.print(f"[bold]Rule[/]       {result['rule']}  [dim]({result['file']})[/]")
-    if not result["enabled"]:
-        console.print("[yellow]           disabled: validated but never evaluated[/]")
-    console.print(
-        f"[bold]Event[/]      {_escape(event['id'])}  {event['detail-type']}  at {_time(event['time'])}"
-        f"  order {_escape(str(event['order_id']))}"
-    )
-    mark = "[green]yes[/]" if trigger["matches"] else "[red]no[/]"
-    console.print(f"[bold]Trigger[/]    {mark}  {event['detail-type']} vs on: [{', '.join(trigger['on'])}]")
-    console.print(f"[bold]Timing[/]     {_escape(result['timing']['kind'])}")
-    due_at = result["timing"]["due_at"]
-    if due_at is not None and due_at != result["now"]:
-        console.print(f"           [dim]to evaluate as the timer will: --now {_time(due_at)}[/]")
-    console.print(f"[bold]Now[/]        {_time(result['now'])}")
-    console.print("[bold]Condition[/]")
-    for line in tree.splitlines():
-        console.print(f"  {_escape(line)}")
-    condition = result["condition"]
-    console.print(
-        f"[bold]Value[/]      {_escape(json.dumps(condition['value']))} -> "
-        f"{'true' if condition['holds'] else 'false'}"
-    )
-    verdict = "[bold green]MATCHES[/]" if result["matches"] else "[bold red]DOES NOT MATCH[/]"
-    console.print(f"[bold]Verdict[/]    {verdict}")
 
 
 @click.command()
@@ -294,79 +137,6 @@ def schema(rules_dir: Path, check: bool, as_json: bool) -> None:
             console.print("run `touchpoints schema` and commit the result")
     if stale:
         raise click.exceptions.Exit(EXIT_PROBLEMS)
-
-
-def load_prior_journey(state_file: Path | None) -> OrderJourney | None:
-    """The order's journey from a file of its earlier events (`--state` of explain and preview).
-
-    The events are reduced exactly as production does (any order, duplicates ignored); a bad one
-    stops the command naming the file, the event's position and the field at fault.
-    """
-    from touchpoints.journey import apply_event
-
-    if state_file is None:
-        return None
-    state: OrderJourney | None = None
-    for index, document in enumerate(_read_events(state_file), start=1):
-        prior = _parse_document(document, f"{_display(state_file)}: event #{index}")
-        state = apply_event(state, prior)
-    return state
-
-
-def read_event_file(path: Path, *, command: str) -> Event:
-    """The one event a file holds (`explain EVENT_FILE`, `preview --event`), or exit 2 saying why.
-
-    The file may hold the event itself, a one-element array or one JSON line. Every error names
-    the file: an empty or binary file, JSON that is not an object, an event that fails the contract.
-    """
-    documents = _read_events(path)
-    if len(documents) != 1:
-        fail(f"{_display(path)}: holds {len(documents)} events; {command} takes exactly one event")
-    return _parse_document(documents[0], _display(path))
-
-
-def _parse_document(document: Any, where: str) -> Event:
-    """An envelope validated against the contract; `where` (file, position) prefixes any error."""
-    from touchpoints.contract import parse_event
-
-    if not isinstance(document, dict):
-        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
-            type(document), "a number"
-        )
-        fail(f"{where}: {kind} where an event object (an EventBridge envelope) was expected")
-    try:
-        return parse_event(document)
-    except TouchpointsError as exc:
-        fail(f"{where}: {exc}")
-
-
-def _read_events(path: Path) -> list[Any]:
-    """Envelopes from a file: one JSON object, a JSON array, or JSON Lines (one object per line)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        fail(f"{_display(path)}: not UTF-8 text; expected JSON events")
-    try:
-        loaded = json.loads(text)
-    except RecursionError:
-        fail(f"{_display(path)}: JSON nested too deeply to be an event")
-    except json.JSONDecodeError:
-        loaded = None
-        lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
-        documents: list[Any] = []
-        for number, line in lines:
-            try:
-                documents.append(json.loads(line))
-            except RecursionError:
-                fail(f"{_display(path)}:{number}: JSON nested too deeply to be an event")
-            except json.JSONDecodeError as exc:
-                fail(
-                    f"{_display(path)}:{number}: not JSON ({exc.msg}); expected an event, array or JSON Lines"
-                )
-        if not documents:
-            fail(f"{_display(path)}: the file is empty")
-        return documents
-    return loaded if isinstance(loaded, list) else [loaded]
 
 
 def _plural(count: int, noun: str) -> str:

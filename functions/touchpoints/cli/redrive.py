@@ -59,14 +59,18 @@ def redrive(
     for minutes) and the dispatch DLQ kept only the stream position. For each such action:
 
     \b
-      - without the in-flight mark: its row is touched (`redriven_at`), so the table's stream
-        hands it to Dispatch again, which checks its status and sends it once;
+      - without the in-flight mark, or with a `retrying: ...` mark (its last attempt was not
+        taken by the provider): its row is touched (`redriven_at`, `error` cleared), so the
+        table's stream hands it to Dispatch again, which checks its status and sends it once;
       - with the in-flight mark (`error` = "dispatch in flight"): the send may or may not have
-        reached the provider, so it is never sent again; it is recorded `failed` saying so.
+        reached the provider, so it is never sent again; it is recorded `failed` saying so;
+      - past its rule's `expires_after` (counted from its first decision): it is no longer
+        true to send, so it is never handed back; it is recorded `suppressed` / `expired`.
 
-    Both writes are conditional on the row still being in that state, so running it twice, or
-    while Dispatch is catching up, sends nothing twice. Exit 0 when nothing was left, 1 when
-    actions were found (and redriven or settled, unless --dry-run).
+    Every write is conditional on the row still being in that state, so running it twice, or
+    while Dispatch is catching up, sends nothing twice. An action that waited (quiet hours, a
+    cap) and was released counts for `--days` from its first decision. Exit 0 when nothing was
+    left, 1 when actions were found (and redriven, expired or settled, unless --dry-run).
 
     \b
     Examples:
@@ -75,8 +79,9 @@ def redrive(
     """
     from touchpoints.catalog import CatalogError, DurationError, load_catalog, parse_duration
     from touchpoints.cli.audit import connect_store
+    from touchpoints.policy import is_expired
     from touchpoints.ports import StoreError
-    from touchpoints.service import IN_FLIGHT, UNKNOWN_OUTCOME
+    from touchpoints.service import IN_FLIGHT, RETRYING, UNKNOWN_OUTCOME
 
     try:
         wait = parse_duration(older_than)
@@ -95,13 +100,21 @@ def redrive(
         )
         for record, sk in stale:
             in_flight = record.error == IN_FLIGHT
+            compiled = catalog.rules.get(record.rule_id)
+            rule = compiled.rule if compiled is not None else None
+            expired = not in_flight and rule is not None and is_expired(rule, record.decided_at, now)
             if dry_run:
-                outcome = "would settle as failed" if in_flight else "would redrive"
+                outcome = (
+                    "would settle as failed" if in_flight else "would expire" if expired else "would redrive"
+                )
             elif in_flight:
                 settled = store.settle_in_flight(record.order_id, sk, mark=IN_FLIGHT, error=UNKNOWN_OUTCOME)
                 outcome = "settled as failed" if settled else "already finished"
+            elif expired:
+                outcome = "expired" if store.expire_action(record.order_id, sk) else "already finished"
             else:
-                outcome = "redriven" if store.redrive_action(record.order_id, sk, now) else "already finished"
+                redriven = store.redrive_action(record.order_id, sk, now, retry_prefix=RETRYING)
+                outcome = "redriven" if redriven else "already finished"
             found.append(
                 {
                     "action_id": record.action_id,

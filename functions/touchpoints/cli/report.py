@@ -70,7 +70,8 @@ def _paths(paths: tuple[Path, ...], scratch: Path) -> list[Path]:
 def _simulated(
     paths: list[Path], catalog: Catalog, base_dir: Path | None, until: str | None, window: timedelta
 ) -> tuple[ReportInput, int]:
-    from touchpoints.cli.simulate import _load_catalog, _run, diff_records, load_inputs, parse_until
+    from touchpoints.cli.inputs import load_inputs, open_catalog
+    from touchpoints.cli.simulate import _run, diff_records, parse_until
     from touchpoints.report import from_simulation
     from touchpoints.simulator import fewer_collections
 
@@ -80,7 +81,7 @@ def _simulated(
         source: dict[str, Any] = {"kind": "simulation", "paths": [str(p) for p in paths]}
         data = from_simulation(catalog, events, until=until_at, window=window, source=source)
         if base_dir is not None:
-            base = _load_catalog(base_dir, "--base")
+            base = open_catalog(base_dir, "--base")
             data.diff = diff_records(_run(base, events, until_at), _run(catalog, events, until_at))
             data.source["base"] = str(base_dir)
     return data, EXIT_USAGE if problems else EXIT_OK
@@ -182,7 +183,7 @@ def report(
       touchpoints report events/ --base rules --rules rules --out diff.html
       touchpoints report --table touchpoints-dev-decisions --since 30d --out last-month.html
     """
-    from touchpoints.cli.simulate import _load_catalog
+    from touchpoints.cli.inputs import open_catalog
 
     if table is None and endpoint_url is None and not paths:
         fail(
@@ -198,7 +199,7 @@ def report(
         )
     _require_extra()
     window = _window(window_text)
-    catalog = _load_catalog(rules_dir, "--rules")
+    catalog = open_catalog(rules_dir, "--rules")
     code = EXIT_OK
     with tempfile.TemporaryDirectory(prefix="touchpoints-report-") as scratch:
         if paths:

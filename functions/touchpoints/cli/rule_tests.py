@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.markup import escape
 
+from touchpoints.cli.inputs import RULES_DIR, open_catalog
 from touchpoints.cli.output import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -24,10 +24,20 @@ from touchpoints.cli.output import (
     print_error,
     stdout_console,
 )
+from touchpoints.cli.rule_content import (
+    CONTENT_FIELDS,
+    bad_content,
+    closest_messages,
+    content_holds,
+    render_failures,
+)
+from touchpoints.cli.rule_files import event_file, test_targets
+from touchpoints.cli.rule_stories import check_stories, parse_stories
 from touchpoints.errors import TouchpointsError
 
 if TYPE_CHECKING:
     from touchpoints.catalog import Catalog
+    from touchpoints.cli.messages import MessagePreview
     from touchpoints.contract import DecisionRecord, Event
 
 __all__ = [
@@ -48,12 +58,24 @@ EXPECTATION_FIELDS: Mapping[str, str] = {
     "template": "template",
     "locale": "locale",
     "send_at": "send_at",
+    "decided_at": "decided_at",
+    "released_at": "released_at",
     "order": "order_id",
     "trigger": "trigger",
 }
 """Keys an expectation may use -> the decision record field each one is compared with."""
 
-_CASE_KEYS = {"name", "order_id", "customer", "events", "until", "expect", "expect_not", "expect_count"}
+_CASE_KEYS = {
+    "name",
+    "order_id",
+    "customer",
+    "events",
+    "until",
+    "expect",
+    "expect_not",
+    "expect_count",
+    "expect_story",
+}
 _SHORT_KEYS = {"type", "time", "detail", "id", "source", "account", "region"}
 
 
@@ -73,6 +95,8 @@ class RuleTestCase:
     expect: list[dict[str, Any]] = field(default_factory=list)
     expect_not: list[dict[str, Any]] = field(default_factory=list)
     expect_count: dict[str, int] = field(default_factory=dict)
+    expect_story: list[dict[str, Any]] = field(default_factory=list)
+    """Whole stories of actions (deferred, then released or suppressed): see cli/rule_stories.py."""
 
 
 @dataclass
@@ -82,6 +106,7 @@ class CaseResult:
     case: RuleTestCase
     failures: list[str] = field(default_factory=list)
     records: list[DecisionRecord] = field(default_factory=list)
+    messages: dict[str, MessagePreview] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -97,6 +122,7 @@ class CaseResult:
             "passed": self.passed,
             "failures": self.failures,
             "records": self.records,
+            "messages": {action_id: m.to_dict() for action_id, m in self.messages.items()},
         }
 
 
@@ -148,13 +174,13 @@ def load_test_file(path: Path) -> list[RuleTestCase]:
             if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
                 raise problem(f"`{key}` is a list of mappings such as {{rule: x, status: pending}}", key)
             for number, expectation in enumerate(value):
-                bad = sorted(set(expectation) - set(EXPECTATION_FIELDS))
+                bad = sorted(set(expectation) - set(EXPECTATION_FIELDS) - set(CONTENT_FIELDS))
                 if bad:
-                    known = ", ".join(EXPECTATION_FIELDS)
+                    known = ", ".join([*EXPECTATION_FIELDS, *CONTENT_FIELDS])
                     raise problem(
                         f"unknown expectation field(s) {', '.join(bad)}; known: {known}", key, number
                     )
-                wrong = _unknown_value(expectation)
+                wrong = _unknown_value(expectation) or bad_content(expectation)
                 if wrong is not None:
                     raise problem(wrong[1], key, number, wrong[0])
         counts = raw.get("expect_count", {})
@@ -163,6 +189,7 @@ def load_test_file(path: Path) -> list[RuleTestCase]:
                 "`expect_count` maps rule ids to numbers, e.g. {payment-failed-recovery: 1}", "expect_count"
             )
         until = raw.get("until")
+        stories = parse_stories(raw["expect_story"], problem, _unknown_value) if "expect_story" in raw else []
         cases.append(
             RuleTestCase(
                 name=name,
@@ -173,6 +200,7 @@ def load_test_file(path: Path) -> list[RuleTestCase]:
                 expect=raw.get("expect", []),
                 expect_not=raw.get("expect_not", []),
                 expect_count={str(k): int(v) for k, v in counts.items()},
+                expect_story=stories,
             )
         )
     return cases
@@ -215,7 +243,8 @@ def _unknown_rules(case: RuleTestCase, catalog: Catalog) -> list[str]:
     """
     from touchpoints.catalog.problems import did_you_mean
 
-    named = [e["rule"] for e in (*case.expect, *case.expect_not) if "rule" in e] + list(case.expect_count)
+    named = [e["rule"] for e in (*case.expect, *case.expect_not, *case.expect_story) if "rule" in e]
+    named += list(case.expect_count)
     unknown = sorted({str(rule_id) for rule_id in named if rule_id not in catalog.rules})
     return [
         f"no rule '{rule_id}' in the catalog{did_you_mean(rule_id, catalog.rules)}: "
@@ -240,17 +269,7 @@ def _expand_event(
     if not isinstance(item, dict):
         raise problem("each event is a mapping: {type, time, detail} or {file: path}", "events", number - 1)
     if "file" in item:
-        target = (path.parent / str(item["file"])).resolve()
-        try:
-            envelope = json.loads(target.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise problem(f"cannot read event file {item['file']}: {exc}", "events", number - 1) from None
-        except RecursionError:
-            raise problem(
-                f"cannot read event file {item['file']}: JSON nested too deeply", "events", number - 1
-            ) from None
-        if not isinstance(envelope, dict):
-            raise problem(f"event file {item['file']} must hold one event object", "events", number - 1)
+        envelope = event_file(path.parent / str(item["file"]), problem, number)
     else:
         unknown = sorted(set(item) - _SHORT_KEYS)
         if unknown or "type" not in item or "time" not in item:
@@ -302,6 +321,8 @@ def _matches(record: DecisionRecord, expectation: Mapping[str, Any]) -> bool:
     from touchpoints.contract import parse_timestamp
 
     for key, wanted in expectation.items():
+        if key in CONTENT_FIELDS:
+            continue  # the message: content_holds
         got = getattr(record, EXPECTATION_FIELDS[key])
         if isinstance(got, datetime):
             try:
@@ -320,8 +341,9 @@ def _describe(expectation: Mapping[str, Any]) -> str:
 
 def run_case(case: RuleTestCase, catalog: Catalog) -> CaseResult:
     """Simulate the case's events (timers up to `until`) and check every expectation."""
+    from touchpoints.cli.messages import replay_with_messages
     from touchpoints.contract import InvalidEventError, parse_event
-    from touchpoints.simulator import simulate
+    from touchpoints.simulator import Simulator
 
     result = CaseResult(case=case)
     result.failures.extend(_unknown_rules(case, catalog))
@@ -335,12 +357,23 @@ def run_case(case: RuleTestCase, catalog: Catalog) -> CaseResult:
             result.failures.append(f"event {number} is malformed: {exc}")
     if result.failures:
         return result
-    result.records = list(simulate(events, catalog, case.until))
+    simulator = Simulator(catalog)
+    messages = result.messages
+    result.records = list(replay_with_messages(simulator, simulator.run(events, case.until), messages))
     for expectation in case.expect:
-        if not any(_matches(r, expectation) for r in result.records):
-            result.failures.append(f"expected a decision matching {_describe(expectation)}, found none")
+        close = [r for r in result.records if _matches(r, expectation)]
+        if not any(content_holds(messages.get(r.action_id), expectation) for r in close):
+            result.failures.append(
+                f"expected a decision matching {_describe(expectation)}, found none"
+                + closest_messages(close, messages, expectation)
+            )
+    result.failures.extend(render_failures(result.records, messages))
     for expectation in case.expect_not:
-        hits = [r for r in result.records if _matches(r, expectation)]
+        hits = [
+            r
+            for r in result.records
+            if _matches(r, expectation) and content_holds(messages.get(r.action_id), expectation)
+        ]
         if hits:
             result.failures.append(
                 f"expected no decision matching {_describe(expectation)}, found {len(hits)}"
@@ -352,51 +385,47 @@ def run_case(case: RuleTestCase, catalog: Catalog) -> CaseResult:
     for rule_id, wanted in case.expect_count.items():
         if counts[rule_id] != wanted:
             result.failures.append(f"expected {wanted} decision(s) of rule {rule_id}, got {counts[rule_id]}")
+    result.failures.extend(check_stories(case.expect_story, result.records, _matches))
     return result
 
 
-def _test_files(rules_dir: Path) -> list[Path]:
-    folder = rules_dir / "tests"
-    if not folder.is_dir():
-        fail(f"{folder}: no tests folder", hint="rule test cases live in RULES_DIR/tests/*.yaml")
-    files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
-    if not files:
-        fail(f"{folder}: no *.yaml test files")
-    return files
-
-
 @click.command()
-@click.argument(
-    "rules_dir", required=False, default="rules", type=click.Path(path_type=Path, file_okay=False)
+@click.argument("targets", nargs=-1, type=click.Path(path_type=Path), metavar="[RULES_DIR | TEST_FILE...]")
+@click.option(
+    "--rules",
+    "rules_option",
+    type=RULES_DIR,
+    help="The catalog to test (default: RULES_DIR, or the folder above a test file's tests/).",
 )
 @click.option("-k", "keyword", help="Run only the cases whose name contains this text (case-insensitive).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON document.")
 @handle_errors
-def test(rules_dir: Path, keyword: str | None, as_json: bool) -> None:
-    """Run the rule test cases in RULES_DIR/tests/*.yaml (RULES_DIR defaults to ./rules).
+def test(targets: tuple[Path, ...], rules_option: Path | None, keyword: str | None, as_json: bool) -> None:
+    """Run the rule test cases in RULES_DIR/tests/*.yaml (default ./rules), or in the given test files.
 
     Each case replays its events through the catalog in memory and checks the decisions it
-    expects (and those it must not see). Exit 0 when all pass, 1 when one fails, 2 when a test
-    file is unreadable or -k selects no case.
+    expects (and those it must not see, and with `expect_story` every record an action that
+    waited went through, in order), and the messages pending actions would send (as Dispatch
+    renders them: subject_contains, body_contains, not_contains); a message that would fail to
+    render fails its case. Exit 0 when all pass, 1 when one fails, 2 when a test file is
+    unreadable (named before the results, counted in the summary) or -k selects no case.
 
     \b
     Examples:
       touchpoints test
       touchpoints test rules -k payment
+      touchpoints test rules/tests/payments.yaml
     """
-    from touchpoints.catalog import load_catalog
-
-    if not rules_dir.is_dir():
-        fail(f"{rules_dir}: no such rules folder")
-    catalog = load_catalog(rules_dir)
+    rules_dir, files = test_targets(targets, rules_option)
+    catalog = open_catalog(rules_dir, "RULES_DIR" if rules_option is None else "--rules")
     cases: list[RuleTestCase] = []
-    unreadable = False
-    for path in _test_files(rules_dir):
+    unreadable: list[str] = []
+    for path in files:
         try:
             cases.extend(load_test_file(path))
         except RuleTestFileError as exc:
             print_error(str(exc))
-            unreadable = True
+            unreadable.append(str(path))
     if keyword:
         cases = [case for case in cases if keyword.lower() in case.name.lower()]
         if not cases and not unreadable:
@@ -410,18 +439,19 @@ def test(rules_dir: Path, keyword: str | None, as_json: bool) -> None:
             {
                 "passed": sum(r.passed for r in results),
                 "failed": sum(not r.passed for r in results),
+                "unreadable": unreadable,
                 "cases": [r.to_dict() for r in results],
             }
         )
     else:
-        _print_results(results)
+        _print_results(results, unreadable)
     if unreadable:
         raise click.exceptions.Exit(EXIT_USAGE)
     raise click.exceptions.Exit(EXIT_OK if all(r.passed for r in results) else EXIT_PROBLEMS)
 
 
-def _print_results(results: Sequence[CaseResult]) -> None:
-    from touchpoints.cli.simulate import records_table
+def _print_results(results: Sequence[CaseResult], unreadable: Sequence[str] = ()) -> None:
+    from touchpoints.cli.tables import records_table
 
     console = stdout_console()
     for result in results:
@@ -434,10 +464,15 @@ def _print_results(results: Sequence[CaseResult]) -> None:
         for failure in result.failures:
             console.print(f"     [red]{escape(failure)}[/]")
         if result.records:
-            console.print(records_table(result.records, title="decisions produced"))
+            console.print(records_table(result.records, title="decisions produced", messages=result.messages))
         else:
             console.print("     [dim](no decisions were produced)[/]")
     passed = sum(r.passed for r in results)
     failed = len(results) - passed
-    colour = "green" if not failed else "red"
-    console.print(f"[{colour}]{passed} passed, {failed} failed[/]")
+    colour = "green" if not failed and not unreadable else "red"
+    skipped = (
+        f"; {len(unreadable)} test file(s) unreadable, their cases did not run: {', '.join(unreadable)}"
+        if unreadable
+        else ""
+    )
+    console.print(f"[{colour}]{passed} passed, {failed} failed{escape(skipped)}[/]")

@@ -39,10 +39,12 @@ from touchpoints.contract.models import (
     SurveyAnswered,
     TimerFired,
 )
+from touchpoints.contract.redaction import ERASED, erase, header_text, redact
 from touchpoints.contract.types import Timestamp, format_timestamp, parse_timestamp
 
 __all__ = [
     "DETAIL_MODELS",
+    "ERASED",
     "EVENT_MODELS",
     "ORDER_EVENT_TYPES",
     "TIMER_SOURCE",
@@ -72,9 +74,12 @@ __all__ = [
     "SurveyAnswered",
     "TimerFired",
     "Timestamp",
+    "erase",
     "format_timestamp",
+    "header_text",
     "mask_address",
     "parse_event",
     "parse_timestamp",
     "parse_valid_event_json",
+    "redact",
 ]

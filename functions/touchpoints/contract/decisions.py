@@ -15,7 +15,15 @@ Channel = Literal["email", "sms", "event"]
 DecisionStatus = Literal["pending", "scheduled", "sent", "failed", "suppressed", "held_out"]
 """`held_out`: an experiment's holdout arm (touchpoints.experiments): recorded for the audit, never sent."""
 DecisionReason = Literal[
-    "rule_limit", "rate_limit", "group_exclusion", "quiet_hours", "no_consent", "no_contact"
+    "rule_limit",
+    "rate_limit",
+    "group_exclusion",
+    "quiet_hours",
+    "no_consent",
+    "no_contact",
+    "resolved",
+    "expired",
+    "template_error",
 ]
 
 
@@ -25,6 +33,9 @@ class DecisionRecord(BaseModel):
     `template` is null for `event`-channel actions, which name the detail-type they put on the bus
     in `detail_type` instead. `message_id` and `error` are filled by the dispatcher. `address` is
     always masked (see `mask_address`): the audit trail never stores a full address.
+
+    An action that waited (`scheduled`) is decided again when its timer releases it: the record
+    then keeps the first decision's `decided_at` and says when in `released_at` (null until then).
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -42,6 +53,9 @@ class DecisionRecord(BaseModel):
     reason: DecisionReason | None
     decided_at: Timestamp
     send_at: Timestamp
+    released_at: Timestamp | None = Field(
+        default=None, description="when a waiting action was released and decided again"
+    )
     catalog_version: str
     address: str | None
     detail_type: str | None = Field(default=None, description="for event-channel actions")

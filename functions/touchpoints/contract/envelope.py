@@ -12,10 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic_core import ErrorDetails
 
 from touchpoints.contract.errors import FieldProblem, InvalidEventError
-from touchpoints.contract.limits import ID_MAX_LENGTH, LABEL_MAX_LENGTH, RESOURCES_MAX
-from touchpoints.contract.models import DETAIL_MODELS, Customer, Detail
+from touchpoints.contract.keys import business_key, computed_once, event_keys
+from touchpoints.contract.limits import ID_MAX_LENGTH, RESOURCES_MAX
+from touchpoints.contract.models import DETAIL_MODELS, Customer, Detail, DetailBase
 from touchpoints.contract.types import (
     PATTERN_MESSAGES,
+    EventTimestamp,
     Identifier,
     Label,
     NonEmptyLabel,
@@ -23,13 +25,14 @@ from touchpoints.contract.types import (
     Source,
     Timestamp,
     _show,
+    is_shown_text,
 )
 
 __all__ = ["EVENT_MODELS", "TIMER_SOURCE", "Event", "parse_event", "parse_valid_event_json"]
 
 TIMER_SOURCE = "touchpoints.timers"
 _TIMER_TYPE = "TimerFired"
-_KNOWN = ", ".join(DETAIL_MODELS)
+_KNOWN = ", ".join(t for t in DETAIL_MODELS if t != _TIMER_TYPE)  # TimerFired is ours, not a platform's
 
 
 class Event(BaseModel):
@@ -39,14 +42,18 @@ class Event(BaseModel):
     detail-type, so validation never tries the detail models one after the other.
     """
 
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, populate_by_name=True, ignored_types=(computed_once,)
+    )
 
     version: Label = Field(default="0", description="EventBridge envelope version")
-    id: Identifier = Field(description="unique event id (idempotency key)")
+    id: Identifier = Field(
+        description="unique event id, set by EventBridge (duplicates are recognised by the business key)"
+    )
     detail_type: NonEmptyLabel = Field(alias="detail-type", description="which detail model `detail` is")
     source: Source = Field(description="sending platform, e.g. shop.orders")
     account: Label = Field(default="", description="AWS account id")
-    time: Timestamp = Field(description="when the thing happened (RFC 3339 with an offset)")
+    time: EventTimestamp = Field(description="when the thing happened (RFC 3339 with an offset)")
     region: Label = Field(default="", description="AWS region")
     resources: list[Resource] = Field(
         default_factory=list, max_length=RESOURCES_MAX, description="ARNs the event concerns"
@@ -67,6 +74,19 @@ class Event(BaseModel):
         """The JSON-compatible envelope with EventBridge's field names (`detail-type`), UTC `Z` times."""
         return self.model_dump(mode="json", by_alias=True)
 
+    # Computed once per event (the service, decide, the reducer and the store all ask), kept in
+    # the instance's __dict__ (`computed_once`, listed in `ignored_types`): an event is frozen, so
+    # its keys never change, and pydantic neither dumps nor compares what is not a field.
+    @computed_once
+    def business_key(self) -> str:
+        """Which fact the event reports: detail-type, order and the detail's `key_fields` (JSON text)."""
+        return business_key(self.detail_type, self.detail)
+
+    @computed_once
+    def key_digests(self) -> tuple[str, ...]:
+        """The digests of its keys: the business key's first, then the idempotency key's, if any."""
+        return event_keys(self.detail_type, self.source, self.detail)
+
 
 class _LooseEvent(Event):
     """An envelope with any detail: used only to report envelope problems of an unknown detail-type."""
@@ -74,10 +94,18 @@ class _LooseEvent(Event):
     detail: dict[str, Any]  # type: ignore[assignment]
 
 
+def _event_model(name: str, model: type[DetailBase]) -> type[Event]:
+    fields: dict[str, Any] = {"detail": (model, Field(description=model.__doc__))}
+    if name == _TIMER_TYPE:
+        # A timer is due when its rule's delay says, which may be past the contract's last moment
+        # (an event at the end of 2199 with a 48h delay): it carries Touchpoints' own, wider bounds.
+        fields["time"] = (Timestamp, Field(description="when the timer was due (RFC 3339)"))
+    return create_model(f"{name}Event", __base__=Event, **fields)
+
+
 # One concrete envelope model per detail-type, selected by a dict lookup in parse_event.
 EVENT_MODELS: Mapping[str, type[Event]] = {
-    name: create_model(f"{name}Event", __base__=Event, detail=(model, Field(description=model.__doc__)))
-    for name, model in DETAIL_MODELS.items()
+    name: _event_model(name, model) for name, model in DETAIL_MODELS.items()
 }
 
 
@@ -138,9 +166,36 @@ def parse_valid_event_json(text: str) -> Event | None:
     return event
 
 
+class _LongNumber:
+    """A JSON integer too long to be anything the contract takes: kept as its length, never converted.
+
+    Python refuses to convert more than 4,300 digits (and converting fewer costs quadratic time);
+    parsing the rest of the event goes on, so the rejection names the field that held it.
+    """
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def __str__(self) -> str:
+        return f"a number of {self.digits} digits"
+
+    __repr__ = __str__
+
+
+_LONG_NUMBER = 40
+"""Digits from which a JSON integer is kept as a `_LongNumber` (no field of the contract holds more)."""
+
+
+def _parse_int(text: str) -> int | _LongNumber:
+    digits = len(text.lstrip("-"))
+    return _LongNumber(digits) if digits > _LONG_NUMBER else int(text)
+
+
 def _load_json(text: str | bytes | bytearray) -> Mapping[str, Any]:
     try:
-        loaded = json.loads(text)
+        loaded = json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         raise InvalidEventError(
@@ -173,7 +228,7 @@ def _reject_unknown_type(raw: Mapping[str, Any], event_id: str | None, detail_ty
         _LooseEvent.model_validate({**raw, "detail-type": "?"})
     except ValidationError as exc:
         problems.extend(_problem(error) for error in exc.errors(include_url=False))
-    named = detail_type if isinstance(detail_type, str) and len(detail_type) <= LABEL_MAX_LENGTH else None
+    named = detail_type if isinstance(detail_type, str) and is_shown_text(detail_type) else None
     raise InvalidEventError(event_id, named, problems)
 
 
@@ -187,22 +242,44 @@ def _source_problems(source: Any, detail_type: str) -> list[FieldProblem]:
     return []
 
 
-_PERSONAL = frozenset({"email", "phone", "name"})
-"""Customer fields whose rejected values must not be echoed: the message ends up in the logs."""
+_PERSONAL_FIELDS = frozenset(
+    {
+        "email",
+        "phone",
+        "name",
+        "signed_by",
+        "address",
+        "title",
+        "body",
+        "note",
+        "comment",
+        "retry_url",
+        "tracking_url",
+    }
+)
+"""Fields that hold, or may hold, personal data: contact fields, names, free text written by a
+person, and URLs (a payment link may carry the customer's email). Their values are never shown,
+nor the value of anything under them; nor is the value of a `customer` that is not an object
+(`"Jane Doe, 12 Elm Street, Springfield"`). Other values are shown only when `is_shown_text`
+says a string cannot be personal data."""
 _NOT_SHOWN = "a value not shown here (personal data)"
+
+
+def _is_personal(loc: list[str]) -> bool:
+    """True for the customer itself, or a path into a field that may hold personal data."""
+    return loc[-1:] == ["customer"] or any(part in _PERSONAL_FIELDS for part in loc)
 
 
 def _problem(error: ErrorDetails) -> FieldProblem:
     field = ".".join(str(part) for part in error["loc"])
     loc = [str(part) for part in error["loc"]]
-    if ("customer" in loc[:-1] and loc[-1] in _PERSONAL) or loc[-1:] in (["signed_by"], ["comment"]):
-        # Say what is wrong, never the value: an email or phone number must not reach the logs.
+    if _is_personal(loc):
+        # Say what is wrong, never the value: it ends up in the logs and the dead-letter queue.
         ctx = error.get("ctx") or {}
         if "got" in ctx:  # our own validators: "{what}, got {got}"
             return FieldProblem(field, f"{ctx['what']}, got {_NOT_SHOWN}")
-        return FieldProblem(
-            field, _message({**error, "input": None}).replace(", got null", f", got {_NOT_SHOWN}")
-        )
+        message = _message({**error, "input": None})
+        return FieldProblem(field, message.replace(", got null", f", got {_NOT_SHOWN}"))
     return FieldProblem(field, _message(error))
 
 

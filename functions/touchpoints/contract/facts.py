@@ -24,9 +24,12 @@ __all__ = [
     "FactField",
     "FactNeeds",
     "FactType",
+    "fact_field",
     "fact_needs",
+    "fact_values",
     "facts_table_markdown",
     "is_fact_path",
+    "is_nullable_fact",
     "merge_needs",
     "suggest_fact_path",
     "timestamp_fact_paths",
@@ -37,12 +40,18 @@ FactType = Literal["string", "number", "boolean", "timestamp", "object", "array"
 
 @dataclass(frozen=True, slots=True)
 class FactField:
-    """One fact path: its JSON type, what it means, and (for `event.*`) which detail-types carry it."""
+    """One fact path: its JSON type, what it means, and (for `event.*`) which detail-types carry it.
+
+    `nullable` is True when the fact may be null (or absent) for some order: a customer without a
+    name, an order not paid yet, an optional event field. A template that prints one must guard it
+    (`touchpoints validate` says so at the line).
+    """
 
     path: str
     type: FactType
     description: str
     detail_types: tuple[str, ...] = ()  # empty: every event / not an event path
+    nullable: bool = False
 
 
 def _strip_optional(annotation: Any) -> Any:
@@ -220,6 +229,32 @@ _HISTORY: list[tuple[str, FactType, str]] = [
 ]
 
 
+def _is_optional(annotation: Any) -> bool:
+    """True for `X | None` (possibly inside Annotated)."""
+    if get_origin(annotation) is Annotated:
+        return _is_optional(get_args(annotation)[0])
+    return get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(annotation)
+
+
+def _nullable_paths(prefix: str, model: type[BaseModel], optional: bool = False) -> Iterable[str]:
+    """The paths under `model` that may be null: optional fields and everything under one."""
+    for name, field in model.model_fields.items():
+        path = f"{prefix}.{name}"
+        annotation = field.annotation
+        nullable = optional or _is_optional(annotation) or not field.is_required()
+        if nullable:
+            yield path
+        inner = _strip_optional(annotation)
+        if get_origin(inner) is list:
+            (inner,) = get_args(inner)
+            path = f"{path}.*"
+        if isinstance(inner, type) and issubclass(inner, Money):
+            if nullable:
+                yield from (f"{path}.amount", f"{path}.amount_text", f"{path}.currency")
+        elif isinstance(inner, type) and issubclass(inner, BaseModel):
+            yield from _nullable_paths(path, inner, nullable)
+
+
 def _event_facts() -> list[FactField]:
     """`event.*`: the envelope's own fields, every detail model's fields, and derived delay hours."""
     every: list[FactField] = [
@@ -236,10 +271,11 @@ def _event_facts() -> list[FactField]:
             carriers.append(detail_type)
             if description not in descriptions:
                 descriptions.append(description)
+    nullable = {path for model in DETAIL_MODELS.values() for path in _nullable_paths("event", model)}
     every_type = len(DETAIL_MODELS)
     for path, (fact_type, carriers, descriptions) in seen.items():
         only = () if len(carriers) == every_type else tuple(carriers)
-        every.append(FactField(path, fact_type, " / ".join(descriptions), only))
+        every.append(FactField(path, fact_type, " / ".join(descriptions), only, path in nullable))
     delayed = ("ShipmentDelayed",)
     every.append(
         FactField(
@@ -247,6 +283,7 @@ def _event_facts() -> list[FactField]:
             "number",
             "hours new_estimate is past order.promised_delivery_by (null without a promise)",
             delayed,
+            nullable=True,
         )
     )
     every.append(
@@ -255,6 +292,7 @@ def _event_facts() -> list[FactField]:
             "number",
             "hours new_estimate is past previous_estimate (null without one)",
             delayed,
+            nullable=True,
         )
     )
     every.append(
@@ -268,13 +306,54 @@ def _event_facts() -> list[FactField]:
     return every
 
 
+# The `order`, `customer` and `history` facts that are null (or absent) for some orders: what an
+# order has not done yet, what a platform may not send, a rule that never acted.
+_NULLABLE_ORDER = (
+    "placed_at paid_at shipped_at delivered_at cancelled_at cancel_reason promised_ship_by "
+    "promised_delivery_by estimated_delivery previous_estimated_delivery total total.amount "
+    "total.amount_text total.currency sales_channel payment_id last_payment_failure_reason "
+    "last_payment_failure_at retry_url carrier tracking_number tracking_url latest_rating "
+    "hours_late_to_ship delivery_delay_hours hours_since_delivery"
+)
+_NULLABLE_SHIPMENT = (
+    "carrier tracking_number tracking_url dispatched_at estimated_delivery delay_reason "
+    "delivered_at signed_by"
+)
+_NULLABLE = frozenset(
+    {
+        *(f"order.{name}" for name in _NULLABLE_ORDER.split()),
+        *(f"order.shipments.*.{name}" for name in _NULLABLE_SHIPMENT.split()),
+        "order.shipments.*.exceptions.*.note",
+        "order.shipment_exceptions.*.note",
+        "order.returns.*.skus",
+        "order.reviews.*.title",
+        "order.reviews.*.sku",
+        "customer.id",
+        "customer.email",
+        "customer.phone",
+        "customer.name",
+        "history.rules.*",
+        "history.rules.*.count",
+        "history.rules.*.last_at",
+        "history.groups.*",
+        "history.groups.*.count",
+        "history.groups.*.last_at",
+        "history.order.last_at",
+        "history.customer.last_at",
+    }
+)
+
+
 def _build_schema() -> dict[str, FactField]:
     fields = [
         *_event_facts(),
-        *(FactField(path, kind, text) for path, kind, text in _ORDER),
+        *(FactField(path, kind, text, nullable=path in _NULLABLE) for path, kind, text in _ORDER),
         FactField("customer", "object", "the customer (latest known; defaults when unknown)"),
-        *(FactField(path, kind, text) for path, kind, text in _model_facts("customer", Customer)),
-        *(FactField(path, kind, text) for path, kind, text in _HISTORY),
+        *(
+            FactField(path, kind, text, nullable=path in _NULLABLE)
+            for path, kind, text in _model_facts("customer", Customer)
+        ),
+        *(FactField(path, kind, text, nullable=path in _NULLABLE) for path, kind, text in _HISTORY),
         FactField("now", "timestamp", "the decision's clock (never the machine's)"),
     ]
     return {field.path: field for field in fields}
@@ -315,6 +394,20 @@ def is_fact_path(path: str, detail_types: Iterable[str] | None = None) -> bool:
     return any(detail_type in field.detail_types for detail_type in detail_types)
 
 
+def is_nullable_fact(path: str) -> bool:
+    """True when the fact `path` names may be null or absent for some order (`FactField.nullable`).
+
+    A path under a nullable fact is nullable too (`order.total.amount` of an order not placed yet);
+    an unknown path is not (it is reported as unknown elsewhere).
+    """
+    segments = path.split(".")
+    for length in range(2, len(segments) + 1):
+        field = _lookup(".".join(segments[:length]))
+        if field is not None and field.nullable:
+            return True
+    return False
+
+
 def suggest_fact_path(path: str) -> str | None:
     """The closest fact path, for a "did you mean" hint; None when nothing is close."""
     segments = path.split(".")
@@ -350,7 +443,8 @@ def facts_table_markdown() -> str:
         "Timestamps are RFC 3339 strings in UTC (`2026-03-01T10:00:00Z`); money amounts are numbers",
         "(`amount_text` keeps the exact decimal string for display). `*` stands for any key or array",
         "index (`history.rules.late-shipment-notice.count`, `order.shipments.0.carrier`). A missing",
-        "fact reads as `null`.",
+        "fact reads as `null`; *may be null* marks the facts a template must guard before printing",
+        '(`{% if customer.name %}…{% endif %}` or `customer.name | default("there")`).',
         "",
         "| path | type | description |",
         "| --- | --- | --- |",
@@ -359,6 +453,8 @@ def facts_table_markdown() -> str:
         description = field.description.replace("|", "\\|")
         if field.detail_types:
             description += f" *(only {', '.join(field.detail_types)})*"
+        if field.nullable:
+            description += " *(may be null)*"
         lines.append(f"| `{path}` | {field.type} | {description} |")
     return "\n".join(lines) + "\n"
 
@@ -402,3 +498,68 @@ def merge_needs(first: FactNeeds | None, second: FactNeeds | None) -> FactNeeds 
             current = merged[section]
             merged[section] = None if current is None or keys is None else current | keys
     return merged
+
+
+# -- what a fact can be: its type and, for enumerated facts, its values ---------------------------------
+
+_JOURNEY_VALUES: Mapping[str, tuple[str, ...]] = {
+    "order.status": ("new", "placed", "payment_failed", "paid", "shipped", "delivered", "cancelled"),
+    "order.shipments.*.status": ("pending", "dispatched", "delayed", "exception", "delivered"),
+}
+"""Values of the journey's own enumerated facts (its reducer keeps them; a test checks both agree)."""
+
+_COPIED_VALUES: Mapping[str, str] = {
+    "order.cancel_reason": "OrderCancelled:event.reason",
+    "order.last_payment_failure_reason": "PaymentFailed:event.reason_code",
+    "order.shipments.*.delay_reason": "ShipmentDelayed:event.reason",
+    "order.shipments.*.exceptions.*.kind": "ShipmentException:event.kind",
+    "order.shipment_exceptions.*.kind": "ShipmentException:event.kind",
+    "order.returns.*.reason": "ReturnRequested:event.reason",
+}
+"""Journey facts that copy an event field: they take the values of that field's Literal."""
+
+
+def fact_field(path: str) -> FactField | None:
+    """The schema entry of a fact path (`*` segments match any key or index), None when it is no fact."""
+    return _lookup(path)
+
+
+@lru_cache(maxsize=1)
+def _literal_values() -> dict[str, tuple[str, ...]]:
+    """path -> allowed values, for every fact whose model field is a Literal (over all detail-types)."""
+    found: dict[str, set[str]] = {}
+
+    def walk(prefix: str, model: type[BaseModel], detail_type: str = "") -> None:
+        for name, field in model.model_fields.items():
+            annotation = _strip_optional(field.annotation)
+            path = f"{prefix}.{name}"
+            if get_origin(annotation) is Literal:
+                options = {str(v) for v in get_args(annotation)}
+                found.setdefault(path, set()).update(options)
+                found.setdefault(f"{detail_type}:{path}", set()).update(options)  # one type's values
+            elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk(path, annotation, detail_type)
+
+    for detail_type, model in DETAIL_MODELS.items():
+        walk("event", model, detail_type)
+    walk("customer", Customer)
+    values = {path: tuple(sorted(options)) for path, options in found.items()}
+    values.update(_JOURNEY_VALUES)
+    return values
+
+
+def fact_values(path: str) -> tuple[str, ...] | None:
+    """The values an enumerated fact can take (`customer.tier`: standard, silver, gold, platinum), else None.
+
+    `event.reason` is the union over the event types that carry it (a ReturnRequested and an
+    OrderCancelled reason differ); the validator narrows nothing further, so it never refuses a
+    value some trigger can carry.
+    """
+    values = _literal_values()
+    field = _lookup(path)
+    if field is None:
+        return None
+    copied = _COPIED_VALUES.get(field.path)
+    if copied is not None:
+        return values.get(copied)
+    return values.get(field.path)

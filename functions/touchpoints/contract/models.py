@@ -13,6 +13,7 @@ from touchpoints.contract.types import (
     DecimalString,
     E164Phone,
     EmailAddress,
+    EventTimestamp,
     Identifier,
     Label,
     LocaleTag,
@@ -135,27 +136,46 @@ class LineItem(BaseModel):
 
 
 class DetailBase(BaseModel):
-    """What every detail carries: the order it is about and, optionally, the customer."""
+    """What every detail carries: the order it is about and, optionally, the customer.
+
+    Every detail model declares its business key in `key_fields`: the fields that say *which fact*
+    the event reports (the order, the payment and attempt, the parcel and its new estimate, ...).
+    Two events of one order with the same detail-type and the same key values report the same
+    fact: the second is a duplicate whatever its EventBridge id (`touchpoints.contract.keys`;
+    docs/events.md). A model without a declaration of its own fails
+    tests/unit/contract/test_business_keys.py.
+    """
 
     model_config = _EVENT_CONFIG
 
+    key_fields: ClassVar[tuple[str, ...]] = ()
+    """The fields whose values identify the fact this detail reports (with the detail-type and order)."""
+
     order_id: Identifier = Field(description="the order this event is about")
     customer: Customer | None = Field(default=None, description="the customer, when the platform sends it")
+    idempotency_key: Identifier | None = Field(
+        default=None,
+        description="the platform's id of this occurrence (e.g. a webhook id), the same on every resend",
+    )
 
 
 class OrderPlaced(DetailBase):
     """The customer placed an order: the start of the journey and the promises made."""
 
+    key_fields = ("order_id",)  # the order: it is placed once
+
     customer: Customer = Field(description="the customer who placed the order")
     total: Money = Field(description="order total")
     items: list[LineItem] = Field(min_length=1, max_length=ITEMS_MAX, description="order lines")
-    promised_ship_by: Timestamp | None = Field(default=None, description="promised dispatch time")
-    promised_delivery_by: Timestamp | None = Field(default=None, description="promised delivery time")
+    promised_ship_by: EventTimestamp | None = Field(default=None, description="promised dispatch time")
+    promised_delivery_by: EventTimestamp | None = Field(default=None, description="promised delivery time")
     sales_channel: Label | None = Field(default=None, description="web, app, marketplace, ...")
 
 
 class OrderCancelled(DetailBase):
     """The order was cancelled, and why."""
+
+    key_fields = ("order_id",)  # the order: it is cancelled once
 
     reason: CancelReason = Field(description="why the order was cancelled")
     cancelled_by: Label | None = Field(default=None, description="customer, merchant, system, ...")
@@ -164,6 +184,8 @@ class OrderCancelled(DetailBase):
 class PaymentSucceeded(DetailBase):
     """The order was paid."""
 
+    key_fields = ("payment_id",)  # the payment
+
     payment_id: Identifier = Field(description="payment id")
     amount: Money = Field(description="amount paid")
     method: Label | None = Field(default=None, description="card, paypal, alipay, ...")
@@ -171,6 +193,8 @@ class PaymentSucceeded(DetailBase):
 
 class PaymentFailed(DetailBase):
     """A payment attempt failed; `attempt` counts from 1."""
+
+    key_fields = ("payment_id", "attempt")  # the payment and the attempt
 
     payment_id: Identifier = Field(description="payment id")
     amount: Money = Field(description="amount attempted")
@@ -183,19 +207,23 @@ class PaymentFailed(DetailBase):
 class ShipmentDispatched(DetailBase):
     """A parcel left the warehouse."""
 
+    key_fields = ("shipment_id",)  # the parcel: it leaves once
+
     shipment_id: Identifier = Field(description="shipment id")
     carrier: NonEmptyLabel = Field(description="carrier name")
     tracking_number: Identifier = Field(description="carrier tracking number")
     tracking_url: Url | None = Field(default=None, description="tracking page")
-    estimated_delivery: Timestamp | None = Field(default=None, description="carrier's delivery estimate")
+    estimated_delivery: EventTimestamp | None = Field(default=None, description="carrier's delivery estimate")
 
 
 class ShipmentDelayed(DetailBase):
     """The carrier moved its delivery estimate."""
 
+    key_fields = ("shipment_id", "new_estimate")  # the parcel and the estimate it announces
+
     shipment_id: Identifier = Field(description="shipment id")
-    new_estimate: Timestamp = Field(description="new delivery estimate")
-    previous_estimate: Timestamp | None = Field(
+    new_estimate: EventTimestamp = Field(description="new delivery estimate")
+    previous_estimate: EventTimestamp | None = Field(
         default=None, description="estimate before this delay (filled from the journey when absent)"
     )
     reason: DelayReason | None = Field(default=None, description="why the parcel is late")
@@ -203,6 +231,8 @@ class ShipmentDelayed(DetailBase):
 
 class ShipmentException(DetailBase):
     """Something went wrong with a parcel: lost, damaged, returned to sender, or a failed attempt."""
+
+    key_fields = ("shipment_id", "kind")  # the parcel and what happened to it
 
     shipment_id: Identifier = Field(description="shipment id")
     kind: ExceptionKind = Field(description="lost, damaged, returned_to_sender or failed_attempt")
@@ -212,12 +242,16 @@ class ShipmentException(DetailBase):
 class ShipmentDelivered(DetailBase):
     """A parcel arrived."""
 
+    key_fields = ("shipment_id",)  # the parcel: it arrives once
+
     shipment_id: Identifier = Field(description="shipment id")
     signed_by: Name | None = Field(default=None, description="who signed for it")
 
 
 class ReturnRequested(DetailBase):
     """The customer asked to return goods."""
+
+    key_fields = ("return_id",)  # the return
 
     return_id: Identifier = Field(description="return id")
     reason: ReturnReason = Field(description="why the goods are returned")
@@ -226,6 +260,8 @@ class ReturnRequested(DetailBase):
 
 class ReviewSubmitted(DetailBase):
     """The customer reviewed the order or one of its products."""
+
+    key_fields = ("review_id",)  # the review
 
     review_id: Identifier = Field(description="review id")
     rating: Annotated[int, Field(ge=1, le=5, strict=True)] = Field(description="stars, integer 1-5")
@@ -267,6 +303,8 @@ class SurveyAnswered(DetailBase):
 
 class TimerFired(DetailBase):
     """Internal: a delayed rule or deferred action is due (sent only by `touchpoints.timers`)."""
+
+    key_fields = ("rule_id", "trigger_event_id", "due_at")  # the timer (what its name is made of)
 
     rule_id: Identifier = Field(description="the rule the timer was set for")
     trigger_event_id: Identifier = Field(description="the event that started the timer")

@@ -69,6 +69,7 @@ def timer_event(*, name: str, order_id: str, rule_id: str, trigger_event_id: str
         {
             "order_id": order_id,
             "customer": None,
+            "idempotency_key": None,
             "rule_id": rule_id,
             "trigger_event_id": trigger_event_id,
             "due_at": due_at,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from touchpoints.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from touchpoints.adapters.dead_letters import SqsDeadLetterQueue
     from touchpoints.catalog import Catalog
     from touchpoints.policy.retention import Retention
     from touchpoints.ports import Channel, DecisionStore, TimerService
@@ -43,6 +43,8 @@ class Runtime:
 
     `retention` is the catalog's (`retention_for`): built once here, not per event. A runtime
     built without it (tests, the local driver) derives it from its catalog on first use.
+    `dead_letters` is where ProcessEvents puts a record that can never parse (None: not
+    configured, such a record fails and SQS's redrive dead-letters it after `maxReceiveCount`).
     """
 
     settings: Settings
@@ -52,6 +54,7 @@ class Runtime:
     channels: Mapping[str, Channel]
     clock: Callable[[], datetime] = field(default=wall_clock)
     retention: Retention | None = None
+    dead_letters: SqsDeadLetterQueue | None = None
 
     def __post_init__(self) -> None:
         if self.retention is None:
@@ -80,6 +83,7 @@ def build_runtime(
     (`file:line: message` per problem), so the function fails at its first call, loudly.
     """
     from touchpoints.adapters.channels import EventBridgeChannel, SesEmailChannel, SnsSmsChannel
+    from touchpoints.adapters.dead_letters import SqsDeadLetterQueue
     from touchpoints.adapters.dynamodb import DynamoDBDecisionStore
     from touchpoints.adapters.scheduler import SchedulerTimerService
     from touchpoints.catalog import load_catalog, load_compiled_catalog
@@ -115,8 +119,19 @@ def build_runtime(
             settings.event_bus_name, client=clients.get("events"), endpoint_url=endpoint, region=region
         ),
     }
+    dead_letters = None
+    if settings.dead_letter_queue_url:
+        dead_letters = SqsDeadLetterQueue(
+            settings.dead_letter_queue_url, client=clients.get("sqs"), endpoint_url=endpoint, region=region
+        )
     return Runtime(
-        settings=settings, catalog=catalog, store=store, timers=timers, channels=channels, clock=clock
+        settings=settings,
+        catalog=catalog,
+        store=store,
+        timers=timers,
+        channels=channels,
+        clock=clock,
+        dead_letters=dead_letters,
     )
 
 
@@ -134,19 +149,15 @@ def set_runtime(runtime: Runtime | None) -> None:
     _runtime = runtime
 
 
-# The look-behind makes a match start only where a local part can start: without it, a long run of
-# word characters (a 300 kB garbage field in a rejected event) is rescanned from every position,
-# which is quadratic (seconds per record, a Lambda timeout per batch).
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"\+\d{7,15}")
-
-
 def redact(text: str) -> str:
-    """Mask anything that looks like an email address or E.164 phone number before it is logged."""
-    from touchpoints.contract import mask_address
+    """Mask anything that looks like an email address or E.164 phone number before it is logged.
 
-    text = _EMAIL.sub(lambda m: mask_address(m.group(0)) or "", text)
-    return _PHONE.sub(lambda m: mask_address(m.group(0)) or "", text)
+    The one masking of the package (`touchpoints.contract.redact`), which the channels apply at
+    the source too: every error text and log line of the handlers passes through it.
+    """
+    from touchpoints.contract import redact as redact_text
+
+    return redact_text(text)
 
 
 def count(name: str, dimensions: Mapping[str, str], namespace: str | None) -> None:

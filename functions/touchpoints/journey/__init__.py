@@ -15,6 +15,9 @@ from touchpoints.journey.state import (
     ShipmentIssue,
     SurveyInfo,
     apply_event,
+    is_applied,
+    note_timers,
+    window_keys,
 )
 
 __all__ = [
@@ -33,4 +36,7 @@ __all__ = [
     "apply_event",
     "build_facts",
     "build_facts_for",
+    "is_applied",
+    "note_timers",
+    "window_keys",
 ]

@@ -10,7 +10,11 @@ __all__ = ["ContactEntry", "History"]
 
 
 class ContactEntry(BaseModel):
-    """An action already taken (not suppressed); `at` is its send time, so caps count what customers see."""
+    """An action already taken (not suppressed); `at` is its send time, so caps count what customers see.
+
+    `decided_at` is when the action was first decided: a `scheduled` one is decided again when
+    released, and its record keeps this time (None on entries written before it was kept).
+    """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -24,6 +28,7 @@ class ContactEntry(BaseModel):
     group: str | None = None
     status: DecisionStatus
     at: Timestamp
+    decided_at: Timestamp | None = None
 
 
 class History(BaseModel):

@@ -1,13 +1,22 @@
 """The order journey: state built from an order's events, and the pure reducer `apply_event`.
 
 Events may arrive twice, late or out of order. The reducer therefore never trusts arrival order:
-every fact remembers the (event time, event id) that set it and is only overwritten by a later
+every fact remembers the (event time, business key) that set it and is only overwritten by a later
 one, and the status is derived from the facts, never from the last event seen.
+
+The state stays bounded whatever the number of events (issue 18: one item read and written per
+event, DynamoDB's 400 KB, 1 write unit per KB). It keeps what the facts need, not the events:
+one stamp per fact, per parcel and per payment attempt, the latest `ESTIMATES_KEPT` announced
+estimates (and the one the previous estimate comes from), one exception per parcel and kind, the
+business keys of the last `RECENT_KEYS` applied events, and the timers decisions asked for and
+that have not fired. Idempotency beyond that window lives in the store's markers, one per
+business key (`ORDER#<id> / KEY#<digest>`, with a TTL), read with the state and written with it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,9 +40,23 @@ from touchpoints.contract import (
     SurveyAnswered,
 )
 from touchpoints.errors import TouchpointsError
+from touchpoints.journey.parts import (
+    EstimateFact,
+    PaymentFailure,
+    ReturnInfo,
+    ReviewInfo,
+    Shipment,
+    ShipmentIssue,
+    ShipmentStatus,
+    SurveyInfo,
+)
 from touchpoints.timestamps import format_sort_stamp
 
 __all__ = [
+    "ESTIMATES_KEPT",
+    "RECENT_KEYS",
+    "SHORT_KEY",
+    "TIMER_GRACE",
     "EstimateFact",
     "JourneyError",
     "JourneyStatus",
@@ -47,10 +70,45 @@ __all__ = [
     "SurveyInfo",
     "apply_event",
     "event_stamp",
+    "is_applied",
+    "note_timers",
+    "window_keys",
 ]
 
 JourneyStatus = Literal["new", "placed", "payment_failed", "paid", "shipped", "delivered", "cancelled"]
-ShipmentStatus = Literal["pending", "dispatched", "delayed", "exception", "delivered"]
+
+
+RECENT_KEYS = 32
+"""How many applied events' keys the state remembers (their digests, in arrival order).
+
+A copy of an event arriving within the next 32 events of its order is a duplicate for the pure
+reducer and for `decide` on their own; later copies are caught by the store, which reads the
+key's marker with the state (tests/integration/test_store_contract.py, both stores)."""
+
+ESTIMATES_KEPT = 8
+"""How many announced delivery estimates the state keeps (the latest by event time).
+
+`estimated_delivery` and `previous_estimated_delivery` stay exact for any arrival order (the fact
+that gives the previous estimate is kept as well); a ShipmentDelayed arriving after eight newer
+estimates finds its `event.previous_estimate` among the kept ones."""
+
+SHORT_KEY = 16
+"""Hex characters of a key digest as the state keeps it (in its stamps and its recent keys).
+
+The state is read and written on every event and DynamoDB prices each KB: 64 bits tell one order's
+events apart as surely as the markers' 128 (which tell every order's apart), at half the bytes."""
+
+_WINDOW = RECENT_KEYS * SHORT_KEY
+_EMPTY_WINDOW = "." * _WINDOW
+"""The recent keys are one fixed-width text: `RECENT_KEYS` slots of `SHORT_KEY` hex characters,
+oldest first, "." in the slots no event has filled yet. Its size never changes, so neither does
+the price of the STATE item once an order's parcels are known (tests/integration/test_state_budget.py)."""
+
+TIMER_GRACE = timedelta(days=30)
+"""How long past its due time a timer the order is waiting for is remembered.
+
+A TimerFired arrives at its due time (later only after queue retries or a redrive from the DLQ,
+which keeps messages 14 days): one more than 30 days late decides nothing."""
 
 
 class JourneyError(TouchpointsError):
@@ -58,88 +116,49 @@ class JourneyError(TouchpointsError):
 
 
 def event_stamp(event: Event) -> str:
-    """A sortable key of when a fact was set: UTC time (fixed width) then event id, for exact ties."""
-    return format_sort_stamp(event.time) + "|" + event.id
+    """A sortable key of when a fact was set: UTC time (fixed width) then the business key, for exact ties.
+
+    Two copies of one fact (same time, same business key) have the same stamp, so applying a
+    copy again changes no fact, whatever its EventBridge id.
+    """
+    return format_sort_stamp(event.time) + "|" + event.key_digests[0][:SHORT_KEY]
 
 
-class ShipmentIssue(BaseModel):
-    """One ShipmentException: what happened to the parcel, and when."""
-
-    kind: str
-    note: str | None = None
-    at: datetime
-    event_id: str
-
-
-class Shipment(BaseModel):
-    """One parcel of the order, merged from its dispatched / delayed / exception / delivered events."""
-
-    shipment_id: str
-    status: ShipmentStatus = "pending"
-    carrier: str | None = None
-    tracking_number: str | None = None
-    tracking_url: str | None = None
-    dispatched_at: datetime | None = None
-    estimated_delivery: datetime | None = None
-    delay_reason: str | None = None
-    delivered_at: datetime | None = None
-    signed_by: str | None = None
-    exceptions: list[ShipmentIssue] = Field(default_factory=list)
+def is_applied(state: OrderJourney, event: Event) -> bool:
+    """True when one of the event's keys is among the state's recent keys (a duplicate for the reducer)."""
+    recent = state.recent_keys
+    keys = event.key_digests
+    if _in_window(recent, keys[0][:SHORT_KEY]):
+        return True
+    return len(keys) > 1 and _in_window(recent, keys[1][:SHORT_KEY])
 
 
-class PaymentFailure(BaseModel):
-    """One failed payment attempt (distinct by payment id and attempt number)."""
-
-    payment_id: str
-    attempt: int
-    reason_code: str
-    at: datetime
-    retry_url: str | None = None
-
-
-class ReturnInfo(BaseModel):
-    """A return the customer asked for."""
-
-    return_id: str
-    reason: str
-    at: datetime
-    skus: list[str] | None = None
+def _in_window(window: str, key: str) -> bool:
+    """True when `key` fills one of the window's slots (a match across two slots is no match)."""
+    index = window.find(key)
+    while index != -1:
+        if index % SHORT_KEY == 0:
+            return True
+        index = window.find(key, index + 1)
+    return False
 
 
-class ReviewInfo(BaseModel):
-    """A review the customer wrote."""
-
-    review_id: str
-    rating: int
-    at: datetime
-    title: str | None = None
-    sku: str | None = None
-
-
-class SurveyInfo(BaseModel):
-    """The customer's answer to a survey on one scale (the latest by event time; never the comment)."""
-
-    scale: str
-    score: int
-    channel: str
-    at: datetime
-    has_comment: bool = False
-
-
-class EstimateFact(BaseModel):
-    """A delivery estimate as announced by one event; the journey keeps them all to know the previous one."""
-
-    stamp: str
-    value: datetime
-    shipment_id: str
-    declared_previous: datetime | None = None
+def window_keys(state: OrderJourney) -> list[str]:
+    """The recent keys as a list, oldest first (the slots events have filled)."""
+    window = state.recent_keys
+    slots = (window[i : i + SHORT_KEY] for i in range(0, len(window), SHORT_KEY))
+    return [slot for slot in slots if not slot.startswith(".")]
 
 
 class OrderJourney(BaseModel):
     """Everything known about one order, whatever order its events arrived in.
 
     `stamps` maps each fact to the `event_stamp` of the event that set it; `version` counts applied
-    events and is the optimistic-locking version the store checks.
+    events and is the optimistic-locking version the store checks. `recent_keys` holds the key
+    digests (`SHORT_KEY` characters) of the last `RECENT_KEYS` applied events, oldest first, as
+    one fixed-width text (`window_keys` lists them);
+    `timers` the TimerFired key digest -> due time of each timer a committed decision asked for
+    and that has not fired yet.
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -171,7 +190,8 @@ class OrderJourney(BaseModel):
     reviews: dict[str, ReviewInfo] = Field(default_factory=dict)
     surveys: dict[str, SurveyInfo] = Field(default_factory=dict)
     customer: Customer | None = None
-    seen_event_ids: list[str] = Field(default_factory=list)
+    recent_keys: str = _EMPTY_WINDOW
+    timers: dict[str, datetime] = Field(default_factory=dict)
     version: int = 0
     stamps: dict[str, str] = Field(default_factory=dict)
 
@@ -179,13 +199,15 @@ class OrderJourney(BaseModel):
 def apply_event(state: OrderJourney | None, event: Event) -> OrderJourney:
     """Fold one event into the journey and return the new state; the given state is never changed.
 
-    An event id already seen returns the state unchanged (same object), so retries are free.
+    An event whose key is among the recent keys returns the state unchanged (same object), so
+    retries are free; a copy older than the window changes no fact either (same stamps), only
+    `version` and the window, which is why the store checks the key's marker first.
     """
     detail = event.detail
     order_id = detail.order_id
     if state is None:
         state = OrderJourney(order_id=order_id)
-    elif event.id in state.seen_event_ids:
+    elif is_applied(state, event):
         return state
     elif state.order_id != order_id:
         raise JourneyError(
@@ -196,7 +218,9 @@ def apply_event(state: OrderJourney | None, event: Event) -> OrderJourney:
     new = shallow_copy(state)
     fields = new.__dict__  # the four fields every event sets, written at once (what `_put` does)
     fields["stamps"] = dict(state.stamps)
-    fields["seen_event_ids"] = [*state.seen_event_ids, event.id]
+    keys = event.key_digests
+    added = keys[0][:SHORT_KEY] if len(keys) == 1 else "".join(key[:SHORT_KEY] for key in keys)
+    fields["recent_keys"] = (state.recent_keys + added)[-_WINDOW:]
     fields["version"] = state.version + 1
     new.__pydantic_fields_set__.update(_ALWAYS_SET)
     stamp = event_stamp(event)
@@ -209,7 +233,7 @@ def apply_event(state: OrderJourney | None, event: Event) -> OrderJourney:
     return new
 
 
-_ALWAYS_SET = ("stamps", "seen_event_ids", "version", "status")
+_ALWAYS_SET = ("stamps", "recent_keys", "version", "status")
 """The fields `apply_event` sets on every event (they count as set, as `_put` would mark them)."""
 
 
@@ -315,15 +339,24 @@ def _add_estimate(
 ) -> None:
     """Record an announced estimate; current = latest announced, previous = the latest different one.
 
-    Both are recomputed from all the estimates seen, so arrival order cannot change them; when no
-    earlier estimate arrived, the previous one the latest ShipmentDelayed declared is used.
+    Both are computed as if from all the estimates ever seen, so arrival order cannot change them:
+    the state keeps the `ESTIMATES_KEPT` latest, plus the latest whose value differs from the
+    newest (where the previous estimate comes from), and that is all either answer can need
+    (docs/events.md). When no earlier estimate arrived, the previous one the latest
+    ShipmentDelayed declared is used.
     """
+    if any(item.stamp == stamp for item in state.estimates):
+        return  # this fact's own estimate (a copy applied again): nothing new
     fact = EstimateFact(stamp=stamp, value=value, shipment_id=shipment_id, declared_previous=declared)
     facts = [*state.estimates, fact]
     facts.sort(key=lambda item: item.stamp)
-    _put(state, "estimates", facts)
     current = facts[-1].value
-    previous = next((item.value for item in reversed(facts) if item.value != current), None)
+    source = next((item for item in reversed(facts) if item.value != current), None)
+    kept = facts[-ESTIMATES_KEPT:]
+    if source is not None and source.stamp < kept[0].stamp:
+        kept = [source, *kept]  # older than every kept one: it stays first, the list stays sorted
+    _put(state, "estimates", kept)
+    previous = source.value if source is not None else None
     if previous is None and facts[-1].declared_previous != current:
         previous = facts[-1].declared_previous
     _put(state, "estimated_delivery", current)
@@ -359,10 +392,15 @@ def _on_delayed(state: OrderJourney, detail: Any, event: Event, stamp: str) -> N
 def _on_exception(state: OrderJourney, detail: Any, event: Event, stamp: str) -> None:
     exception: ShipmentException = detail
     shipment = _shipment(state, exception.shipment_id)
-    issue = ShipmentIssue(kind=exception.kind, note=exception.note, at=event.time, event_id=event.id)
-    issues = [*shipment.exceptions, issue]
-    issues.sort(key=lambda item: (item.at, item.event_id))
-    _put(shipment, "exceptions", issues)
+    # One issue per parcel and kind (the event's business key): a later report of the same kind
+    # replaces an earlier one, so the list is bounded by the four kinds.
+    if _set_stamp(state, f"shipment.{exception.shipment_id}.exception.{exception.kind}", stamp):
+        key = event.key_digests[0][:SHORT_KEY]
+        issue = ShipmentIssue(kind=exception.kind, note=exception.note, at=event.time, key=key)
+        issues = [item for item in shipment.exceptions if item.kind != exception.kind]
+        issues.append(issue)
+        issues.sort(key=lambda item: (item.at, item.key))
+        _put(shipment, "exceptions", issues)
     _put_shipment(state, shipment, stamp, "exception")
 
 
@@ -427,6 +465,39 @@ _HANDLERS: dict[type, Any] = {
     ReviewSubmitted: _on_review,
     SurveyAnswered: _on_survey,
 }
+
+
+def note_timers(
+    state: OrderJourney,
+    scheduled: Iterable[tuple[str, datetime]],
+    *,
+    fired: str | None,
+    now: datetime,
+    fresh: bool = False,
+) -> OrderJourney:
+    """The state with the timers a decision asked for (TimerFired key digest, due), the fired one gone.
+
+    `decide` calls it once per decision, so a committed state lists exactly the timers its order
+    waits for: a TimerFired not listed (its decision was never committed, or it fired already)
+    decides nothing. Timers more than `TIMER_GRACE` overdue at `now` are forgotten (whenever the
+    list changes, so it stays bounded by the timers asked for lately). Returns the state itself
+    when nothing changes. `fresh` says the state is a copy no one else holds (what `apply_event`
+    just returned): its `timers` field is then replaced in place instead of copying the state, a
+    speed trick for `decide`, which calls this for most events (bench/simulate).
+    """
+    timers = dict(state.timers)
+    if fired is not None:
+        timers.pop(fired, None)
+    for key, due in scheduled:
+        timers[key] = due
+    horizon = now - TIMER_GRACE
+    if any(due < horizon for due in timers.values()):
+        timers = {key: due for key, due in timers.items() if due >= horizon}
+    if timers == state.timers:
+        return state
+    new = state if fresh else shallow_copy(state)
+    _put(new, "timers", timers)
+    return new
 
 
 def _derive_status(state: OrderJourney) -> JourneyStatus:

@@ -110,6 +110,10 @@ class Driver:
         self._schedules: dict[str, tuple[datetime, dict[str, Any]]] = {}
         self.history: dict[str, list[str]] = {}
         """action id -> the statuses its row went through (`scheduled: quiet_hours`, `pending`, `sent`)."""
+        self.actions: dict[str, tuple[str, str, str]] = {}
+        """action id -> (order id, rule id, channel), for logging what happens to it."""
+        self.first_decided: dict[str, datetime] = {}
+        """action id -> when it was first decided (a released row's `decided_at` is its release)."""
         self._context = FakeLambdaContext()
 
     def clock(self) -> datetime:
@@ -250,9 +254,18 @@ class Driver:
         status = image.get("status", {}).get("S", "?")
         reason = image.get("reason", {}).get("S")
         step = f"{status}: {reason}" if reason else status
-        steps = self.history.setdefault(image.get("action_id", {}).get("S", "?"), [])
+        action_id = image.get("action_id", {}).get("S", "?")
+        order, rule, channel = (
+            image.get(name, {}).get("S", "?") for name in ("order_id", "rule_id", "channel")
+        )
+        self.actions[action_id] = (order, rule, channel)
+        steps = self.history.setdefault(action_id, [])
         if not steps or steps[-1] != step:
             steps.append(step)
+        if action_id not in self.first_decided:
+            from touchpoints.adapters.dynamodb.rows import first_decided_at
+
+            self.first_decided[action_id] = first_decided_at(image["sk"]["S"])  # the row's key keeps it
 
     def _passes_filter(self, record: Mapping[str, Any]) -> bool:
         return any(matches_pattern(pattern, _jsonable(record)) for pattern in self.stream_filters)

@@ -112,8 +112,20 @@ def to_json(value: Any, pointer: str = "") -> Any:
     )
 
 
+_SYNONYMS = {
+    "greater": ">", "gt": ">", "greater_than": ">", "more": ">", "above": ">",
+    "less": "<", "lt": "<", "less_than": "<", "below": "<",
+    "gte": ">=", "ge": ">=", "at_least": ">=", "lte": "<=", "le": "<=", "at_most": "<=",
+    "equals": "==", "equal": "==", "eq": "==", "is": "==", "=": "==",
+    "not_equals": "!=", "ne": "!=", "neq": "!=", "<>": "!=",
+    "not": "!", "and_": "and", "&&": "and", "||": "or", "contains": "in", "if_then": "if",
+}  # fmt: skip
+"""Words authors write for an operator, suggested before spelling neighbours (`greater`: `>`)."""
+
+
 def _unknown(op: str, registry: OperatorRegistry, pointer: str) -> UnknownOperatorError:
-    close = difflib.get_close_matches(op, list(registry), n=1)
+    synonym = _SYNONYMS.get(op.lower())
+    close = [synonym] if synonym in registry else difflib.get_close_matches(op, list(registry), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return UnknownOperatorError(f"unknown operator {op!r}{hint}", pointer)
 
@@ -140,10 +152,10 @@ def parse(rule: Any, registry: OperatorRegistry, pointer: str = "") -> Node:
             args = (parse(raw_args, registry, op_pointer),)
         count = len(args)
         if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
-            noun = "argument" if count == 1 else "arguments"
-            raise ArityError(
-                f"operator {op!r} takes {spec.arity_text()} arguments, got {count} {noun}", op_pointer
-            )
+            arity = spec.arity_text()
+            takes = "argument" if arity == "1" else "arguments"
+            got = "argument" if count == 1 else "arguments"
+            raise ArityError(f"operator {op!r} takes {arity} {takes}, got {count} {got}", op_pointer)
         return Op(op, args, spec, pointer)
     return Lit(rule, pointer)
 

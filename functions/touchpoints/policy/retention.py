@@ -16,7 +16,13 @@ if TYPE_CHECKING:
     from touchpoints.catalog import Catalog
     from touchpoints.journey import ContactEntry
 
-__all__ = ["DEFAULT_LEDGER_WINDOW", "DEFAULT_RECORD_TTL", "Retention", "retention_for"]
+__all__ = [
+    "DEFAULT_LEDGER_WINDOW",
+    "DEFAULT_RECORD_TTL",
+    "HISTORY_FACTS_WINDOW",
+    "Retention",
+    "retention_for",
+]
 
 DEFAULT_LEDGER_WINDOW = timedelta(days=35)
 """The ledger window of a Retention built without a catalog (tests; a catalog always sets its own)."""
@@ -29,8 +35,11 @@ DEFAULT_RECORD_TTL = timedelta(days=400)
 class Retention:
     """How long the contact ledger keeps an entry, and how long markers and decision records live.
 
-    `window` is the longest window any cap, group or limit looks back (plus a day); entries of the
-    rules in `keep_rules` (a lifetime customer-scoped limit, no `per`) are kept for good.
+    `window` is the longest window any cap, group, limit or `history.customer` fact looks back
+    (plus a day); entries of the rules in `keep_rules` (a lifetime customer-scoped limit, no `per`)
+    that count against it are kept for good: at most `limit.max` firings of such a rule ever pass
+    the policy, so they stay few however many contacts the customer gets (a suppressed one never
+    counts and goes with the window, like every other entry).
     `record_ttl` is the lifetime of event markers (from the event's time) and action rows (from
     their decision time).
     """
@@ -42,7 +51,10 @@ class Retention:
     def prune(self, entries: Iterable[ContactEntry]) -> list[ContactEntry]:
         """Drop entries older than the window before the newest entry (the clock is the data's).
 
-        A list with nothing to drop comes back as it is (not copied): treat it as read-only.
+        What is left is bounded by the contacts of one window (plus the lifetime-limited rules'
+        few firings), whatever the customer's number of orders and contacts
+        (tests/integration/test_ledger_bounded.py). A list with nothing to drop comes back as it
+        is (not copied): treat it as read-only.
         """
         kept = entries if isinstance(entries, list) else list(entries)
         if len(kept) < 2:
@@ -58,16 +70,25 @@ class Retention:
         if earliest >= oldest:
             return kept  # nothing is old enough to go (the common case): the list itself
         keep = self.keep_rules
-        return [entry for entry in kept if entry.at >= oldest or entry.rule_id in keep]
+        return [
+            entry
+            for entry in kept
+            if entry.at >= oldest or (entry.rule_id in keep and entry.status != "suppressed")
+        ]
+
+
+HISTORY_FACTS_WINDOW = timedelta(days=7)
+"""The longest look back of the facts a rule may read about the ledger (`history.customer.sent_7d`)."""
 
 
 def retention_for(catalog: Catalog) -> Retention:
-    """The retention the catalog needs: its longest cap, group or limit window, plus a day."""
-    windows: list[timedelta] = [timedelta(days=1)]
+    """The retention the catalog needs: its longest cap (channels too), group, limit or history-facts
+    window, plus a day."""
+    windows: list[timedelta] = [HISTORY_FACTS_WINDOW]
     keep: set[str] = set()
     policy: Any = catalog.policy
     for cap in getattr(policy, "caps", {}).values():
-        windows.append(cap.per)
+        windows.extend(cap.windows)
     for group in getattr(policy, "groups", {}).values():
         window = getattr(group, "window", None)
         if isinstance(window, timedelta):

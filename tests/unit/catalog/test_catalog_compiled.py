@@ -61,6 +61,13 @@ def _minimal(tmp_path: Path) -> Path:
     return rules
 
 
+def _release(tmp_path: Path) -> Path:
+    """The release tests' catalog: caps with `on_cap: defer` and per-channel caps, `expires_after`."""
+    rules = tmp_path / "release"
+    shutil.copytree(REPO / "tests" / "fixtures" / "release" / "rules", rules)
+    return rules
+
+
 def assert_same_catalog(compiled: Catalog, full: Catalog) -> None:
     """Field by field: the compiled conditions are new functions, so compare their generated code."""
     assert compiled.root == full.root
@@ -85,7 +92,7 @@ def assert_same_catalog(compiled: Catalog, full: Catalog) -> None:
     assert dict(compiled.trigger_needs) == dict(full.trigger_needs)
 
 
-@pytest.mark.parametrize("make", [_shipped, _minimal])
+@pytest.mark.parametrize("make", [_shipped, _minimal, _release])
 def test_the_compiled_file_loads_the_same_catalog_as_the_yaml(tmp_path: Path, make: object) -> None:
     # GIVEN a rules folder (the shipped one plus an unusual rule, or a minimal one) and its compiled file
     rules = make(tmp_path)  # type: ignore[operator]

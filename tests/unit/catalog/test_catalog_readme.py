@@ -53,3 +53,35 @@ def test_readme_when_examples_compile(repo_root: Path) -> None:
     for line in lines:
         condition = to_plain(YAML(typ="safe").load("when: " + line.split("  #")[0]))["when"]
         compile_logic(condition)
+
+
+def test_readme_policy_example_is_a_valid_policy(repo_root: Path) -> None:
+    from touchpoints.catalog import ContactPolicy
+
+    # GIVEN the annotated policy.yaml in "The contact policy"
+    section = _guide(repo_root).split("## The contact policy (`policy.yaml`)", 1)[1]
+    example = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert example is not None
+    # WHEN it is parsed as the policy / THEN it is valid, a deferring cap with a text cap included
+    policy = ContactPolicy.model_validate(to_plain(YAML(typ="safe").load(example.group(1))))
+    assert policy.caps["service"].on_cap == "defer"
+    assert policy.caps["service"].channels["sms"].max == 1
+
+
+def test_readme_story_example_is_a_valid_expectation(repo_root: Path, tmp_path: Path) -> None:
+    from touchpoints.cli.rule_tests import load_test_file
+
+    # GIVEN the `expect_story` example of the Test section
+    section = _guide(repo_root).split("`expect_story` pins the whole story", 1)[1]
+    example = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert example is not None
+    # WHEN it is the expectation of a case in a test file
+    case = (
+        "cases:\n  - name: story\n    events:\n      - {type: OrderPlaced, time: 2026-03-02T02:00:00Z}\n"
+        + example.group(1)
+    )
+    path = tmp_path / "story.yaml"
+    path.write_text(case, encoding="utf-8")
+    # THEN the file loads, with the story's two steps
+    (loaded,) = load_test_file(path)
+    assert [step["status"] for step in loaded.expect_story[0]["steps"]] == ["scheduled", "suppressed"]

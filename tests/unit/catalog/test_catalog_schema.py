@@ -101,6 +101,7 @@ def test_every_shipped_rule_and_the_policy_satisfy_the_schemas_editors_use(repo_
         ("bad-id", "orders/order-confirmation.yaml"),
         ("missing-key", "orders/no-actions.yaml"),
         ("unknown-detail-type", "reviews/negative-review.yaml"),
+        ("expires-after-bad-duration", "shipping/late-shipment.yaml"),
     ],
 )
 def test_schema_flags_structural_mistakes_in_the_editor(repo_root: Path, case: str, relative: str) -> None:
@@ -110,6 +111,36 @@ def test_schema_flags_structural_mistakes_in_the_editor(repo_root: Path, case: s
     errors = list(Draft7Validator(rule_json_schema()).iter_errors(_load(path)))
     # THEN it is underlined before validate even runs
     assert errors
+
+
+@pytest.mark.parametrize(
+    "case", ["on-cap-typo", "unknown-cap-channel", "event-cap-channel", "cap-without-per"]
+)
+def test_policy_schema_flags_cap_mistakes_in_the_editor(repo_root: Path, case: str) -> None:
+    # GIVEN a policy with a cap mistake (an on_cap typo, a channel that is not one, max without per)
+    path = repo_root / "tests" / "fixtures" / "broken-rules" / "cases" / case / "policy.yaml"
+    # WHEN the editor checks it against the policy schema / THEN it is underlined
+    assert list(Draft7Validator(policy_json_schema()).iter_errors(_load(path)))
+
+
+def test_policy_schema_accepts_per_channel_caps_and_on_cap() -> None:
+    # GIVEN the documented shapes: a category cap that defers, with a text cap; a text cap alone
+    policies = [
+        {
+            "caps": {
+                "service": {
+                    "max": 3,
+                    "per": "24h",
+                    "on_cap": "defer",
+                    "channels": {"sms": {"max": 1, "per": "24h"}},
+                }
+            }
+        },
+        {"caps": {"marketing": {"channels": {"sms": {"max": 1, "per": "7d"}}}}},
+    ]
+    # WHEN / THEN the editor finds nothing wrong
+    for policy in policies:
+        assert list(Draft7Validator(policy_json_schema()).iter_errors(policy)) == []
 
 
 def _load(path: Path) -> Any:

@@ -46,23 +46,34 @@ def test_guarded_reads_are_not_listed(source: str) -> None:
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ("Thanks for {{ event.rating }} stars", [FactRead(1, "event.rating")]),
+        ("Thanks for {{ event.rating }} stars", [FactRead(1, "event.rating", printed=True)]),
         # an `or` does not prove either side; the other branch of a guard is not guarded
         (
             "{% if event.a is defined or event.b is defined %}{{ event.a }}{% endif %}",
-            [FactRead(1, "event.a")],
+            [FactRead(1, "event.a", printed=True)],
         ),
-        ("{% if event.kind is defined %}x{% else %}{{ event.kind }}{% endif %}", [FactRead(1, "event.kind")]),
+        (
+            "{% if event.kind is defined %}x{% else %}{{ event.kind }}{% endif %}",
+            [FactRead(1, "event.kind", printed=True)],
+        ),
         # the guard is on another fact, or on a longer path than the one read
-        ("{% if event.title is defined %}{{ event.rating }}{% endif %}", [FactRead(1, "event.rating")]),
+        (
+            "{% if event.title is defined %}{{ event.rating }}{% endif %}",
+            [FactRead(1, "event.rating", printed=True)],
+        ),
         (
             "{% if event.amount.currency is defined %}{{ event.amount }}{% endif %}",
-            [FactRead(1, "event.amount")],
+            [FactRead(1, "event.amount"), FactRead(1, "event.amount", printed=True)],
         ),
-        # truthiness fails on a missing fact (StrictUndefined), it is no guard
+        # truthiness fails on a missing fact (StrictUndefined), it is no guard; but it proves a
+        # fact that is there is not null, so the print is safe from "None"
         (
             "{% if event.rating %}\n{{ event.rating }}{% endif %}",
             [FactRead(1, "event.rating"), FactRead(2, "event.rating")],
+        ),
+        (
+            "{% if event.rating is not none %}{{ event.rating }}{% endif %}",
+            [FactRead(1, "event.rating")],
         ),
         # `is defined` and `default` on a nested path still need its parent
         ("{{ event.amount.currency | default('') }}", [FactRead(1, "event.amount")]),
@@ -70,7 +81,7 @@ def test_guarded_reads_are_not_listed(source: str) -> None:
         # after the guarded block, the guard no longer holds
         (
             "{% if event.rating is defined %}{{ event.rating }}{% endif %}\n{{ event.rating }}",
-            [FactRead(2, "event.rating")],
+            [FactRead(2, "event.rating", printed=True)],
         ),
     ],
 )
@@ -87,7 +98,7 @@ def test_analysis_keeps_reporting_lint_issues() -> None:
     lint = analyse_template_source("{{ event.rating }}\n{{ customer.__class__ }}")
     # THEN the issue is reported as by the linter, and the read is listed
     assert [(issue.line, "private" in issue.message) for issue in lint.issues] == [(2, True)]
-    assert FactRead(1, "event.rating") in lint.unguarded_reads
+    assert FactRead(1, "event.rating", printed=True) in lint.unguarded_reads
 
 
 # -- validate: each rule against the templates it uses -------------------------------------------
@@ -95,7 +106,7 @@ def test_analysis_keeps_reporting_lint_issues() -> None:
 SHARED_TEMPLATE = (
     'subject: "About your order {{ order.id }}"\n'
     "body: |\n"
-    "  Hi {{ customer.name }},\n"
+    "  {% if customer.name %}Hi {{ customer.name }},{% endif %}\n"
     "\n"
     "  {{ event.rating }} stars.\n"
     "  {% if event.title is defined %}You wrote {{ event.title }}.{% endif %}\n"

@@ -137,6 +137,34 @@ EXPECTED: dict[str, tuple[str, int, str]] = {
         1,
         "'old-rules.yaml' is a folder, not a rule file",
     ),
+    "on-cap-typo": (
+        "rules/policy.yaml",
+        2,
+        "caps.service.on_cap: 'defr' is not allowed (did you mean 'defer'?); use one of drop, defer",
+    ),
+    "unknown-cap-channel": (
+        "rules/policy.yaml",
+        6,
+        "caps.service.channels: 'push' is not a channel; caps apply to email and sms",
+    ),
+    "event-cap-channel": ("rules/policy.yaml", 6, "event actions reach another system"),
+    "cap-without-per": ("rules/policy.yaml", 4, "caps.marketing: `max` needs `per`"),
+    "channel-cap-never-applies": (
+        "rules/policy.yaml",
+        5,
+        "caps.service: the sms cap in `channels` (5 per 12h) can never apply: the category's own cap "
+        "(3 per 1d) is reached first",
+    ),
+    "expires-after-bad-duration": (
+        "rules/shipping/late-shipment.yaml",
+        16,
+        "expires_after: 'one day' is not a duration",
+    ),
+    "expires-after-too-short": (
+        "rules/shipping/late-shipment.yaml",
+        16,
+        "`expires_after` 10m is shorter than 15m",
+    ),
     "quiet-hours-no-span": (
         "rules/policy.yaml",
         4,

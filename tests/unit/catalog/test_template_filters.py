@@ -142,12 +142,15 @@ def test_clock_times_use_each_languages_usual_form(moment: str, en: str, zh: str
         "{{ order.missing_fact | local_datetime }}",
     ],
 )
-def test_missing_or_null_timestamps_print_nothing(source: str) -> None:
+def test_missing_or_null_timestamps_are_a_render_error_never_a_blank(source: str) -> None:
+    from touchpoints.catalog.templates import TemplateRenderError
+
     # GIVEN a null fact (a promise the platform never sent) and a fact that is absent altogether
     facts = {"customer": {"timezone": "Europe/Paris"}, "order": {"promised_delivery_by": None}}
     # WHEN rendered through a date filter
-    # THEN the filter prints "" instead of "None" or failing the whole message
-    assert _render(f"[{source}]", facts) == "[]"
+    # THEN the render fails (the message is not sent) instead of printing "" or "None"
+    with pytest.raises(TemplateRenderError):
+        _render(f"[{source}]", facts)
 
 
 @pytest.mark.parametrize("value", [None, ""])

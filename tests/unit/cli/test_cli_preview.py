@@ -81,8 +81,9 @@ def test_a_bad_state_file_names_the_file_and_event_without_a_traceback(tmp_path:
     state.write_text(json.dumps({**EVENT, "detail": {"shipment_id": "S1"}}))
     # WHEN previewed with it
     result = invoke(tmp_path, "note", "--locale", "en", "--state", str(state))
-    # THEN exit 2 with the file, the event's position and the field
+    # THEN exit 2 with the option, the file, the event's line and id, and the field
     assert result.exit_code == 2
-    assert "earlier.json: event #1" in result.output
+    assert "--state: " in result.output
+    assert "earlier.json:1: event E1: ShipmentDelivered: detail.order_id: is required" in result.output
     assert "order_id" in result.output
     assert "Traceback" not in result.output

@@ -79,7 +79,10 @@ def test_a_path_without_events_is_an_error_not_an_empty_success(tmp_path: Path, 
         (b"", "the file is empty"),
         (b'"just a string"', "a string where an event object"),
         (b"[]", "holds 0 events; COMMAND takes exactly one event"),
-        (b'{"id": "e-9", "detail-type": "ReviewSubmitted"}', "event e-9 (ReviewSubmitted)"),
+        (
+            b'{"id": "e-9", "detail-type": "ReviewSubmitted"}',
+            "event e-9: ReviewSubmitted: source: is required",
+        ),
     ],
     ids=["binary", "empty", "json-string", "empty-array", "malformed"],
 )
@@ -96,9 +99,9 @@ def test_a_bad_event_file_names_the_file_and_never_shows_a_traceback(
     }[command]
     # WHEN the command reads it
     result = invoke(*args, "--rules", str(REPO / "rules"))
-    # THEN exit 2 with `event.json: <what is wrong>` on stderr, no traceback
+    # THEN exit 2 with `event.json[:line]: <what is wrong>` on stderr, no traceback
     assert result.exit_code == 2, result.output
-    assert "event.json: " in result.stderr
+    assert "event.json:" in result.stderr
     assert message.replace("COMMAND", command) in result.stderr
     _no_traceback(result)
 
@@ -193,8 +196,8 @@ def _examples(command: str) -> list[list[str]]:
     return commands
 
 
-PLACEHOLDERS = {"orders.jsonl", "/tmp/main/rules", "URL"}
-"""Example arguments that stand for the reader's own file or folder."""
+PLACEHOLDERS = {"/tmp/rules-before", "URL"}
+"""Example arguments made by an earlier line of the example (`cp -r rules /tmp/rules-before`) or a URL."""
 
 
 def _shipped_names() -> dict[str, set[str]]:

@@ -74,7 +74,7 @@ def test_simulate_malformed_event_exit_2_and_the_rest_is_simulated(tmp_path: Pat
     result = invoke("simulate", str(path), "--rules", str(FIXTURE_RULES), "--json")
     # THEN exit 2 (docs/CONTRACT.md), stderr names the file, line, event and field; the good event was decided
     assert result.exit_code == 2
-    assert "events.jsonl:line 2" in result.stderr
+    assert "events.jsonl:2: event BAD" in result.stderr
     assert "BAD" in result.stderr
     assert "detail.order_id" in result.stderr
     assert "recovery" in result.stdout
@@ -128,7 +128,7 @@ def test_diff_shows_removed_and_changed_decisions(tmp_path: Path) -> None:
     assert [r["rule_id"] for r in report["removed"]] == ["reminder"]
     assert report["added"] == []
     (changed,) = report["changed"]
-    assert changed["fields"] == ["template"]
+    assert changed["fields"] == ["template", "message"]  # another template: another message
     assert (changed["before"]["template"], changed["after"]["template"]) == ("note", "survey")
     assert report["rules"] == {
         "recovery": {"added": 0, "removed": 0, "changed": 1},

@@ -243,8 +243,12 @@ def test_explain_a_rule_that_other_events_trigger_does_not_match(rules: Path, tm
 @pytest.mark.parametrize(
     ("content", "args", "message"),
     [
-        ("{not json", [], "not JSON"),
-        (json.dumps({"detail-type": "ReviewSubmitted", "id": "x"}), [], "event x (ReviewSubmitted)"),
+        ("{not json", [], "event.json:1:2: not valid JSON (expecting property name"),
+        (
+            json.dumps({"detail-type": "ReviewSubmitted", "id": "x"}),
+            [],
+            "event.json:1: event x: ReviewSubmitted",
+        ),
         (json.dumps(ORDER_PLACED), ["--rule", "order-confirmaton"], "did you mean 'order-confirmation'"),
         (json.dumps(ORDER_PLACED), ["--now", "yesterday"], "--now: 'yesterday' is not an RFC 3339 time"),
         (json.dumps([ORDER_PLACED, ORDER_PLACED]), [], "explain takes exactly one event"),

@@ -43,9 +43,11 @@ def test_json_dump_has_the_contract_fields_and_z_timestamps() -> None:
     record = _record()
     # WHEN it is dumped to JSON
     dumped = json.loads(record.model_dump_json())
-    # THEN it has the contract's fields (plus the dispatcher's optional ones) and UTC `Z` times
+    # THEN it has the contract's fields (plus the dispatcher's and the release's optional ones)
+    # and UTC `Z` times
     assert set(dumped) >= CONTRACT_FIELDS
-    assert set(dumped) - CONTRACT_FIELDS == {"detail_type", "message_id", "error"}
+    assert set(dumped) - CONTRACT_FIELDS == {"detail_type", "message_id", "error", "released_at"}
+    assert dumped["released_at"] is None
     assert dumped["decided_at"] == "2026-03-01T10:00:00Z"
     assert dumped["send_at"] == "2026-03-01T10:00:00Z"
 

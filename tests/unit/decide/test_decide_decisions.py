@@ -50,7 +50,7 @@ def test_order_placed_records_a_complete_decision(catalog: Catalog) -> None:
     decision = run(catalog, event)
     # THEN the confirmation is pending, with every contract field filled
     record = by_rule(decision)["confirm"][0]
-    assert record.action_id == action_id_for("E1", "confirm", "email")
+    assert record.action_id == action_id_for(event.key_digests[0], "confirm", "email")
     assert len(record.action_id) == 32
     assert (record.order_id, record.customer_id, record.trigger, record.event_id) == (
         "A1",
@@ -115,17 +115,27 @@ def test_group_highest_priority_wins_then_the_window_excludes(catalog: Catalog) 
         "suppressed",
         "group_exclusion",
     )
-    # AND a second delay within 72h is excluded for both, after 72h the winner goes again
+    # AND a second delay (a new estimate) within 72h is excluded for both, after 72h the winner goes again
     soon = run(
         catalog,
-        make_event("ShipmentDelayed", "2026-03-12T04:00:00Z", delay, event_id="D2"),
+        make_event(
+            "ShipmentDelayed",
+            "2026-03-12T04:00:00Z",
+            {**delay, "new_estimate": "2026-03-16T00:00:00Z"},
+            event_id="D2",
+        ),
         first.state,
         after(first),
     )
     assert {r.reason for r in soon.records} == {"group_exclusion"}
     later = run(
         catalog,
-        make_event("ShipmentDelayed", "2026-03-13T05:00:00Z", delay, event_id="D3"),
+        make_event(
+            "ShipmentDelayed",
+            "2026-03-13T05:00:00Z",
+            {**delay, "new_estimate": "2026-03-17T00:00:00Z"},
+            event_id="D3",
+        ),
         first.state,
         after(first),
     )
@@ -359,7 +369,7 @@ def test_decide_is_deterministic_and_a_repeat_changes_nothing(
         make_event(
             "ShipmentDelayed",
             "2026-03-11T00:00:00Z",
-            details["ShipmentDelayed"],
+            {"shipment_id": "S1", "new_estimate": "2026-03-21T00:00:00Z"},  # a new fact, whatever `kind` was
             customer=customer,
             event_id="later",
         ),

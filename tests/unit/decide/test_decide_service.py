@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,9 +27,9 @@ class ConflictingStore(InMemoryDecisionStore):
         self.conflicts = conflicts
         self.loads = 0
 
-    def load(self, order_id: str, customer_id: str | None) -> StoredOrder:
+    def load(self, order_id: str, customer_id: str | None, keys: Sequence[str] = ()) -> StoredOrder:
         self.loads += 1
-        return super().load(order_id, customer_id)
+        return super().load(order_id, customer_id, keys)
 
     def commit(self, plan: CommitPlan) -> None:
         if self.conflicts:
@@ -100,7 +101,7 @@ def test_conflicts_beyond_the_bound_are_raised_and_their_timers_decide_nothing(c
     # THEN the reminder timer was set once (idempotent by name across the three attempts) ...
     due = timers.due(event.time + timedelta(days=2))
     assert [t.rule_id for t in due] == ["reminder"]
-    # ... and when it fires, it decides nothing: its trigger was never recorded
+    # ... and when it fires, it decides nothing: no committed state waits for it
     store.conflicts = 0
     fired = parse_event(due[0].to_event())
     result = process_event(fired, catalog=catalog, store=store, timers=timers, now=fired.time)
@@ -140,7 +141,7 @@ def test_a_scheduler_failure_commits_nothing_so_the_redelivery_loses_no_timer(ca
 class StaleStore(InMemoryDecisionStore):
     """A store whose reads always lag: every load looks as if nothing was committed yet."""
 
-    def load(self, order_id: str, customer_id: str | None) -> StoredOrder:
+    def load(self, order_id: str, customer_id: str | None, keys: Sequence[str] = ()) -> StoredOrder:
         return StoredOrder(order_id=order_id, customer_id=customer_id, state=None, history=History())
 
 

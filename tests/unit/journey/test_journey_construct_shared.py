@@ -27,6 +27,7 @@ def _record(action_id: str) -> DecisionRecord:
             "reason": None,
             "decided_at": moment,
             "send_at": moment,
+            "released_at": None,
             "catalog_version": "sha256:abc",
             "address": "j***@example.com",
             "detail_type": None,

@@ -45,6 +45,7 @@ def _record_values() -> dict[str, object]:
         "reason": None,
         "decided_at": moment,
         "send_at": moment,
+        "released_at": None,
         "catalog_version": "sha256:abc",
         "address": "j***@example.com",
         "detail_type": None,
@@ -144,7 +145,7 @@ def test_merged_needs_keep_both_sides() -> None:
 @given(moment=st.datetimes(timezones=st.just(UTC)))
 def test_timestamps_are_spelled_as_strftime_spells_them(moment: datetime) -> None:
     # GIVEN any UTC moment (years below 1000 included)  WHEN the stamp and the timer time are spelled
-    event = SimpleNamespace(time=moment, id="e1")
+    event = SimpleNamespace(time=moment, key_digests=("k1",))
     # THEN they are strftime's text, which stored states and timer names already hold
-    assert event_stamp(event) == moment.strftime("%Y%m%dT%H%M%S.%f") + "|e1"  # type: ignore[arg-type]
+    assert event_stamp(event) == moment.strftime("%Y%m%dT%H%M%S.%f") + "|k1"  # type: ignore[arg-type]
     assert format_seconds(moment) == moment.strftime("%Y-%m-%dT%H:%M:%SZ")

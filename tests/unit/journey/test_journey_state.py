@@ -9,6 +9,7 @@ import pytest
 
 from touchpoints.contract import Event
 from touchpoints.journey import JourneyError, OrderJourney, apply_event
+from touchpoints.journey.state import SHORT_KEY, window_keys
 
 Scenario = Callable[[str], list[Event]]
 MakeEvent = Callable[..., Event]
@@ -44,7 +45,7 @@ def test_happy_path_walks_through_every_status(scenario: Scenario) -> None:
     assert state.reviews["R1001"].rating == 5
     assert state.customer is not None
     assert state.customer.timezone == "America/New_York"
-    assert state.seen_event_ids == [event.id for event in events]
+    assert window_keys(state) == [event.key_digests[0][:SHORT_KEY] for event in events]
 
 
 def test_a_seen_event_changes_nothing(scenario: Scenario) -> None:
@@ -200,14 +201,14 @@ def test_shipment_exception_and_return_are_recorded(scenario: Scenario) -> None:
 def test_timer_fired_is_seen_but_changes_no_fact(scenario: Scenario, make_event: MakeEvent) -> None:
     # GIVEN a paid order
     state = _replay(scenario("not-shipped-on-time"))
-    before = state.model_dump(exclude={"seen_event_ids", "version"})
+    before = state.model_dump(exclude={"recent_keys", "version"})
     # WHEN a timer fires for it
     timer = make_event("TimerFired", "2026-03-18T10:02:00Z", "t1", order_id="A7001", rule_id="late",
                        trigger_event_id="x", due_at="2026-03-18T10:02:00Z")  # fmt: skip
     after = apply_event(state, timer)
-    # THEN it is recorded as seen (and counted) without changing any fact
-    assert after.model_dump(exclude={"seen_event_ids", "version"}) == before
-    assert after.seen_event_ids[-1] == "t1"
+    # THEN its key is recorded as applied (and counted) without changing any fact
+    assert after.model_dump(exclude={"recent_keys", "version"}) == before
+    assert window_keys(after)[-1] == timer.key_digests[0][:SHORT_KEY]
     assert after.version == state.version + 1
 
 
@@ -251,4 +252,4 @@ def test_each_sample_journey_ends_in_its_status(scenario: Scenario, name: str, s
     backward = _replay(events[::-1])
     # THEN it ends in the status its story tells, whatever the arrival order
     assert forward.status == status
-    assert backward.model_dump(exclude={"seen_event_ids"}) == forward.model_dump(exclude={"seen_event_ids"})
+    assert backward.model_dump(exclude={"recent_keys"}) == forward.model_dump(exclude={"recent_keys"})

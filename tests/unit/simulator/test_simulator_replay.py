@@ -78,10 +78,12 @@ def test_malformed_events_name_file_position_and_field_and_the_rest_is_read(tmp_
     # THEN the good events came and each bad one is located precisely, as malformed (not unreadable)
     assert [e.id for e in events_of(items)] == ["F1", "P1", "P1"]
     first, second = problems_of(items)
-    assert (first.path, first.position, first.is_unreadable) == (lines, "line 2", False)
+    assert (first.path, first.line, first.is_unreadable) == (lines, 2, False)
     assert "detail.order_id" in first.message
     assert "P1" in str(first)
-    assert (second.position, second.event_id) == ("index 1", "R1")
+    # (the array is on one line: the second element is located by its column)
+    assert (second.line, second.event_id) == (1, "R1")
+    assert second.column == len(json.dumps([PAID])) + 2  # after "[", the first event and ", "
     assert "detail.rating" in second.message
 
 
@@ -109,7 +111,7 @@ def test_unreadable_input_is_flagged(tmp_path: Path) -> None:
     assert [p.is_unreadable for p in problems] == [True, True, True]
     assert "missing.json" in str(problems[0])
     assert "broken.json" in str(problems[1])
-    assert problems[2].position == "line 2"
+    assert (problems[2].line, problems[2].column) == (2, 2)
     assert [e.id for e in events_of(items)] == ["P1"]
 
 

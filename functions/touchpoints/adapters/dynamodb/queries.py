@@ -30,7 +30,7 @@ __all__ = ["AuditQueries"]
 
 
 class AuditQueries(DynamoDBTable):
-    """Reads for audit, erasure and redrive, and the two conditional touches `touchpoints redrive` makes."""
+    """Reads for audit, erasure and redrive, and the conditional writes `touchpoints redrive` makes."""
 
     def records_for_order(self, order_id: str) -> list[DecisionRecord]:
         """The order's action rows (one Query on its partition), oldest decision first."""
@@ -121,21 +121,50 @@ class AuditQueries(DynamoDBTable):
                         found.append((row.to_record(), row.sk))
         return found
 
-    def redrive_action(self, order_id: str, sk: str, now: datetime) -> bool:
+    def redrive_action(
+        self, order_id: str, sk: str, now: datetime, *, retry_prefix: str | None = None
+    ) -> bool:
         """Touch a `pending` action row without the in-flight mark, so the stream hands it to Dispatch again.
 
-        The row changes only by `redriven_at`: its new image is `pending` with `error` null, which
-        passes Dispatch's stream filter. False when it is no longer pending and unmarked (dispatched
-        meanwhile): then nothing is written.
+        The row gets `redriven_at`, and `error` becomes null: its new image is `pending` with
+        `error` null, which passes Dispatch's stream filter. A row whose `error` starts with
+        `retry_prefix` (its last attempt certainly did not send, or was to be sent again) is
+        redriven too. False when it is no longer pending and unmarked (dispatched meanwhile):
+        then nothing is written.
+        """
+        condition = "#status = :pending AND (attribute_not_exists(#error) OR attribute_type(#error, :null)"
+        values: dict[str, Any] = {
+            ":now": {"S": format_seconds(now)},
+            ":pending": {"S": "pending"},
+            ":null": {"S": "NULL"},
+            ":none": {"NULL": True},
+        }
+        if retry_prefix:
+            condition += " OR begins_with(#error, :retry)"
+            values[":retry"] = {"S": retry_prefix}
+        update = "SET redriven_at = :now, #error = :none"
+        return self._update_if(order_id, sk, update=update, condition=condition + ")", values=values)
+
+    def expire_action(self, order_id: str, sk: str) -> bool:
+        """Record `suppressed` / `expired` for a `pending` action without the in-flight mark.
+
+        For `touchpoints redrive`: an overdue action past its rule's `expires_after` is not handed
+        back to Dispatch. False when the row is no longer pending and unmarked: nothing is written.
         """
         return self._update_if(
             order_id,
             sk,
-            update="SET redriven_at = :now",
+            update="SET #status = :suppressed, #reason = :expired",
             condition=(
                 "#status = :pending AND (attribute_not_exists(#error) OR attribute_type(#error, :null))"
             ),
-            values={":now": {"S": format_seconds(now)}, ":pending": {"S": "pending"}, ":null": {"S": "NULL"}},
+            values={
+                ":suppressed": {"S": "suppressed"},
+                ":expired": {"S": "expired"},
+                ":pending": {"S": "pending"},
+                ":null": {"S": "NULL"},
+            },
+            names={"#reason": "reason"},
         )
 
     def settle_in_flight(self, order_id: str, sk: str, *, mark: str, error: str) -> bool:

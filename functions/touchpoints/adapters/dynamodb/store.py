@@ -7,8 +7,9 @@ store keeps nothing between calls: what a commit or a mark needs comes in with t
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from touchpoints.adapters.dynamodb.rows import (
     ActionRow,
     CustomerLinkRow,
     EventMarkerRow,
+    KeyMarkerRow,
     LedgerRow,
     StateRow,
     action_sk,
@@ -27,7 +29,9 @@ from touchpoints.adapters.dynamodb.rows import (
     customer_pk,
     dump_entries,
     dump_json,
+    dump_state,
     first_decided_at,
+    key_sk,
     order_pk,
     parse_entries,
     parse_model,
@@ -48,28 +52,38 @@ __all__ = ["DynamoDBDecisionStore"]
 class DynamoDBDecisionStore(CustomerErasure):
     """DecisionStore on the single table of DESIGN.md "Storage".
 
-    Reads per event: one `BatchGetItem` (STATE + the customer's CONTACTS) when the customer id is
-    known, else one `GetItem` of STATE (the service then re-loads with the customer id found in
-    the state: two reads for an event that does not carry its customer). Writes per event: one
-    `TransactWriteItems` (marker, state, action rows, ledger); nothing for a duplicate.
+    Reads per event: one `BatchGetItem` (STATE, the customer's CONTACTS when the customer id is
+    known, and the event's `KEY#` markers); without keys or customer a `GetItem` of STATE. An
+    event that does not carry its customer may cost a second read (the service re-loads with the
+    customer id found in the state when the state holds no copy of the ledger). Writes per event:
+    one `TransactWriteItems` (markers, state, action rows, ledger); nothing for a duplicate.
     `calls` counts the DynamoDB requests this instance made, by operation name.
     """
 
     # -- reads ----------------------------------------------------------------------------------
 
-    def load(self, order_id: str, customer_id: str | None) -> StoredOrder:
-        """Read the order's STATE and, when `customer_id` is given, the customer's ledger, in one request."""
-        if customer_id is None:
-            return self._stored(order_id, None, self._get(order_pk(order_id), STATE_SK), None)
-        state_key = {"pk": {"S": order_pk(order_id)}, "sk": {"S": STATE_SK}}
-        ledger_key = {"pk": {"S": customer_pk(customer_id)}, "sk": {"S": LEDGER_SK}}
-        items = self._batch_get([state_key, ledger_key])
-        return self._stored(
+    def load(self, order_id: str, customer_id: str | None, keys: Sequence[str] = ()) -> StoredOrder:
+        """One request: the order's STATE, the customer's ledger (with `customer_id`), `keys`' markers."""
+        pk = order_pk(order_id)
+        if customer_id is None and not keys:
+            return self._stored(order_id, None, self._get(pk, STATE_SK), None)
+        request = [{"pk": {"S": pk}, "sk": {"S": STATE_SK}}]
+        if customer_id is not None:
+            request.append({"pk": {"S": customer_pk(customer_id)}, "sk": {"S": LEDGER_SK}})
+        request.extend({"pk": {"S": pk}, "sk": {"S": key_sk(key)}} for key in dict.fromkeys(keys))
+        items = self._batch_get(request)
+        stored = self._stored(
             order_id,
             customer_id,
-            items.get((order_pk(order_id), STATE_SK)),
-            items.get((customer_pk(customer_id), LEDGER_SK)),
+            items.get((pk, STATE_SK)),
+            items.get((customer_pk(customer_id), LEDGER_SK)) if customer_id is not None else None,
         )
+        for key in keys:
+            marker = items.get((pk, key_sk(key)))
+            if marker is not None:
+                row: KeyMarkerRow = KeyMarkerRow.from_item(marker)
+                return dataclasses.replace(stored, applied_by=row.event_id)
+        return stored
 
     def _stored(
         self,
@@ -154,6 +168,11 @@ class DynamoDBDecisionStore(CustomerErasure):
         action = record_from_item(action_item) if action_item is not None else None
         if action is not None and action.action_id != action_id:
             raise StoreError(f"row {pk}/{row_key} holds action {action.action_id}, not {action_id}")
+        if row_key is not None and action is not None and action_id not in order.actions:
+            # Not indexed (final when decided, e.g. a redriven row): its key addresses the marks.
+            order = dataclasses.replace(
+                order, actions={**order.actions, action_id: first_decided_at(row_key)}
+            )
         event_item = items.get((pk, event_sk))
         return DispatchView(
             action=action, order=order, trigger=_trigger(event_item) if event_item is not None else None
@@ -178,7 +197,14 @@ class DynamoDBDecisionStore(CustomerErasure):
             ]
             if "marker" in failed:
                 raise DuplicateEventError(
-                    f"event {event.id} was already processed for order {plan.order_id}"
+                    f"event {event.id} was already processed for order {plan.order_id} "
+                    "(its id or its business key is stored)"
+                ) from exc
+            if "action" in failed and not {"state", "ledger", "release"} & set(failed):
+                # A new action row exists although no version moved: this fact was decided before
+                # (its markers are gone, e.g. expired). Retrying would fail the same way forever.
+                raise DuplicateEventError(
+                    f"event {event.id}: an action it decides already exists for order {plan.order_id}"
                 ) from exc
             if failed or any(reason.get("Code") == "TransactionConflict" for reason in reasons):
                 what = ", ".join(sorted(set(failed))) or "a concurrent transaction"
@@ -206,6 +232,12 @@ class DynamoDBDecisionStore(CustomerErasure):
         )
         items.append(self._put(marker, "attribute_not_exists(pk)"))
         roles.append("marker")
+        for key in event.key_digests:
+            applied = KeyMarkerRow(
+                pk=pk, sk=key_sk(key), event_id=event.id, expires_at=epoch_seconds(plan.marker_expires_at)
+            )
+            items.append(self._put(applied, "attribute_not_exists(pk)"))
+            roles.append("marker")
 
         for write in plan.actions:
             row = ActionRow.of(
@@ -215,7 +247,7 @@ class DynamoDBDecisionStore(CustomerErasure):
             items.append(
                 self._put(row, "attribute_exists(pk)" if write.replaces else "attribute_not_exists(pk)")
             )
-            roles.append("action")
+            roles.append("release" if write.replaces else "action")
 
         customer_id = plan.ledger_customer_id
         ledger_version = plan.ledger_version + 1 if plan.is_ledger_changed else plan.ledger_version
@@ -234,7 +266,7 @@ class DynamoDBDecisionStore(CustomerErasure):
             pk=pk,
             sk=STATE_SK,
             customer_id=indexed,
-            state=plan.state.model_dump_json(),
+            state=dump_state(plan.state),
             history=dump_entries(plan.order_history),
             action_keys=json.dumps(
                 {action_id: action_sk(first, action_id) for action_id, first in plan.action_index.items()},
@@ -273,10 +305,13 @@ class DynamoDBDecisionStore(CustomerErasure):
         error: str | None = None,
         *,
         first_decided_at: datetime | None = None,
+        reason: str | None = None,
     ) -> None:
-        """Mark an action row `sent`/`failed`: one UpdateItem at the row `first_decided_at` addresses.
+        """Mark an action row `sent`/`failed` (or `suppressed` with a `reason`): one UpdateItem.
 
-        Without `first_decided_at` the row's sort key is looked up first (one Query).
+        The row is the one `first_decided_at` addresses; without it the row's sort key is looked
+        up first (one Query). `reason`, when given, is set too (`expired`, `template_error`);
+        otherwise the row's reason is left alone.
         """
         if first_decided_at is not None:
             sk: str | None = action_sk(first_decided_at, action_id)
@@ -284,18 +319,21 @@ class DynamoDBDecisionStore(CustomerErasure):
             sk = self._action_sk(order_id, action_id)
         if sk is None:
             raise StoreError(f"order {order_id} has no action {action_id}")
+        update = "SET #status = :status, message_id = :message_id, #error = :error"
+        names = {"#status": "status", "#error": "error"}
+        values = {":status": {"S": status}, ":message_id": attribute(message_id), ":error": attribute(error)}
+        if reason is not None:
+            update += ", #reason = :reason"
+            names["#reason"] = "reason"
+            values[":reason"] = {"S": reason}
         self._call(
             "UpdateItem",
             TableName=self.table_name,
             Key={"pk": {"S": order_pk(order_id)}, "sk": {"S": sk}},
-            UpdateExpression="SET #status = :status, message_id = :message_id, #error = :error",
+            UpdateExpression=update,
             ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#status": "status", "#error": "error"},
-            ExpressionAttributeValues={
-                ":status": {"S": status},
-                ":message_id": attribute(message_id),
-                ":error": attribute(error),
-            },
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
         )
 
     def _action_sk(self, order_id: str, action_id: str) -> str | None:

@@ -103,9 +103,19 @@ class DynamoDBTable:
                 return
 
     def _update_if(
-        self, order_id: str, sk: str, *, update: str, condition: str, values: dict[str, Any]
+        self,
+        order_id: str,
+        sk: str,
+        *,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
     ) -> bool:
-        """A conditional UpdateItem of an order's row; False (nothing written) when the condition fails."""
+        """A conditional UpdateItem of an order's row; False (nothing written) when the condition fails.
+
+        `#status` and `#error` are always named; `names` adds others the expressions use.
+        """
         from botocore.exceptions import ClientError
 
         try:
@@ -115,7 +125,7 @@ class DynamoDBTable:
                 Key={"pk": {"S": order_pk(order_id)}, "sk": {"S": sk}},
                 UpdateExpression=update,
                 ConditionExpression=f"attribute_exists(pk) AND {condition}",
-                ExpressionAttributeNames={"#status": "status", "#error": "error"},
+                ExpressionAttributeNames={"#status": "status", "#error": "error", **(names or {})},
                 ExpressionAttributeValues=values,
             )
         except StoreError as exc:
