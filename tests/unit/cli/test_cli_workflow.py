@@ -252,7 +252,7 @@ def test_simulate_totals_add_up_to_the_header_and_agree_with_json() -> None:
     # THEN the header counts every record and every action
     header = table.stdout.splitlines()[0]
     actions = {r["action_id"] for r in records}
-    assert header.startswith(f"{len(records)} decision records for {len(actions)} actions from 33 events")
+    assert header.startswith(f"{len(records)} decision records for {len(actions)} actions from 43 events")
     # AND the per-rule totals sum to the actions, each action counted once in its final status
     assert sum(rule["total"] for rule in totals["rules"].values()) == len(actions) == totals["actions"]
     final = {r["action_id"]: r for r in records}
@@ -447,6 +447,6 @@ def test_rules_lists_rules_per_trigger_in_acting_order_groups_disabled_and_owner
     assert data["disabled"] == ["review-thanks"]
     assert data["owners"]["credits@example.com"] == ["delivery-delay-goodwill"]
     # AND the text says the same
-    assert "13 rules (1 disabled)" in text
+    assert "15 rules (1 disabled)" in text
     assert "Disabled  review-thanks" in text
     assert "delivery-delay-apology (60), delivery-promise-missed (50), shipping-late-notice (40)" in text

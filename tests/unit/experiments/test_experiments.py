@@ -68,12 +68,13 @@ def test_experiment_problems_name_the_file_and_line(tmp_path: Path) -> None:
     # WHEN they are validated
     big = [str(p) for p in validate_catalog(too_big)]
     dup = [str(p) for p in validate_catalog(shared)]
-    # THEN each problem is file:line with the fix
+    # THEN each problem is file:line (the experiment line appended last) with the fix
+    line = len((too_big / "shipping" / "delivery-delay-apology.yaml").read_text(encoding="utf-8").splitlines())
     assert len(big) == 1
-    assert "delivery-delay-apology.yaml:26: experiment.holdout: holdout 60% is out of range" in big[0]
+    assert f"delivery-delay-apology.yaml:{line}: experiment.holdout: holdout 60% is out of range" in big[0]
     assert len(dup) == 1
     assert "duplicate experiment name 'delay-apology-holdout'" in dup[0]
-    assert "delivery-delay-apology.yaml:26" in dup[0]
+    assert f"delivery-delay-apology.yaml:{line}" in dup[0]
 
 
 def test_an_unknown_experiment_key_is_a_typo() -> None:
