@@ -21,6 +21,7 @@ import pytest
 from tests.support.capacity import CapacityMeter, Cost, sqs_batch, tracking_order
 from tests.support.pipeline import fast_moto_transactions
 
+from touchpoints.adapters.dynamodb.rows import customer_pk, order_pk
 from touchpoints.local import FakeLambdaContext
 
 STATE_BUDGET = 32 * 1024
@@ -33,8 +34,12 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def costs(local: Any, clients: dict[str, Any]) -> list[Cost]:
-    """The cost of every event of the order, in the order they were processed (order placed first)."""
+def costs(local: Any, clients: dict[str, Any], table_name: str) -> list[Cost]:
+    """The cost of every event of the order, in the order they were processed (order placed first).
+
+    The order's items (its 10,000 event and key markers) are deleted afterwards: the tier shares
+    the table, and moto copies a whole table for every item of every later transaction on it.
+    """
     from touchpoints.handlers import process_events
 
     run = next(_runs)
@@ -60,7 +65,25 @@ def costs(local: Any, clients: dict[str, Any]) -> list[Cost]:
     finally:
         meter.close()
         local.driver.now = clock
+        _delete_partitions(
+            clients["dynamodb"], table_name, [order_pk(f"BUDGET-{run}"), customer_pk(f"C-BUDGET-{run}")]
+        )
     return measured
+
+
+def _delete_partitions(dynamodb: Any, table: str, partitions: list[str]) -> None:
+    """Delete every item of these partition keys (one Query per page, BatchWriteItem per 25)."""
+    for pk in partitions:
+        pages = dynamodb.get_paginator("query").paginate(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            ProjectionExpression="pk, sk",
+        )
+        keys = [item for page in pages for item in page["Items"]]
+        for start in range(0, len(keys), 25):
+            requests = [{"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]]
+            dynamodb.batch_write_item(RequestItems={table: requests})
 
 
 def _tracking(costs: list[Cost], n: int) -> Cost:

@@ -69,7 +69,9 @@ def test_experiment_problems_name_the_file_and_line(tmp_path: Path) -> None:
     big = [str(p) for p in validate_catalog(too_big)]
     dup = [str(p) for p in validate_catalog(shared)]
     # THEN each problem is file:line (the experiment line appended last) with the fix
-    line = len((too_big / "shipping" / "delivery-delay-apology.yaml").read_text(encoding="utf-8").splitlines())
+    line = len(
+        (too_big / "shipping" / "delivery-delay-apology.yaml").read_text(encoding="utf-8").splitlines()
+    )
     assert len(big) == 1
     assert f"delivery-delay-apology.yaml:{line}: experiment.holdout: holdout 60% is out of range" in big[0]
     assert len(dup) == 1
