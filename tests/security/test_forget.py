@@ -214,9 +214,11 @@ def test_an_order_nothing_was_decided_on_is_erased(forgotten: dict[str, Any], wo
     # WHEN its items are read after forget
     items = world.partition(f"ORDER#{world.quiet_order}")
     text = json.dumps(items)
-    # THEN its journey state and both stored events are there, without the customer's data
-    assert {item["sk"]["S"].split("#")[0] for item in items} == {"STATE", "EVENT"}
+    # THEN its journey state, both stored events and their business-key markers are there,
+    # without the customer's data
+    assert {item["sk"]["S"].split("#")[0] for item in items} == {"STATE", "EVENT", "KEY"}
     assert len([item for item in items if item["sk"]["S"].startswith("EVENT#")]) == 2
+    assert len([item for item in items if item["sk"]["S"].startswith("KEY#")]) == 2
     quiet = [e for e in world.events if e["detail"]["order_id"] == world.quiet_order]
     assert [value for value in sorted(personal_values(quiet)) if value in text] == []
     assert CUSTOMER in text  # the ids stay: the order is still the customer's, anonymously
