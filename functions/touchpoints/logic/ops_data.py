@@ -76,9 +76,14 @@ def op_var(data: Any, path: Any = UNDEFINED, default: Any = UNDEFINED) -> Any:
 def _refuse_data_as_logic(value: Any) -> None:
     """json-logic-js re-applies some values as rules; a one-key object from the data would run as an
     operation there. We never run data as logic: raise instead (json-logic-js throws for most of them)."""
-    items = value if is_array(value) else (value,)
-    for item in items:
-        if isinstance(item, Mapping) and len(item) == 1:
+    # apply() maps over arrays at every depth, so a one-key object nested in arrays runs too; the
+    # walk is iterative so a deeply nested array cannot exhaust the stack.
+    pending: list[Any] = [value]
+    while pending:
+        item = pending.pop()
+        if is_array(item):
+            pending.extend(item)
+        elif isinstance(item, Mapping) and len(item) == 1:
             raise EvaluationError(
                 f"a one-key object ({next(iter(item))!r}) would be evaluated as a rule here"
             )
