@@ -244,12 +244,30 @@ def help_examples(command: str) -> list[str]:
     return [line for line in lines if line]
 
 
+def _dev_stack_endpoint(request: pytest.FixtureRequest) -> str:
+    """The tier's moto server holding the `dev` stage's stack (table touchpoints-dev-decisions), the
+    default a `--table` example names: the example then runs as written, AWS_ENDPOINT_URL aside."""
+    from touchpoints.local import create_stack, make_clients
+
+    endpoint: str = request.getfixturevalue("endpoint_url")
+    clients = make_clients(endpoint)
+    existing = clients["dynamodb"].list_tables()["TableNames"]
+    if "touchpoints-dev-decisions" not in existing:
+        create_stack(REPO / "template.yaml", clients, parameters={"Stage": "dev"})
+    return endpoint
+
+
 @pytest.mark.parametrize("command", sorted(set(COMMANDS) - LIVE_ONLY))
-def test_every_help_example_runs_as_written(command: str, sandbox: tuple[Path, dict[str, str]]) -> None:
+def test_every_help_example_runs_as_written(
+    command: str, sandbox: tuple[Path, dict[str, str]], request: pytest.FixtureRequest
+) -> None:
     # GIVEN the examples of `touchpoints COMMAND --help`
     examples = help_examples(command)
     assert examples, f"`touchpoints {command} --help` has no examples"
     root, env = sandbox
+    if any("--table" in example for example in examples):
+        # (an example that reads a deployed table reads the `dev` stack on moto's server)
+        env = {**env, "AWS_ENDPOINT_URL": _dev_stack_endpoint(request), "AWS_DEFAULT_REGION": "us-east-1"}
     # WHEN each runs in the copy of the checkout THEN it exits 0
     run_steps(
         [Step(example) for example in examples if "|" not in example or "jq" not in example],
