@@ -143,3 +143,36 @@ def test_the_driver_fires_a_due_schedule_into_the_queue_and_deletes_it(
     for message_body in bodies:  # hand them back, so the queue is as the other tests expect it
         local.clients["sqs"].send_message(QueueUrl=outputs["QueueUrl"], MessageBody=json.dumps(message_body))
     local.driver.drain_queue()
+
+
+def test_a_pump_behind_more_than_a_page_of_stream_records_still_dispatches_the_newest(
+    clients: dict[str, Any], repo_root: Path, sample_events: dict[str, list[dict[str, Any]]]
+) -> None:
+    from datetime import UTC, datetime
+
+    from touchpoints.local import create_stack, start_local_stack
+
+    # GIVEN a stack of its own whose stream holds 1,200 records no pump has read (more than the
+    # 1,000 one GetRecords call returns), then an order placed and processed
+    resources = create_stack(repo_root / "template.yaml", clients, parameters={"Stage": "pump"})
+    local = start_local_stack(clients=clients, resources=resources, rules_dir=repo_root / "rules")
+    local.install()
+    try:
+        table = local.table_name
+        for n in range(1200):
+            clients["dynamodb"].put_item(
+                TableName=table, Item={"pk": {"S": f"NOISE#{n}"}, "sk": {"S": "NOISE"}}
+            )
+        placed = sample_events["happy-path"][0]
+        local.driver.now = datetime.fromisoformat(placed["time"].replace("Z", "+00:00")).astimezone(UTC)
+        local.driver.put_events([placed])
+        local.driver.drain_queue()
+        # WHEN the stream is pumped once
+        local.driver.pump_stream()
+        # THEN the confirmation decided after the backlog was dispatched and sent
+        records = local.store.records_for_order(placed["detail"]["order_id"])
+        assert [(r.rule_id, r.status) for r in records if r.rule_id == "order-confirmation"] == [
+            ("order-confirmation", "sent")
+        ]
+    finally:
+        clients["dynamodb"].delete_table(TableName=table)

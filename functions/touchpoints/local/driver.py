@@ -25,6 +25,9 @@ from typing import Any
 from touchpoints.local.template import ACCOUNT_ID, REGION, StackResources
 from touchpoints.timestamps import parse_loose
 
+_READ_LIMIT = 1000
+"""Records per GetRecords call (DynamoDB Streams' maximum)."""
+
 __all__ = ["Driver", "FakeLambdaContext", "matches_pattern"]
 
 
@@ -223,7 +226,7 @@ class Driver:
             found: list[dict[str, Any]] = []
             iterator = self._iterators.get(shard_id)
             if iterator is not None:
-                response = streams.get_records(ShardIterator=iterator, Limit=1000)
+                response = streams.get_records(ShardIterator=iterator, Limit=_READ_LIMIT)
                 found = response.get("Records", [])
                 self._iterators[shard_id] = response.get("NextShardIterator") or iterator
             if not found:
@@ -235,9 +238,17 @@ class Driver:
                 fresh = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, **where)[
                     "ShardIterator"
                 ]
-                response = streams.get_records(ShardIterator=fresh, Limit=1000)
+                response = streams.get_records(ShardIterator=fresh, Limit=_READ_LIMIT)
                 found = response.get("Records", [])
                 self._iterators[shard_id] = response.get("NextShardIterator") or fresh
+            # A full page means more may wait behind it: read on, as Lambda's poller does, so a
+            # busy table's newest records are not left for a later pump.
+            page = found
+            while len(page) == _READ_LIMIT:
+                response = streams.get_records(ShardIterator=self._iterators[shard_id], Limit=_READ_LIMIT)
+                page = response.get("Records", [])
+                self._iterators[shard_id] = response.get("NextShardIterator") or self._iterators[shard_id]
+                found = found + page
             records.extend(found)
             if found:
                 self._positions[shard_id] = found[-1]["dynamodb"]["SequenceNumber"]
