@@ -226,9 +226,7 @@ class Driver:
             found: list[dict[str, Any]] = []
             iterator = self._iterators.get(shard_id)
             if iterator is not None:
-                response = streams.get_records(ShardIterator=iterator, Limit=_READ_LIMIT)
-                found = response.get("Records", [])
-                self._iterators[shard_id] = response.get("NextShardIterator") or iterator
+                found = self._read_from(streams, shard_id, iterator)
             if not found:
                 where: dict[str, str] = (
                     {"ShardIteratorType": "TRIM_HORIZON"}
@@ -238,17 +236,7 @@ class Driver:
                 fresh = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, **where)[
                     "ShardIterator"
                 ]
-                response = streams.get_records(ShardIterator=fresh, Limit=_READ_LIMIT)
-                found = response.get("Records", [])
-                self._iterators[shard_id] = response.get("NextShardIterator") or fresh
-            # A full page means more may wait behind it: read on, as Lambda's poller does, so a
-            # busy table's newest records are not left for a later pump.
-            page = found
-            while len(page) == _READ_LIMIT:
-                response = streams.get_records(ShardIterator=self._iterators[shard_id], Limit=_READ_LIMIT)
-                page = response.get("Records", [])
-                self._iterators[shard_id] = response.get("NextShardIterator") or self._iterators[shard_id]
-                found = found + page
+                found = self._read_from(streams, shard_id, fresh)
             records.extend(found)
             if found:
                 self._positions[shard_id] = found[-1]["dynamodb"]["SequenceNumber"]
@@ -256,6 +244,23 @@ class Driver:
         for record in records:
             self._note_transition(record)
         return records
+
+    def _read_from(self, streams: Any, shard_id: str, iterator: str) -> list[dict[str, Any]]:
+        """Every record of the shard from `iterator` on, keeping where the read stopped.
+
+        A full page means more may wait behind it: read on, as Lambda's poller does, so a busy
+        table's newest records are not left for a later pump.
+        """
+        found: list[dict[str, Any]] = []
+        while True:
+            response = streams.get_records(ShardIterator=iterator, Limit=_READ_LIMIT)
+            page = response.get("Records", [])
+            iterator = response.get("NextShardIterator") or iterator
+            found.extend(page)
+            if len(page) < _READ_LIMIT:
+                break
+        self._iterators[shard_id] = iterator
+        return found
 
     def _note_transition(self, record: Mapping[str, Any]) -> None:
         """Remember each action's statuses as the stream shows them (an audit row keeps only the last)."""
