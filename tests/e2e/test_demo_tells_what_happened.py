@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from tests.support.events import for_new_order
 
 from touchpoints.cli.main import cli
 from touchpoints.timestamps import format_seconds
@@ -75,25 +76,14 @@ def test_demo_says_why_nothing_was_decided_who_won_and_which_consent(repo_root: 
     assert len(times) >= 20
 
 
-def _own_orders(events: list[dict[str, Any]], tag: str) -> list[dict[str, Any]]:
-    """The journeys under order, customer and event ids of their own: the package's stack is shared,
-    and another test of the tier may have decided the sample orders again, later."""
-    renamed = json.loads(json.dumps(events))
-    for event in renamed:
-        event["id"] = f"{event['id']}-{tag}"
-        detail = event["detail"]
-        detail["order_id"] = f"{detail['order_id']}-{tag}"
-        if isinstance(detail.get("customer"), dict):
-            detail["customer"]["id"] = f"{detail['customer']['id']}-{tag}"
-    return renamed
-
-
 def test_audit_by_rule_since_a_date_uses_the_by_rule_index(
     stack: Any, journeys: dict[str, list[dict[str, Any]]]
 ) -> None:
     # GIVEN two journeys processed on the emulated stack, under order ids no other test uses
     stack.install()
-    stack.driver.replay(_own_orders(journeys["carrier-delay"] + journeys["happy-path"], "byrule"))
+    stack.driver.replay(
+        [for_new_order(e, "byrule") for e in journeys["carrier-delay"] + journeys["happy-path"]]
+    )
     mine = {"A1001-byrule", "A4001-byrule"}
     table = stack.resources.outputs["TableName"]
     where = ["--table", table, "--endpoint-url", stack.endpoint_url]

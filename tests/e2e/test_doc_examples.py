@@ -267,7 +267,7 @@ def test_every_help_example_runs_as_written(
     root, env = sandbox
     if any("--table" in example for example in examples):
         # (an example that reads a deployed table reads the `dev` stack on moto's server)
-        env = {**env, "AWS_ENDPOINT_URL": _dev_stack_endpoint(request), "AWS_DEFAULT_REGION": "us-east-1"}
+        env = {**env, "AWS_ENDPOINT_URL": _dev_stack_endpoint(request)}
     # WHEN each runs in the copy of the checkout THEN it exits 0
     run_steps(
         [Step(example) for example in examples if "|" not in example or "jq" not in example],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 from collections import Counter
@@ -11,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from tests.support.events import for_new_order
 
 from touchpoints.contract import ORDER_EVENT_TYPES
 from touchpoints.local import ACCOUNT_ID, REGION, FakeLambdaContext
@@ -72,13 +72,7 @@ def counter(local: Any, clients: dict[str, Any]) -> Iterator[CallCounter]:
 
 def _fresh(event: dict[str, Any], run: int) -> dict[str, Any]:
     """The sample event for a new order and customer (the session shares one table)."""
-    fresh = copy.deepcopy(event)
-    fresh["id"] = f"calls-{run}-{event['id']}"
-    fresh["detail"]["order_id"] = f"{event['detail']['order_id']}-calls-{run}"
-    customer = fresh["detail"].get("customer")
-    if customer:
-        customer["id"] = f"{customer['id']}-calls-{run}"
-    return fresh
+    return for_new_order(event, f"calls-{run}")
 
 
 def _process(local: Any, counter: CallCounter, event: dict[str, Any]) -> CallCounter:

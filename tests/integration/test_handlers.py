@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.events import for_new_order
 
 from touchpoints.local import ACCOUNT_ID, REGION, FakeLambdaContext
 
@@ -19,13 +20,7 @@ CONTEXT = FakeLambdaContext()
 
 def _fresh(event: dict[str, Any], run: int) -> dict[str, Any]:
     """The sample event for a new order and customer (the session shares one table)."""
-    fresh = copy.deepcopy(event)
-    fresh["id"] = f"{event['id']}-{run}"
-    fresh["detail"]["order_id"] = f"{event['detail']['order_id']}-{run}"
-    customer = fresh["detail"].get("customer")
-    if customer:
-        customer["id"] = f"{customer['id']}-{run}"
-    return fresh
+    return for_new_order(event, str(run))
 
 
 def _sqs_event(*bodies: str) -> dict[str, Any]:

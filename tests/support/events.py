@@ -12,6 +12,7 @@ Times may be RFC 3339 text or aware datetimes (written as `...Z`).
 
 from __future__ import annotations
 
+import copy
 import itertools
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,16 @@ from typing import Any
 from touchpoints.contract import TIMER_SOURCE, Event, parse_event
 from touchpoints.timestamps import format_timestamp
 
-__all__ = ["ACCOUNT", "REGION", "SOURCE", "envelope", "event", "money", "order_placed_detail"]
+__all__ = [
+    "ACCOUNT",
+    "REGION",
+    "SOURCE",
+    "envelope",
+    "event",
+    "for_new_order",
+    "money",
+    "order_placed_detail",
+]
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -79,3 +89,19 @@ def order_placed_detail(customer: dict[str, Any], *, amount: str = "10.00", **ex
         "items": [{"sku": "S1", "name": "Mug", "quantity": 1, "unit_price": money(amount)}],
         **extra,
     }
+
+
+def for_new_order(event: dict[str, Any], tag: str) -> dict[str, Any]:
+    """A sample event as one of a new order and customer: event, order and customer ids end in `-tag`.
+
+    The integration and e2e tiers share one stack per session or package, and another test may
+    have processed (and will process again) the sample orders; a tag of its own keeps a test's
+    audit, caps and duplicates to itself.
+    """
+    fresh = copy.deepcopy(event)
+    fresh["id"] = f"{event['id']}-{tag}"
+    detail = fresh["detail"]
+    detail["order_id"] = f"{detail['order_id']}-{tag}"
+    if isinstance(detail.get("customer"), dict):
+        detail["customer"]["id"] = f"{detail['customer']['id']}-{tag}"
+    return fresh
